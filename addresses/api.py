@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from addresses import services
+from addresses.selectors import address_get, address_list
+from core.api import ApiView, CurrencyRefField, UtcDateTimeField, body_dict, text_input, unwrap_single
+from portfolios.selectors import portfolio_get
+
+
+class AddressSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    address = serializers.CharField()
+    currency = CurrencyRefField()
+    valid = serializers.BooleanField()
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+    txns_last_updated = UtcDateTimeField()
+    source = serializers.CharField()
+
+
+class AddressListItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    address = serializers.CharField()
+    currency = CurrencyRefField()
+
+
+ADDRESS_BODY = inline_serializer(
+    "AddressBody",
+    {"title": serializers.CharField(), "address": serializers.CharField(), "currency": serializers.CharField()},
+)
+
+
+class AddressListView(ApiView):
+    @extend_schema(responses=AddressListItemSerializer(many=True), summary="List a portfolio's addresses")
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        return Response(AddressListItemSerializer(address_list(portfolio=portfolio), many=True).data)
+
+    @extend_schema(request=ADDRESS_BODY, responses={201: AddressSerializer}, summary="Add an address")
+    def post(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        data = body_dict(request)
+        address = services.address_create(
+            portfolio=portfolio,
+            title=text_input(data, "title", required=False, max_length=100),
+            address=text_input(data, "address", required=True, max_length=128),
+            currency_code=_currency(data, required=True),
+            source="private-api",
+        )
+        return Response(AddressSerializer(address).data, status=201)
+
+
+def _currency(data: dict, *, required: bool):
+    if "currency" not in data:
+        if required:
+            from core.exceptions import ValidationFailed
+
+            raise ValidationFailed("currency is required")
+        return None
+    return unwrap_single(data["currency"])
+
+
+class AddressDetailView(ApiView):
+    def _get(self, request: Request, portfolio_id: int, address_id: int):
+        return address_get(portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id), address_id=address_id)
+
+    @extend_schema(responses=AddressSerializer, summary="One address")
+    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+        return Response(AddressSerializer(self._get(request, portfolio_id, address_id)).data)
+
+    @extend_schema(request=ADDRESS_BODY, responses=AddressSerializer, summary="Change title, address or currency")
+    def patch(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+        address = self._get(request, portfolio_id, address_id)
+        data = body_dict(request)
+        services.address_update(
+            address=address,
+            title=text_input(data, "title", required=False, max_length=100),
+            new_address=text_input(data, "address", required=False, max_length=128),
+            currency_code=_currency(data, required=False),
+        )
+        return Response(AddressSerializer(address).data)
+
+    @extend_schema(responses=AddressSerializer, summary="Delete an address (answers it as it was)")
+    def delete(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+        address = self._get(request, portfolio_id, address_id)
+        before = AddressSerializer(address).data
+        services.address_delete(address=address)
+        return Response(before)

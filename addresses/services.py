@@ -1,0 +1,60 @@
+"""Writes for addresses: every address is checked with its chain's real checksum rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from addresses.chains import validate_address
+from addresses.models import Address
+from core.exceptions import ValidationFailed
+from currencies.models import Currency
+from currencies.validation import resolve_currency
+from portfolios.models import Portfolio
+
+
+def _checked(address: str, currency: Currency) -> str:
+    return validate_address(currency.code, address, is_ethereum_token=currency.is_ethereum_token)
+
+
+def _check_unique(portfolio: Portfolio, address: str, currency: Currency, exclude_id: int | None = None) -> None:
+    clash = Address.objects.filter(portfolio=portfolio, address=address, currency=currency)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise ValidationFailed(f"address {address} ({currency.code}) is already in this portfolio")
+
+
+@transaction.atomic
+def address_create(*, portfolio: Portfolio, title: str | None, address: str, currency_code: Any, source: str) -> Address:
+    currency = resolve_currency(currency_code)
+    normalized = _checked(address, currency)
+    _check_unique(portfolio, normalized, currency)
+    return Address.objects.create(
+        portfolio=portfolio, title=title or "", address=normalized, currency=currency, source=source
+    )
+
+
+@transaction.atomic
+def address_update(
+    *, address: Address, title: str | None = None, new_address: str | None = None, currency_code: Any = None
+) -> Address:
+    currency = resolve_currency(currency_code) if currency_code is not None else address.currency
+    if title is not None:
+        address.title = title
+    if new_address is not None or currency.pk != address.currency_id:
+        normalized = _checked(new_address if new_address is not None else address.address, currency)
+        if normalized != address.address or currency.pk != address.currency_id:
+            _check_unique(address.portfolio, normalized, currency, exclude_id=address.pk)
+            address.address = normalized
+            address.currency = currency
+            address.valid = True
+            address.txns_last_updated = None
+    address.save()
+    return address
+
+
+@transaction.atomic
+def address_delete(*, address: Address) -> None:
+    address.delete()

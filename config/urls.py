@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from oauth2_provider import views as oauth
+
+from addresses.api import AddressDetailView, AddressListView
+from core.views import StatusView
+from currencies.api import CurrencyDetailView, CurrencyListView
+from offsets.api import OffsetDetailView, OffsetListView
+from portfolios.api import PortfolioDetailView, PortfolioListView
+from users.api import CurrentUserView
+
+handler404 = "core.views.handler404"
+handler500 = "core.views.handler500"
+
+
+def slash_optional(route: str, view, name: str):
+    """Clients POST to the literal paths without a trailing slash; the slash form answers too."""
+    return re_path(rf"^{route}/?$", view, name=name)
+
+
+oauth_patterns = [
+    slash_optional("authorize", oauth.AuthorizationView.as_view(), "authorize"),
+    slash_optional("token", oauth.TokenView.as_view(), "token"),
+    slash_optional("revoke_token", oauth.RevokeTokenView.as_view(), "revoke-token"),
+    slash_optional("introspect", oauth.IntrospectTokenView.as_view(), "introspect"),
+    path("applications/", oauth.ApplicationList.as_view(), name="list"),
+    path("applications/register/", oauth.ApplicationRegistration.as_view(), name="register"),
+    path("applications/<int:pk>/", oauth.ApplicationDetail.as_view(), name="detail"),
+    path("applications/<int:pk>/delete/", oauth.ApplicationDelete.as_view(), name="delete"),
+    path("applications/<int:pk>/update/", oauth.ApplicationUpdate.as_view(), name="update"),
+    path("authorized_tokens/", oauth.AuthorizedTokensListView.as_view(), name="authorized-token-list"),
+    path("authorized_tokens/<int:pk>/delete/", oauth.AuthorizedTokenDeleteView.as_view(), name="authorized-token-delete"),
+]
+
+api_patterns = [
+    path("status", StatusView.as_view(), name="status"),
+    path("currencies", CurrencyListView.as_view(), name="currency-list"),
+    path("currencies/cryptocurrencies", CurrencyListView.as_view(kind="cryptocurrencies"), name="currency-crypto"),
+    path("currencies/fiat", CurrencyListView.as_view(kind="fiat"), name="currency-fiat"),
+    path("currencies/tokens", CurrencyListView.as_view(kind="tokens"), name="currency-tokens"),
+    path("currencies/<str:code>", CurrencyDetailView.as_view(), name="currency-detail"),
+    path("user", CurrentUserView.as_view(), name="user"),
+    path("portfolios", PortfolioListView.as_view(), name="portfolio-list"),
+    path("portfolios/<int:portfolio_id>", PortfolioDetailView.as_view(), name="portfolio-detail"),
+    path("portfolios/<int:portfolio_id>/addresses", AddressListView.as_view(), name="address-list"),
+    path("portfolios/<int:portfolio_id>/addresses/<int:address_id>", AddressDetailView.as_view(), name="address-detail"),
+    path("portfolios/<int:portfolio_id>/offsets", OffsetListView.as_view(), name="offset-list"),
+    path("portfolios/<int:portfolio_id>/offsets/<int:offset_id>", OffsetDetailView.as_view(), name="offset-detail"),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("oauth/", include((oauth_patterns, "oauth2_provider"), namespace="oauth2_provider")),
+    path("api/", include((api_patterns, "api"), namespace="api")),
+    path("", include("users.urls")),
+    path("", include("dashboard.urls")),
+]

@@ -1,0 +1,137 @@
+"""Building blocks shared by every API module: serializer fields in the API's formats, the base
+view, input helpers and paging as API.md describes it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.http import Http404
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from core.envelope import Envelope
+from core.exceptions import ValidationFailed
+from core.money import format_amount, parse_amount
+from core.timefmt import format_datetime
+
+
+class AmountField(serializers.Field):
+    """An amount as a string in plain decimal notation ("2.0", "0.00168574")."""
+
+    def to_representation(self, value: Decimal) -> str | None:
+        return format_amount(value)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        try:
+            return parse_amount(unwrap_single(data), field=self.field_name or "amount")
+        except ValidationFailed as exc:
+            raise serializers.ValidationError(exc.problems[0])
+
+
+class UtcDateTimeField(serializers.Field):
+    """ISO 8601 in UTC with an explicit offset: "2017-11-06T04:54:54+00:00"."""
+
+    def to_representation(self, value) -> str | None:
+        return format_datetime(value)
+
+
+class CurrencyRefField(serializers.Field):
+    """A currency inside another object: {"code": "btc", "title": "Bitcoin"}."""
+
+    def to_representation(self, value) -> dict[str, str]:
+        return {"code": value.code, "title": value.title}
+
+
+def unwrap_single(value: Any) -> Any:
+    """A field that takes one value also accepts a one-element list (``currency[]=btc``)."""
+    if isinstance(value, list) and len(value) == 1:
+        return value[0]
+    return value
+
+
+def text_input(data: dict[str, Any], name: str, *, required: bool, max_length: int) -> str | None:
+    """One text field of a request body, with the sentence API clients show their users."""
+    if name not in data:
+        if required:
+            raise ValidationFailed(f"{name} is required")
+        return None
+    value = unwrap_single(data[name])
+    if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
+        raise ValidationFailed(f"{name} must be text")
+    value = str(value).strip()
+    if not value:
+        raise ValidationFailed(f"{name} must not be empty")
+    if len(value) > max_length:
+        raise ValidationFailed(f"{name} must be at most {max_length} characters")
+    return value
+
+
+def list_input(data: dict[str, Any], name: str) -> list[Any] | None:
+    """A list field: a JSON list, bracket-notation ``name[]=...``, or a single value."""
+    if name not in data:
+        return None
+    value = data[name]
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def body_dict(request: Request) -> dict[str, Any]:
+    data = request.data
+    if not isinstance(data, dict):
+        if hasattr(data, "dict"):
+            return data.dict()
+        raise ValidationFailed("the request body must be an object")
+    return data
+
+
+class ApiView(APIView):
+    """Base of every /api/ view. ``public = True`` opens a view to anyone; ``info_allowed``
+    lets the ``info`` scope read it (``/api/user``)."""
+
+    public = False
+    info_allowed = False
+
+
+def get_or_404(obj):
+    if obj is None:
+        raise Http404
+    return obj
+
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def paginate(request: Request, queryset, serialize) -> Envelope:
+    """``?limit=`` (default 100, at most 1000) and ``?offset=``; the envelope gets ``count``
+    (all rows) and ``next`` (URL or null)."""
+    problems = []
+    try:
+        limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
+        if not 1 <= limit <= MAX_LIMIT:
+            problems.append(f"limit must be between 1 and {MAX_LIMIT}")
+    except ValueError:
+        problems.append("limit must be a whole number")
+        limit = DEFAULT_LIMIT
+    try:
+        offset = int(request.query_params.get("offset", 0))
+        if offset < 0:
+            problems.append("offset must not be negative")
+    except ValueError:
+        problems.append("offset must be a whole number")
+        offset = 0
+    if problems:
+        raise ValidationFailed(problems)
+    count = queryset.count()
+    rows = list(queryset[offset : offset + limit])
+    next_url = None
+    if offset + limit < count:
+        params = request.query_params.copy()
+        params["limit"] = str(limit)
+        params["offset"] = str(offset + limit)
+        params.pop("api_key", None)  # never echo a secret into a URL
+        next_url = request.build_absolute_uri(request.path) + "?" + params.urlencode()
+    return Envelope(serialize(rows), {"count": count, "next": next_url})

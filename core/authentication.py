@@ -1,0 +1,24 @@
+"""Bearer tokens from django-oauth-toolkit, answering 401 with an RFC 6750 challenge."""
+
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+
+
+class BearerTokenAuthentication(OAuth2Authentication):
+    www_authenticate_realm = "api"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header.lower().startswith("bearer "):
+            # No bearer credential: let the next authenticator (API keys) try.
+            return None
+        return super().authenticate(request)
+
+    def authenticate_header(self, request):
+        error = getattr(request, "oauth2_error", {}) or {}
+        parts = [f'realm="{self.www_authenticate_realm}"']
+        if error.get("error"):
+            parts.append(f'error="{error["error"]}"')
+        if error.get("error_description"):
+            description = str(error["error_description"]).replace('"', "'")
+            parts.append(f'error_description="{description}"')
+        return "Bearer " + ", ".join(parts)

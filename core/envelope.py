@@ -1,0 +1,138 @@
+"""The API envelope, built in exactly two places: the renderer (success) and the exception
+handler (failure). Views return plain data, or ``Envelope`` when they add keys beside ``result``
+(``count``/``next`` on paged lists, ``unpriced`` on converted totals)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from core.exceptions import NotFound, NotReady, Unavailable, ValidationFailed
+from core.timefmt import format_datetime, unix_now
+
+logger = logging.getLogger("api")
+
+MESSAGES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Payload too large",
+    422: "Invalid",
+    429: "Too many requests",
+    500: "Server error",
+    503: "Unavailable",
+}
+
+
+@dataclass
+class Envelope:
+    """A success answer with keys beside ``result``."""
+
+    result: Any
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def failure_body(status: int, *, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"success": False, "time": unix_now(), "message": message or MESSAGES.get(status, "Error")}
+    body.update(extra)
+    return body
+
+
+class EnvelopeRenderer(JSONRenderer):
+    """Wraps a successful answer as ``{"success": true, "time": ..., "result": ...}``. Failure
+    bodies are already enveloped by the exception handler and pass through untouched."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        response = (renderer_context or {}).get("response")
+        if response is not None and response.status_code >= 400:
+            return super().render(data, accepted_media_type, renderer_context)
+        if isinstance(data, Envelope):
+            body = {"success": True, "time": unix_now(), "result": data.result, **data.extra}
+        else:
+            body = {"success": True, "time": unix_now(), "result": data}
+        return super().render(body, accepted_media_type, renderer_context)
+
+
+def _sentences(detail: Any, prefix: str = "") -> list[str]:
+    """Flatten DRF's nested error detail into one sentence per problem."""
+    if isinstance(detail, dict):
+        out: list[str] = []
+        for key, value in detail.items():
+            name = "" if key == "non_field_errors" else (f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+            out.extend(_sentences(value, name))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for i, item in enumerate(detail):
+            if isinstance(item, (dict, list)) and item:
+                out.extend(_sentences(item, f"{prefix}[{i}]" if prefix else f"[{i}]"))
+            elif item:
+                out.extend(_sentences(item, prefix))
+        return out
+    text = str(detail)
+    if not prefix:
+        return [text]
+    return [f"{prefix} {text[0].lower()}{text[1:]}" if text.startswith("This field") else f"{prefix}: {text}"]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Every failure of an /api/ view, as the envelope with the fixed message for its status."""
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationFailed):
+        status, extra = 422, {"invalid": exc.problems}
+    elif isinstance(exc, drf.ValidationError):
+        status, extra = 422, {"invalid": _sentences(exc.detail) or ["the request is not valid"]}
+    elif isinstance(exc, (NotFound, Http404, drf.NotFound)):
+        status = 404
+    elif isinstance(exc, NotReady):
+        status = 503
+        extra = {"try_again_at": format_datetime(exc.try_again_at)}
+        headers["Retry-After"] = str(max(1, int((exc.try_again_at.timestamp() - unix_now()))))
+        return Response(failure_body(503, message="Not ready", **extra), status=503, headers=headers)
+    elif isinstance(exc, Unavailable):
+        status = 503
+        extra = {"reason": str(exc)} if str(exc) else {}
+    elif isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        status = 401
+        view = context.get("view")
+        request = context.get("request")
+        header = view.get_authenticate_header(request) if view is not None and request is not None else None
+        headers["WWW-Authenticate"] = header or 'Bearer realm="api"'
+    elif isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
+        status = 403
+    elif isinstance(exc, drf.MethodNotAllowed):
+        status = 405
+    elif isinstance(exc, drf.Throttled):
+        status = 429
+        if exc.wait:
+            headers["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, RequestDataTooBig):
+        status = 413
+        extra = {"invalid": [str(exc) or "the request body is larger than this server accepts"]}
+    elif isinstance(exc, (drf.ParseError, drf.UnsupportedMediaType, drf.NotAcceptable)):
+        status = 400
+        extra = {"invalid": [str(exc.detail)]}
+    elif isinstance(exc, drf.APIException):
+        status = exc.status_code
+    else:
+        request = context.get("request")
+        request_id = getattr(getattr(request, "_request", request), "request_id", "-")
+        logger.exception("unhandled error in %s (request %s)", context.get("view").__class__.__name__, request_id)
+        status, extra = 500, {"request_id": request_id}
+    return Response(failure_body(status, **extra), status=status, headers=headers)
+
+
+def json_failure(status: int, **extra: Any) -> JsonResponse:
+    """A failure outside DRF (Django's 404/500 handlers under /api/)."""
+    return JsonResponse(failure_body(status, **extra), status=status)

@@ -1,0 +1,131 @@
+"""Request bodies in bracket notation, as Ruby, PHP and Rails-style clients send nested data.
+
+``currencies[]=btc&currencies[]=usd`` -> ``{"currencies": ["btc", "usd"]}``;
+``balances[][currency]=btc&balances[][balance]=1&balances[][currency]=ltc&balances[][balance]=2``
+-> ``{"balances": [{"currency": "btc", "balance": "1"}, {"currency": "ltc", "balance": "2"}]}``
+(a key repeated inside ``[]`` starts the next object, whatever order the keys come in). A bare
+``currencies[]`` with no ``=`` is an empty list. The rules are Rack's, the reference for clients.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote_plus
+
+from django.http import QueryDict
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+
+_HEAD = re.compile(r"\A[\[\]]*([^\[\]]+)\]*")
+_ARRAY_OF_OBJECTS = re.compile(r"\A\[\]\[([^\[\]]+)\]\Z")
+_ARRAY_NESTED = re.compile(r"\A\[\](.+)\Z")
+
+# A bare key (``currencies[]`` with no ``=``): makes the list exist without adding to it.
+_BARE = object()
+
+
+def _has_key(obj: dict[str, Any], path: str) -> bool:
+    """Does a nested key like ``currency`` or ``a][b`` already exist in ``obj``?"""
+    keys = [k for k in re.split(r"[\[\]]+", path) if k]
+    current: Any = obj
+    for key in keys:
+        if not isinstance(current, dict) or key not in current:
+            return False
+        current = current[key]
+    return True
+
+
+def _normalize(params: dict[str, Any], name: str, value: Any, depth: int = 0) -> dict[str, Any]:
+    if depth > 20:
+        raise ParseError("bracket-notation key nested too deeply")
+    match = _HEAD.match(name)
+    if not match:
+        return params
+    key = match.group(1)
+    after = name[match.end() :]
+    if after == "":
+        if value is not _BARE:
+            params[key] = value
+        else:
+            params.setdefault(key, "")
+    elif after == "[]":
+        existing = params.setdefault(key, [])
+        if not isinstance(existing, list):
+            raise ParseError(f"key '{key}' is used both as a list and as a value")
+        if value is not _BARE:
+            existing.append(value)
+    elif (m := _ARRAY_OF_OBJECTS.match(after)) or (m := _ARRAY_NESTED.match(after)):
+        child = m.group(1)
+        existing = params.setdefault(key, [])
+        if not isinstance(existing, list):
+            raise ParseError(f"key '{key}' is used both as a list and as a value")
+        if existing and isinstance(existing[-1], dict) and not _has_key(existing[-1], child):
+            _normalize(existing[-1], child, value, depth + 1)
+        else:
+            existing.append(_normalize({}, child, value, depth + 1))
+    else:
+        existing = params.setdefault(key, {})
+        if not isinstance(existing, dict):
+            raise ParseError(f"key '{key}' is used both as an object and as a value")
+        _normalize(existing, after, value, depth + 1)
+    return params
+
+
+def parse_bracket_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build nested data from (key, value) pairs in the order they were sent."""
+    params: dict[str, Any] = {}
+    for key, value in pairs:
+        _normalize(params, key, value)
+    return params
+
+
+def parse_urlencoded(body: str) -> dict[str, Any]:
+    pairs: list[tuple[str, Any]] = []
+    for part in body.split("&"):
+        if not part:
+            continue
+        if "=" in part:
+            key, value = part.split("=", 1)
+            pairs.append((unquote_plus(key), unquote_plus(value)))
+        else:
+            pairs.append((unquote_plus(part), _BARE))
+    return parse_bracket_pairs(pairs)
+
+
+def _querydict_pairs(data: QueryDict) -> list[tuple[str, Any]]:
+    return [(key, value) for key, values in data.lists() for value in values]
+
+
+class DecimalJSONParser(JSONParser):
+    """JSON with numbers parsed as Decimal, so ``{"balance": 0.1}`` is exactly 0.1."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", "utf-8")
+        try:
+            return json.loads(stream.read().decode(encoding), parse_float=Decimal)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ParseError(f"the body is not valid JSON: {exc}")
+
+
+class BracketFormParser(FormParser):
+    """application/x-www-form-urlencoded with bracket notation (any method, PATCH included)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", "utf-8")
+        try:
+            body = stream.read().decode(encoding)
+        except UnicodeDecodeError:
+            raise ParseError("the form body is not valid text")
+        return parse_urlencoded(body)
+
+
+class BracketMultiPartParser(MultiPartParser):
+    """multipart/form-data with bracket notation; files stay in ``request.FILES``."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        result = super().parse(stream, media_type, parser_context)
+        data = parse_bracket_pairs(_querydict_pairs(result.data))
+        return type(result)(data, result.files)

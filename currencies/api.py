@@ -1,0 +1,60 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api import ApiView, UtcDateTimeField
+from core.exceptions import NotFound
+from currencies.models import Currency
+from currencies.selectors import currency_list
+
+
+class CurrencySerializer(serializers.ModelSerializer):
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+    class Meta:
+        model = Currency
+        fields = [
+            "id",
+            "code",
+            "title",
+            "created_at",
+            "updated_at",
+            "is_cryptocurrency",
+            "is_fiat",
+            "is_ethereum_token",
+            "ethereum_contract_address",
+            "source",
+        ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["ethereum_contract_address"] = data["ethereum_contract_address"] or None
+        return data
+
+
+class CurrencyListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    currencies = CurrencySerializer(many=True)
+
+
+class CurrencyListView(ApiView):
+    public = True
+    kind: str | None = None
+
+    @extend_schema(responses=CurrencyListSerializer, summary="List currencies")
+    def get(self, request: Request) -> Response:
+        rows = list(currency_list(kind=self.kind))
+        return Response({"count": len(rows), "currencies": CurrencySerializer(rows, many=True).data})
+
+
+class CurrencyDetailView(ApiView):
+    public = True
+
+    @extend_schema(responses=CurrencySerializer, summary="One currency by code")
+    def get(self, request: Request, code: str) -> Response:
+        currency = Currency.objects.filter(code=code.lower()).first()
+        if currency is None:
+            raise NotFound(code)
+        return Response(CurrencySerializer(currency).data)

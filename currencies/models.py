@@ -1,0 +1,33 @@
+from django.db import models
+
+from core.models import TimeStampedModel
+
+
+class Currency(TimeStampedModel):
+    """A fiat currency, a cryptocurrency or an Ethereum token. ``decimals`` is its precision
+    (ISO 4217 minor units for fiat, the chain's for crypto and tokens)."""
+
+    DATA_FILE = "data-file"
+
+    code = models.CharField(max_length=20, unique=True)
+    title = models.CharField(max_length=100)
+    is_cryptocurrency = models.BooleanField(default=False)
+    is_fiat = models.BooleanField(default=False)
+    is_ethereum_token = models.BooleanField(default=False)
+    ethereum_contract_address = models.CharField(max_length=42, blank=True, default="")
+    decimals = models.PositiveSmallIntegerField(default=8)
+    coingecko_id = models.CharField(max_length=100, blank=True, default="")
+    source = models.CharField(max_length=100, default=DATA_FILE)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "currencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~(models.Q(is_fiat=True) & models.Q(is_cryptocurrency=True)),
+                name="currency_fiat_xor_crypto",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.title})"

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from currencies.models import Currency
+
+FILTERS = {
+    "cryptocurrencies": {"is_cryptocurrency": True},
+    "fiat": {"is_fiat": True},
+    "tokens": {"is_ethereum_token": True},
+}
+
+
+def currency_list(*, kind: str | None = None) -> QuerySet[Currency]:
+    qs = Currency.objects.all()
+    return qs.filter(**FILTERS[kind]) if kind else qs
+
+
+def currencies_by_code(codes: list[str]) -> dict[str, Currency]:
+    return {c.code: c for c in Currency.objects.filter(code__in=[c.lower() for c in codes])}

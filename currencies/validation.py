@@ -1,0 +1,40 @@
+"""Turning currency codes from requests into Currency rows, with the API's sentences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.exceptions import ValidationFailed
+from currencies.models import Currency
+
+
+def currency_code_text(raw: Any, *, field: str = "currency") -> str:
+    if isinstance(raw, dict) and "code" in raw:  # a client echoing {"code": "btc", "title": ...}
+        raw = raw["code"]
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationFailed(f"{field} must be a currency code such as 'btc'")
+    return raw.strip().lower()
+
+
+def resolve_currencies(raw_codes: list[Any], *, field: str = "currencies") -> list[Currency]:
+    """Currency rows for the codes, in the order given, duplicates dropped; every unknown code
+    is reported."""
+    codes: list[str] = []
+    problems: list[str] = []
+    for raw in raw_codes:
+        try:
+            code = currency_code_text(raw, field=field)
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+            continue
+        if code not in codes:
+            codes.append(code)
+    found = {c.code: c for c in Currency.objects.filter(code__in=codes)}
+    problems.extend(f"unknown currency '{code}'" for code in codes if code not in found)
+    if problems:
+        raise ValidationFailed(problems)
+    return [found[code] for code in codes]
+
+
+def resolve_currency(raw: Any, *, field: str = "currency") -> Currency:
+    return resolve_currencies([raw], field=field)[0]

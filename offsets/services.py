@@ -1,0 +1,83 @@
+"""Writes for offsets: hand-entered balances, which may be negative."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from core.exceptions import ValidationFailed
+from core.money import parse_amount
+from currencies.validation import resolve_currency
+from offsets.models import Offset, OffsetBalance
+from portfolios.models import Portfolio
+
+
+def parse_balances(raw: list[Any]) -> list[tuple[Any, Any]]:
+    """[(Currency, Decimal)] from ``[{"currency": "btc", "balance": "1"}, ...]``, every problem
+    reported in one go."""
+    problems: list[str] = []
+    parsed = []
+    seen: set[str] = set()
+    for i, item in enumerate(raw, start=1):
+        where = f"balance {i}"
+        if not isinstance(item, dict):
+            problems.append(f"{where} must be an object with currency and balance")
+            continue
+        missing = [k for k in ("currency", "balance") if k not in item]
+        if missing:
+            problems.append(f"{where} is missing {' and '.join(missing)}")
+            continue
+        try:
+            currency = resolve_currency(_single(item["currency"]))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+            continue
+        try:
+            amount = parse_amount(_single(item["balance"]), field=f"balance for {currency.code}")
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+            continue
+        if currency.code in seen:
+            problems.append(f"currency '{currency.code}' is listed more than once")
+            continue
+        seen.add(currency.code)
+        parsed.append((currency, amount))
+    if problems:
+        raise ValidationFailed(problems)
+    return parsed
+
+
+def _single(value: Any) -> Any:
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
+def _replace_balances(offset: Offset, balances: list[Any], source: str) -> None:
+    parsed = parse_balances(balances)
+    OffsetBalance.objects.filter(offset=offset).delete()
+    OffsetBalance.objects.bulk_create(
+        OffsetBalance(offset=offset, currency=currency, balance=amount, source=source) for currency, amount in parsed
+    )
+
+
+@transaction.atomic
+def offset_create(*, portfolio: Portfolio, title: str, balances: list[Any] | None, source: str) -> Offset:
+    offset = Offset.objects.create(portfolio=portfolio, title=title, source=source)
+    _replace_balances(offset, balances or [], source)
+    return offset
+
+
+@transaction.atomic
+def offset_update(*, offset: Offset, title: str | None = None, balances: list[Any] | None = None, source: str) -> Offset:
+    """``balances`` given replaces the whole set; None keeps them."""
+    if title is not None:
+        offset.title = title
+    if balances is not None:
+        _replace_balances(offset, balances, source)
+    offset.save()
+    return offset
+
+
+@transaction.atomic
+def offset_delete(*, offset: Offset) -> None:
+    offset.delete()

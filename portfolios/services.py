@@ -1,0 +1,64 @@
+"""Writes for portfolios. Every function takes an object already checked to be the user's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from core.exceptions import ValidationFailed
+from currencies.validation import resolve_currencies
+from portfolios.models import Portfolio, PortfolioCurrency
+from users.models import User
+
+NO_CURRENCY = "must have at least one reporting currency selected"
+
+
+def _check_title(*, user: User, title: str, exclude_id: int | None = None) -> None:
+    clash = Portfolio.objects.filter(user=user, title=title)
+    if exclude_id is not None:
+        clash = clash.exclude(pk=exclude_id)
+    if clash.exists():
+        raise ValidationFailed(f"title '{title}' is already used by another of your portfolios")
+
+
+def _set_currencies(portfolio: Portfolio, raw_codes: list[Any]) -> None:
+    currencies = resolve_currencies(raw_codes)
+    if not currencies:
+        raise ValidationFailed(NO_CURRENCY)
+    PortfolioCurrency.objects.filter(portfolio=portfolio).delete()
+    PortfolioCurrency.objects.bulk_create(
+        PortfolioCurrency(portfolio=portfolio, currency=c, position=i) for i, c in enumerate(currencies)
+    )
+
+
+@transaction.atomic
+def portfolio_create(*, user: User, title: str, currency_codes: list[Any] | None, source: str) -> Portfolio:
+    if not currency_codes:
+        raise ValidationFailed(NO_CURRENCY)
+    _check_title(user=user, title=title)
+    try:
+        with transaction.atomic():
+            portfolio = Portfolio.objects.create(user=user, title=title, source=source)
+    except IntegrityError:  # a concurrent create with the same title
+        raise ValidationFailed(f"title '{title}' is already used by another of your portfolios")
+    _set_currencies(portfolio, currency_codes)
+    return portfolio
+
+
+@transaction.atomic
+def portfolio_update(*, portfolio: Portfolio, title: str | None = None, currency_codes: list[Any] | None = None) -> Portfolio:
+    if title is not None and title != portfolio.title:
+        _check_title(user=portfolio.user, title=title, exclude_id=portfolio.pk)
+        portfolio.title = title
+    if currency_codes is not None:
+        if not currency_codes:
+            raise ValidationFailed(NO_CURRENCY)
+        _set_currencies(portfolio, currency_codes)
+    portfolio.save()
+    return portfolio
+
+
+@transaction.atomic
+def portfolio_delete(*, portfolio: Portfolio) -> None:
+    portfolio.delete()

@@ -1,0 +1,66 @@
+"""Personas and helpers shared by every test: alice (owner), bob (another user), anonymous."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application
+from rest_framework.test import APIClient
+
+from users.models import User
+
+
+@pytest.fixture
+def alice(db) -> User:
+    return User.objects.create_user(email="alice@example.com", password="alice-password-1", name="Alice")
+
+
+@pytest.fixture
+def bob(db) -> User:
+    return User.objects.create_user(email="bob@example.com", password="bob-password-1", name="Bob")
+
+
+@pytest.fixture
+def oauth_app(alice) -> Application:
+    return Application.objects.create(
+        name="Test app",
+        user=alice,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://127.0.0.1:9999/callback",
+    )
+
+
+def make_token(user: User, scope: str, app: Application | None = None) -> AccessToken:
+    return AccessToken.objects.create(
+        user=user,
+        application=app,
+        token=f"tok-{user.pk}-{scope.replace(' ', '-') or 'none'}-{AccessToken.objects.count()}",
+        expires=timezone.now() + timedelta(hours=1),
+        scope=scope,
+    )
+
+
+def client_for(user: User | None, scope: str = "read write delete") -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_token(user, scope).token}")
+    return client
+
+
+@pytest.fixture
+def api(alice) -> APIClient:
+    """Alice with read, write and delete."""
+    return client_for(alice)
+
+
+@pytest.fixture
+def bob_api(bob) -> APIClient:
+    return client_for(bob)
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
