@@ -176,7 +176,7 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS", default=60 * 60 * 24 * 90),
     "PKCE_REQUIRED": "core.oauth.pkce_required",
     "OAUTH2_VALIDATOR_CLASS": "core.oauth.TrackerOAuth2Validator",
-    "OAUTH2_BACKEND_CLASS": "oauth2_provider.oauth2_backends.OAuthLibCore",
+    "OAUTH2_BACKEND_CLASS": "core.oauth.TrackerOAuthLibCore",
 }
 
 # Outside services: each has its own base URL so tests and self-hosters can point elsewhere.
@@ -202,3 +202,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Celery -------------------------------------------------------------------------------------
+# With REDIS_URL: a real broker, workers and beat. Without it: tasks run in-process (a small
+# thread pool after the transaction commits) so the embedded default works on its own.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TIMEZONE = "UTC"
+TASKS_IN_PROCESS = env.bool("TASKS_IN_PROCESS", default=not REDIS_URL)
+# Run enqueued tasks synchronously at commit (the test suite; never in production).
+TASKS_SYNC = env.bool("TASKS_SYNC", default=False)

@@ -13,3 +13,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Enqueued tasks run synchronously when the transaction commits, so tests see their effect
+# without a worker; the integration tests switch this off and start a real worker.
+TASKS_SYNC = True

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from oauth2_provider import views as oauth
 
 from addresses.api import AddressDetailView, AddressListView
-from core.views import StatusView
+from core.views import StatusView, api_not_found
 from currencies.api import CurrencyDetailView, CurrencyListView
 from offsets.api import OffsetDetailView, OffsetListView
 from portfolios.api import PortfolioDetailView, PortfolioListView
@@ -47,9 +47,17 @@ api_patterns = [
     path("portfolios/<int:portfolio_id>/addresses/<int:address_id>", AddressDetailView.as_view(), name="address-detail"),
     path("portfolios/<int:portfolio_id>/offsets", OffsetListView.as_view(), name="offset-list"),
     path("portfolios/<int:portfolio_id>/offsets/<int:offset_id>", OffsetDetailView.as_view(), name="offset-detail"),
+    # Routes added by later apps live in their own api_urls.py.
+    path("", include("addresses.api_urls")),
+    path("", include("portfolios.api_urls")),
+    path("", include("prices.api_urls")),
+    path("", include("ledger.api_urls")),
+    path("", include("ingest.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Anything else under /api/ is a 404 in the envelope, also with DEBUG on.
+    re_path(r"^.*$", api_not_found, name="not-found"),
 ]
 
 urlpatterns = [

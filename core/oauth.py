@@ -4,6 +4,7 @@ switched on ``allow_remote_login``."""
 from __future__ import annotations
 
 from oauth2_provider.models import get_application_model
+from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 
@@ -25,3 +26,14 @@ class TrackerOAuth2Validator(OAuth2Validator):
         if not super().validate_user(username, password, client, request, *args, **kwargs):
             return False
         return bool(getattr(request.user, "allow_remote_login", False))
+
+
+class TrackerOAuthLibCore(OAuthLibCore):
+    """Our form parsers turn bracket-notation bodies into nested dicts (not QueryDicts); oauthlib
+    only needs the flat string fields of a body (e.g. ``access_token``), so hand it those."""
+
+    def extract_body(self, request):
+        post = request.POST
+        if hasattr(post, "lists"):
+            return super().extract_body(request)
+        return [(key, value) for key, value in post.items() if isinstance(value, str)]

@@ -26,6 +26,10 @@ class StatusView(ApiView):
         return Response({"ok": ok, "failing": failing})
 
 
+def api_not_found(request, *args, **kwargs):
+    return json_failure(404)
+
+
 def handler404(request, exception=None):
     if request.path.startswith("/api/"):
         return json_failure(404)
