@@ -6,8 +6,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from addresses import services
-from addresses.selectors import address_get, address_list
-from core.api import ApiView, CurrencyRefField, UtcDateTimeField, body_dict, text_input, unwrap_single
+from addresses.freshness import address_data_ready
+from addresses.selectors import address_balances, address_get, address_list, address_transactions
+from core.api import (
+    AmountField,
+    ApiView,
+    CurrencyRefField,
+    UtcDateTimeField,
+    body_dict,
+    paginate,
+    text_input,
+    unwrap_single,
+)
 from portfolios.selectors import portfolio_get
 
 
@@ -66,10 +76,12 @@ def _currency(data: dict, *, required: bool):
     return unwrap_single(data["currency"])
 
 
-class AddressDetailView(ApiView):
+class OwnAddressMixin:
     def _get(self, request: Request, portfolio_id: int, address_id: int):
         return address_get(portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id), address_id=address_id)
 
+
+class AddressDetailView(OwnAddressMixin, ApiView):
     @extend_schema(responses=AddressSerializer, summary="One address")
     def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
         return Response(AddressSerializer(self._get(request, portfolio_id, address_id)).data)
@@ -92,3 +104,48 @@ class AddressDetailView(ApiView):
         before = AddressSerializer(address).data
         services.address_delete(address=address)
         return Response(before)
+
+
+class AddressBalanceSerializer(serializers.Serializer):
+    currency = CurrencyRefField()
+    balance = AmountField()
+    transactions = serializers.IntegerField(allow_null=True)
+    sent = AmountField(allow_null=True)
+    received = AmountField(allow_null=True)
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+    source = serializers.CharField()
+
+
+class AddressTransactionSerializer(serializers.Serializer):
+    currency = CurrencyRefField()
+    delta = AmountField()
+    txn_at = UtcDateTimeField()
+    fee = AmountField()
+    reference = serializers.CharField()
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+    source = serializers.CharField()
+
+
+class AddressBalancesView(OwnAddressMixin, ApiView):
+    @extend_schema(responses=AddressBalanceSerializer(many=True), summary="An address's balance (async: 503 Not ready until first fetched)")
+    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+        address = self._get(request, portfolio_id, address_id)
+        address_data_ready(address)
+        return Response(AddressBalanceSerializer(address_balances(address=address), many=True).data)
+
+
+
+class AddressTransactionsView(OwnAddressMixin, ApiView):
+    @extend_schema(
+        responses=AddressTransactionSerializer(many=True),
+        summary="An address's transactions, newest first, paged with ?limit= and ?offset= (async)",
+    )
+    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+        address = self._get(request, portfolio_id, address_id)
+        address_data_ready(address)
+        return Response(
+            paginate(request, address_transactions(address=address), lambda rows: AddressTransactionSerializer(rows, many=True).data)
+        )
+

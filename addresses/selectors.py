@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from addresses.models import Address
+from addresses.models import Address, AddressBalance, AddressTransaction
 from core.exceptions import NotFound
 from portfolios.models import Portfolio
 
@@ -21,3 +21,12 @@ def address_get(*, portfolio: Portfolio, address_id: int | str) -> Address:
     if address is None:
         raise NotFound("no such address")
     return address
+
+
+def address_balances(*, address: Address) -> QuerySet[AddressBalance]:
+    return AddressBalance.objects.filter(address=address).select_related("currency")
+
+
+def address_transactions(*, address: Address) -> QuerySet[AddressTransaction]:
+    """Newest first (unconfirmed ones carry the time they were first seen)."""
+    return AddressTransaction.objects.filter(address=address).select_related("currency").order_by("-txn_at", "-id")

@@ -21,3 +21,17 @@ app.conf.beat_schedule = {
     # Daily price history for held assets, once a day after CoinGecko publishes the last day.
     "prices-refresh-history": {"task": "prices.tasks.prices_refresh_history", "schedule": crontab(minute=45, hour=0)},
 }
+
+
+@app.on_after_finalize.connect
+def _heartbeat_signals(sender, **kwargs):
+    """Any task a worker finishes, and the worker coming up, count as the worker answering."""
+    from celery.signals import task_postrun, worker_ready
+
+    def beat(**_kwargs):
+        from core.tasks import worker_heartbeat
+
+        worker_heartbeat.run()
+
+    worker_ready.connect(beat, weak=False)
+    task_postrun.connect(beat, weak=False)

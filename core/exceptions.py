@@ -42,3 +42,10 @@ class ProviderError(TrackerError):
         self.retryable = retryable
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class AddressRejected(ProviderError):
+    """The explorer says the address itself is not valid on its chain (never retried)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False)

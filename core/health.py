@@ -39,3 +39,38 @@ def run_checks() -> tuple[list[str], list[str]]:
             healthy = False
         (ok if healthy else failing).append(name)
     return ok, failing
+
+
+@register("jobs")
+def jobs_ok() -> bool:
+    """A worker answered within the last minutes (its heartbeat task ran). Without a broker
+    tasks run inside the web process, which is then the worker."""
+    from datetime import datetime
+
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from core.tasks import HEARTBEAT_KEY, HEARTBEAT_MAX_AGE
+
+    if settings.TASKS_IN_PROCESS or settings.TASKS_SYNC:
+        return True
+    beat = cache.get(HEARTBEAT_KEY)
+    return beat is not None and timezone.now() - datetime.fromisoformat(beat) < HEARTBEAT_MAX_AGE
+
+
+@register("tickers")
+def tickers_ok() -> bool:
+    """Spot prices are younger than twice their refresh interval (or nothing needs a price)."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from prices.models import SpotPrice
+    from prices.services import SPOT_REFRESH_SECONDS, currencies_in_use
+
+    latest = SpotPrice.objects.aggregate(latest=Max("fetched_at"))["latest"]
+    if latest is None:
+        return not (currencies_in_use() - {"usd", "btc"})
+    return timezone.now() - latest < timedelta(seconds=SPOT_REFRESH_SECONDS * 2)

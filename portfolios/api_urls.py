@@ -1,3 +1,11 @@
 """API routes of this app, included under /api/ (no trailing slashes, as API.md wants)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from portfolios.api_totals import PortfolioBalancesView, PortfolioConvertedView, PortfolioRefreshView
+
+urlpatterns = [
+    path("portfolios/<int:portfolio_id>/balances", PortfolioBalancesView.as_view(), name="portfolio-balances"),
+    path("portfolios/<int:portfolio_id>/converted", PortfolioConvertedView.as_view(), name="portfolio-converted"),
+    path("portfolios/<int:portfolio_id>/refresh", PortfolioRefreshView.as_view(), name="portfolio-refresh"),
+]

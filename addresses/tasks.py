@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
+
+from addresses.models import Address
+from addresses.sync import REFRESH_INTERVAL, address_sync
+from core.tasks import clear_enqueued, enqueue_once
+
+FETCH_FLAG_SECONDS = 300
+
+
+def fetch_key(address_id: int) -> str:
+    return f"address:{address_id}"
+
+
+def address_fetch_enqueue(address_id: int) -> bool:
+    """Enqueue a fetch unless one is already queued or running (any process)."""
+    return enqueue_once(fetch_key(address_id), FETCH_FLAG_SECONDS, address_fetch, address_id)
+
+
+@shared_task(name="addresses.tasks.address_fetch", ignore_result=True)
+def address_fetch(address_id: int) -> None:
+    try:
+        if Address.objects.filter(pk=address_id).exists():
+            address_sync(address_id=address_id)
+    finally:
+        clear_enqueued(fetch_key(address_id))
+
+
+@shared_task(name="addresses.tasks.addresses_refresh_stale", ignore_result=True)
+def addresses_refresh_stale() -> int:
+    """Beat: fetch every valid address whose data is older than the refresh interval and whose
+    backoff (after failures) has passed."""
+    now = timezone.now()
+    due = (
+        Address.objects.filter(valid=True)
+        .filter(Q(fetch_state__isnull=True) | Q(fetch_state__balances_fetched_at__isnull=True)
+                | Q(fetch_state__balances_fetched_at__lt=now - REFRESH_INTERVAL))
+        .filter(Q(fetch_state__isnull=True) | Q(fetch_state__next_retry_at__isnull=True)
+                | Q(fetch_state__next_retry_at__lte=now))
+        .values_list("pk", flat=True)
+    )
+    return sum(address_fetch_enqueue(pk) for pk in due.iterator())

@@ -1,0 +1,101 @@
+"""Summing a portfolio's holdings and valuing them. Pure: dataclasses in, dataclasses out.
+
+Each source of holdings (an address's explorer balance, an offset, a wallet fed by statement
+imports) contributes ``SourceBalance`` rows; a currency's total is their exact sum. The data
+age of a total (``balance_at``) is the oldest of what went into it, so it never looks fresher
+than it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from prices.conversion import convert
+
+CALCULATED = "calculated"
+
+
+@dataclass(frozen=True)
+class SourceBalance:
+    currency: str
+    balance: Decimal
+    at: datetime | None
+    source: str
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    currency: str
+    balance: Decimal
+    balance_at: datetime | None
+    source: str
+
+
+def _oldest(times: Iterable[datetime | None]) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+def sum_balances(parts: Iterable[SourceBalance], reporting: Iterable[str], *, now: datetime) -> list[TotalRow]:
+    """One row per currency that is held (by any source) or is a reporting currency, sorted by
+    code. ``source`` is the one source when a single one contributed, else ``calculated``."""
+    totals: dict[str, Decimal] = {}
+    times: dict[str, list[datetime | None]] = {}
+    sources: dict[str, set[str]] = {}
+    for part in parts:
+        totals[part.currency] = totals.get(part.currency, Decimal(0)) + part.balance
+        times.setdefault(part.currency, []).append(part.at)
+        sources.setdefault(part.currency, set()).add(part.source)
+    overall = _oldest(t for ts in times.values() for t in ts) or now
+    for code in reporting:
+        totals.setdefault(code, Decimal(0))
+    rows = []
+    for code in sorted(totals):
+        names = sources.get(code, set())
+        rows.append(
+            TotalRow(
+                currency=code,
+                balance=totals[code],
+                balance_at=_oldest(times.get(code, [])) or overall,
+                source=next(iter(names)) if len(names) == 1 else CALCULATED,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ConvertedRows:
+    rows: list[TotalRow]
+    unpriced: list[str]
+
+
+def convert_totals(
+    totals: list[TotalRow],
+    reporting: list[str],
+    rates: Mapping[tuple[str, str], Decimal],
+    rate_times: Mapping[tuple[str, str], datetime],
+    *,
+    now: datetime,
+) -> ConvertedRows:
+    """The whole portfolio valued in each reporting currency (rows sorted by code). Holdings
+    with no price path to a reporting currency are left out of that total and listed in
+    ``unpriced``."""
+    held = [row for row in totals if row.balance != 0]
+    unpriced: set[str] = set()
+    rows = []
+    oldest_rate = _oldest(rate_times.values())
+    oldest_balance = _oldest(row.balance_at for row in held)
+    for target in sorted(set(reporting)):
+        total = Decimal(0)
+        for row in held:
+            value = convert(row.balance, row.currency, target, rates)
+            if value is None:
+                unpriced.add(row.currency)
+            else:
+                total += value
+        at = _oldest([oldest_balance, oldest_rate]) or now
+        rows.append(TotalRow(currency=target, balance=total, balance_at=at, source=CALCULATED))
+    return ConvertedRows(rows=rows, unpriced=sorted(unpriced))

@@ -1,0 +1,48 @@
+from django.db import models
+
+from core.fields import AmountField
+
+
+class SpotPrice(models.Model):
+    """The latest known price of ``base`` in ``quote`` (one row per pair, replaced on refresh):
+    1 base = ``price`` quote at ``at``."""
+
+    base = models.ForeignKey("currencies.Currency", on_delete=models.CASCADE, related_name="+")
+    quote = models.ForeignKey("currencies.Currency", on_delete=models.CASCADE, related_name="+")
+    price = AmountField()
+    at = models.DateTimeField()
+    source = models.CharField(max_length=50)
+    fetched_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["base", "quote"]
+        constraints = [models.UniqueConstraint(fields=["base", "quote"], name="spot_price_one_per_pair")]
+
+    def __str__(self) -> str:
+        return f"1 {self.base_id} = {self.price} {self.quote_id}"
+
+
+class Price(models.Model):
+    """A historical price: daily closes from the price API, or prices observed in statements.
+    Fetched once and kept, so history is cheap."""
+
+    DAILY = "daily"
+    OBSERVED = "observed"
+
+    base = models.ForeignKey("currencies.Currency", on_delete=models.CASCADE, related_name="+")
+    quote = models.ForeignKey("currencies.Currency", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    price = AmountField()
+    kind = models.CharField(max_length=10, default=DAILY)
+    source = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["base", "quote", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["base", "quote", "at", "source"], name="price_unique_point"),
+        ]
+        indexes = [models.Index(fields=["base", "quote", "at"], name="price_pair_time")]
+
+    def __str__(self) -> str:
+        return f"1 {self.base_id} = {self.price} {self.quote_id} at {self.at:%Y-%m-%d}"

@@ -1,0 +1,94 @@
+"""Writes for prices: spot prices from CoinGecko, replaced per pair on every refresh."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import ProviderError
+from currencies.models import Currency
+from portfolios.models import Portfolio
+from prices.models import SpotPrice
+from prices.sources.coingecko import CoinGeckoClient
+
+logger = logging.getLogger(__name__)
+
+# Quote currencies CoinGecko serves besides fiat: prices in these make bridging possible.
+CRYPTO_QUOTES = ("btc", "eth")
+ALWAYS_QUOTED = ("usd", "btc")
+LAST_ATTEMPT_KEY = "prices:spot:last_attempt"
+# Set for every code a refresh asked for, priced or not: "tried" lets totals answer with the
+# asset listed as unpriced instead of waiting forever for a price that does not exist.
+PRICE_ATTEMPT_KEY = "prices:attempted:{code}"
+SPOT_REFRESH_SECONDS = getattr(settings, "PRICE_REFRESH_SECONDS", 300)
+
+
+def currencies_in_use() -> set[str]:
+    """Every currency code held or reported in any portfolio."""
+    from addresses.models import Address
+    from offsets.models import OffsetBalance
+    from portfolios.models import PortfolioCurrency
+
+    codes = set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())
+    codes |= set(Address.objects.values_list("currency__code", flat=True).distinct())
+    codes |= set(OffsetBalance.objects.values_list("currency__code", flat=True).distinct())
+    codes |= set(_extra_codes_in_use())
+    return codes
+
+
+def _extra_codes_in_use() -> Iterable[str]:
+    """Assets held in other wallets (statement imports); empty until the ledger exists."""
+    try:
+        from ledger.selectors import assets_in_use
+    except ImportError:
+        return []
+    return assets_in_use()
+
+
+def prices_refresh_spot(*, codes: Iterable[str] | None = None, client: CoinGeckoClient | None = None) -> int:
+    """Fetch spot prices of the cryptocurrencies among ``codes`` (default: all in use) in USD,
+    BTC and every fiat among them, and store them. Returns the number of pairs stored. A failure
+    keeps the stored prices and is recorded for the status page."""
+    wanted = {c.lower() for c in (codes if codes is not None else currencies_in_use())} | set(ALWAYS_QUOTED)
+    currencies = list(Currency.objects.filter(code__in=wanted))
+    by_id: dict[str, list[Currency]] = defaultdict(list)
+    for currency in currencies:
+        if currency.coingecko_id:
+            by_id[currency.coingecko_id].append(currency)
+    quotes_by_code = {c.code: c for c in currencies if c.is_fiat or c.code in CRYPTO_QUOTES}
+    quotes_by_code.update({c.code: c for c in Currency.objects.filter(code__in=ALWAYS_QUOTED)})
+    if not by_id:
+        return 0
+    client = client or CoinGeckoClient.from_settings()
+    now = timezone.now()
+    try:
+        quotes = client.spot_prices(list(by_id), list(quotes_by_code))
+    except ProviderError as exc:
+        cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": str(exc)}, None)
+        logger.warning("spot price refresh failed: %s", exc)
+        raise
+    stored = 0
+    with transaction.atomic():
+        for quote in quotes:
+            quote_currency = quotes_by_code.get(quote.quote.lower())
+            if quote_currency is None:
+                continue
+            for base in by_id.get(quote.base_id, []):
+                if base.pk == quote_currency.pk:
+                    continue
+                SpotPrice.objects.update_or_create(
+                    base=base,
+                    quote=quote_currency,
+                    defaults={"price": quote.price, "at": quote.at, "source": quote.source, "fetched_at": now},
+                )
+                stored += 1
+        Portfolio.objects.update(converted_balances_last_updated=now)
+    cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": ""}, None)
+    cache.set_many({PRICE_ATTEMPT_KEY.format(code=c.code): now.isoformat() for c in currencies}, None)
+    return stored
