@@ -1,17 +1,77 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from addresses.models import Address
+from addresses.models import Address, AddressBalance, AddressFetchState, AddressTransaction
+
+
+class FetchStateInline(admin.StackedInline):
+    model = AddressFetchState
+    can_delete = False
+    extra = 0
+    readonly_fields = [
+        "balances_fetched_at",
+        "last_attempt_at",
+        "last_duration_seconds",
+        "error",
+        "error_at",
+        "failures",
+        "next_retry_at",
+        "history_complete",
+        "sync_cursor",
+    ]
+
+
+class BalanceInline(admin.TabularInline):
+    model = AddressBalance
+    extra = 0
+    readonly_fields = ["currency", "balance", "transactions", "sent", "received", "source", "updated_at"]
+    can_delete = False
+
+
+@admin.action(description="Refresh now (fetch balance and transactions)")
+def refresh_now(modeladmin, request, queryset):
+    from addresses.tasks import address_fetch_enqueue
+
+    queued = sum(address_fetch_enqueue(pk) for pk in queryset.values_list("pk", flat=True))
+    modeladmin.message_user(request, f"{queued} fetch(es) enqueued; others were already queued.", messages.SUCCESS)
 
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
-    list_display = ["address", "title", "currency", "portfolio", "owner", "valid", "txns_last_updated"]
+    list_display = ["address", "title", "currency", "portfolio", "owner", "valid", "fetched", "failures", "fetch_error"]
     list_filter = ["valid", "currency"]
     search_fields = ["address", "title", "portfolio__title", "portfolio__user__email"]
-    list_select_related = ["currency", "portfolio__user"]
+    list_select_related = ["currency", "portfolio__user", "fetch_state"]
     raw_id_fields = ["portfolio"]
     autocomplete_fields = ["currency"]
+    inlines = [FetchStateInline, BalanceInline]
+    actions = [refresh_now]
 
     @admin.display(ordering="portfolio__user__email")
     def owner(self, obj):
         return obj.portfolio.user
+
+    @admin.display(ordering="fetch_state__balances_fetched_at", description="last fetched")
+    def fetched(self, obj):
+        state = getattr(obj, "fetch_state", None)
+        return state.balances_fetched_at if state else None
+
+    @admin.display(ordering="fetch_state__failures")
+    def failures(self, obj):
+        state = getattr(obj, "fetch_state", None)
+        return state.failures if state else 0
+
+    @admin.display(description="last error")
+    def fetch_error(self, obj):
+        state = getattr(obj, "fetch_state", None)
+        return (state.error[:80] + ("…" if len(state.error) > 80 else "")) if state and state.error else ""
+
+
+@admin.register(AddressTransaction)
+class AddressTransactionAdmin(admin.ModelAdmin):
+    list_display = ["reference", "address", "currency", "delta", "fee", "txn_at", "confirmed", "source"]
+    list_filter = ["confirmed", "source", "currency"]
+    search_fields = ["reference", "address__address"]
+    list_select_related = ["address", "currency"]
+    raw_id_fields = ["address"]
+    date_hierarchy = "txn_at"
+    show_full_result_count = False

@@ -28,6 +28,16 @@ class OffsetInline(admin.TabularInline):
     show_change_link = True
 
 
+@admin.action(description="Refresh now (every address and the prices)")
+def refresh_now(modeladmin, request, queryset):
+    from portfolios.services_refresh import portfolio_refresh
+
+    queued = 0
+    for portfolio in queryset:
+        queued += len(portfolio_refresh(portfolio=portfolio).addresses)
+    modeladmin.message_user(request, f"{queued} address fetch(es) and a price refresh enqueued.")
+
+
 @admin.register(Portfolio)
 class PortfolioAdmin(admin.ModelAdmin):
     list_display = ["title", "user", "source", "n_addresses", "n_offsets", "balances_last_updated", "created_at"]
@@ -36,6 +46,7 @@ class PortfolioAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     inlines = [ReportingCurrencyInline, AddressInline, OffsetInline]
+    actions = [refresh_now]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
