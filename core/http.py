@@ -57,6 +57,7 @@ _SECRET_PARAM = re.compile(
     r"(?i)\b(apikey|api_key|api-key|x_cg_demo_api_key|x_cg_pro_api_key|access_token|token|key)="
     r"[^&\s\"'#]+"
 )
+_TAG = re.compile(r"<[^>]*>")
 _SECRET_HEADER = re.compile(
     r"(?i)(x-cg-[a-z]+-api-key|x-api-key|authorization)([\"']?\s*[:=]\s*[\"']?)[^\"'\s,}]+"
 )
@@ -119,14 +120,23 @@ def body_message(payload: Any, text: str = "", *, limit: int = 300) -> str:
                 if found:
                     return found
         return ""
-    return " ".join(text.split())[:limit]
+    # A proxy's HTML error page: keep its words, not its markup.
+    return " ".join(_TAG.sub(" ", text).split())[:limit]
 
 
 class ProviderHTTPError(ProviderError):
     """A ProviderError that carries the HTTP status and the parsed body (None if not JSON)."""
 
-    def __init__(self, message: str, *, retryable: bool, status: int, payload: Any = None,
-                 detail: str = "", retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        status: int,
+        payload: Any = None,
+        detail: str = "",
+        retry_after: float | None = None,
+    ):
         super().__init__(message, retryable=retryable, retry_after=retry_after)
         self.status = status
         self.payload = payload
@@ -167,8 +177,10 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.rate_limit = rate_limit
         self._limiter = limiter
-        self.timeout = timeout if timeout is not None else float(
-            _setting("HTTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)
+        self.timeout = (
+            timeout
+            if timeout is not None
+            else float(_setting("HTTP_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS))
         )
         self.default_params = dict(params or {})
         self.secrets = [s for s in secrets if s]
@@ -201,15 +213,25 @@ class HttpClient:
     def url(self, path: str = "") -> str:
         return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
 
-    def get_json(self, path: str = "", *, params: Mapping[str, Any] | None = None,
-                 headers: Mapping[str, str] | None = None,
-                 validate: Callable[[Any], None] | None = None) -> Any:
+    def get_json(
+        self,
+        path: str = "",
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        validate: Callable[[Any], None] | None = None,
+    ) -> Any:
         return self.request_json("GET", path, params=params, headers=headers, validate=validate)
 
-    def post_json(self, path: str = "", *, json_body: Any = None,
-                  params: Mapping[str, Any] | None = None,
-                  headers: Mapping[str, str] | None = None,
-                  validate: Callable[[Any], None] | None = None) -> Any:
+    def post_json(
+        self,
+        path: str = "",
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        validate: Callable[[Any], None] | None = None,
+    ) -> Any:
         return self.request_json(
             "POST", path, json_body=json_body, params=params, headers=headers, validate=validate
         )
@@ -219,10 +241,16 @@ class HttpClient:
         ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         return ceiling / 2 + self.random.uniform(0, ceiling / 2)
 
-    def request_json(self, method: str, path: str = "", *,
-                     params: Mapping[str, Any] | None = None, json_body: Any = None,
-                     headers: Mapping[str, str] | None = None,
-                     validate: Callable[[Any], None] | None = None) -> Any:
+    def request_json(
+        self,
+        method: str,
+        path: str = "",
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        validate: Callable[[Any], None] | None = None,
+    ) -> Any:
         url = self.url(path)
         shown = self.redact(url)
         merged = {**self.default_params, **(params or {})}
@@ -230,8 +258,9 @@ class HttpClient:
         while True:
             attempt += 1
             self.limiter.acquire()
-            problem, retry_after = self._attempt(method, url, shown, merged, json_body, headers,
-                                                 validate)
+            problem, retry_after = self._attempt(
+                method, url, shown, merged, json_body, headers, validate
+            )
             if not isinstance(problem, str):
                 return problem.value
             if attempt >= self.max_attempts:
@@ -248,20 +277,44 @@ class HttpClient:
                     retryable=True,
                     retry_after=delay,
                 )
-            logger.warning("%s: %s %s: %s; retry %d/%d in %.2f s", self.provider, method, shown,
-                           problem, attempt, self.max_attempts - 1, delay)
+            logger.warning(
+                "%s: %s %s: %s; retry %d/%d in %.2f s",
+                self.provider,
+                method,
+                shown,
+                problem,
+                attempt,
+                self.max_attempts - 1,
+                delay,
+            )
             self.sleep(delay)
 
-    def _attempt(self, method: str, url: str, shown: str, params: Mapping[str, Any],
-                 json_body: Any, headers: Mapping[str, str] | None,
-                 validate: Callable[[Any], None] | None) -> tuple[_Ok | str, float | None]:
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        shown: str,
+        params: Mapping[str, Any],
+        json_body: Any,
+        headers: Mapping[str, str] | None,
+        validate: Callable[[Any], None] | None,
+    ) -> tuple[_Ok | str, float | None]:
         """One try: ``(_Ok(payload), None)``, or ``(problem text, retry_after)`` when it may be
         retried; raises when it may not."""
         try:
-            response = self.session.request(method, url, params=params or None, json=json_body,
-                                            headers=headers, timeout=self.timeout)
-        except (requests.Timeout, requests.ConnectionError,
-                requests.exceptions.ChunkedEncodingError) as exc:
+            response = self.session.request(
+                method,
+                url,
+                params=params or None,
+                json=json_body,
+                headers=headers,
+                timeout=self.timeout,
+            )
+        except (
+            requests.Timeout,
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
             return self.redact(f"{type(exc).__name__}: {exc}"), None
         except requests.RequestException as exc:
             raise ProviderError(
@@ -278,7 +331,10 @@ class HttpClient:
                 )
             raise ProviderHTTPError(
                 f"{self.provider}: {method} {shown} answered HTTP {status}: {detail}",
-                retryable=False, status=status, payload=payload, detail=detail,
+                retryable=False,
+                status=status,
+                payload=payload,
+                detail=detail,
             )
         try:
             payload = parse_json(response.content)
@@ -287,13 +343,17 @@ class HttpClient:
                 f"{self.provider}: {method} {shown} answered HTTP {status} with a body that is "
                 f"not JSON ({response.headers.get('Content-Type', 'no content type')}): "
                 f"{self.redact(' '.join(response.text.split())[:120])!r}",
-                retryable=False, status=status,
+                retryable=False,
+                status=status,
             )
         if validate is not None:
             try:
                 validate(payload)
             except RetryLater as exc:
                 return self.redact(str(exc)), exc.retry_after
+            except ProviderError as exc:
+                exc.args = (self.redact(str(exc)),)
+                raise
         return _Ok(payload), None
 
 

@@ -124,8 +124,16 @@ return wait
 
 
 class RedisRateLimiter(_WaitingLimiter):
-    def __init__(self, client: Any, provider: str, limit: int, per_seconds: float, *,
-                 key_prefix: str = KEY_PREFIX, **kwargs: Any):
+    def __init__(
+        self,
+        client: Any,
+        provider: str,
+        limit: int,
+        per_seconds: float,
+        *,
+        key_prefix: str = KEY_PREFIX,
+        **kwargs: Any,
+    ):
         super().__init__(provider, limit, per_seconds, **kwargs)
         self.key = f"{key_prefix}{provider}"
         self._script = client.register_script(_SLIDING_LOG_LUA)
@@ -146,9 +154,17 @@ class RedisRateLimiter(_WaitingLimiter):
 class CacheRateLimiter(_WaitingLimiter):
     """Fixed window over a Django cache; see the module docstring."""
 
-    def __init__(self, cache: Any, provider: str, limit: int, per_seconds: float, *,
-                 key_prefix: str = KEY_PREFIX, clock: Callable[[], float] = time.time,
-                 **kwargs: Any):
+    def __init__(
+        self,
+        cache: Any,
+        provider: str,
+        limit: int,
+        per_seconds: float,
+        *,
+        key_prefix: str = KEY_PREFIX,
+        clock: Callable[[], float] = time.time,
+        **kwargs: Any,
+    ):
         super().__init__(provider, limit, per_seconds, **kwargs)
         self.cache = cache
         self.key_prefix = f"{key_prefix}{provider}"
@@ -177,8 +193,15 @@ class LocalRateLimiter(_WaitingLimiter):
     _logs: dict[str, deque[float]] = {}
     _lock = threading.Lock()
 
-    def __init__(self, provider: str, limit: int, per_seconds: float, *,
-                 clock: Callable[[], float] = time.monotonic, **kwargs: Any):
+    def __init__(
+        self,
+        provider: str,
+        limit: int,
+        per_seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ):
         super().__init__(provider, limit, per_seconds, **kwargs)
         self.clock = clock
 
@@ -213,7 +236,9 @@ def django_configured() -> bool:
     return settings.configured or bool(os.environ.get("DJANGO_SETTINGS_MODULE"))
 
 
-def default_rate_limiter(provider: str, limit: int, per_seconds: float, **kwargs: Any) -> RateLimiter:
+def default_rate_limiter(
+    provider: str, limit: int, per_seconds: float, **kwargs: Any
+) -> RateLimiter:
     """Redis when ``settings.REDIS_URL`` is set, else the Django cache; without Django at all,
     a per-process limiter."""
     if not django_configured():

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from addresses.explorers.base import AddressBalance, ChainTransaction, TransactionPage
-from core.exceptions import ProviderError
+from core.exceptions import AddressRejected, ProviderError
 from core.http import HttpClient, ProviderHTTPError
 
 SATOSHIS_PER_COIN = Decimal(10) ** 8
@@ -82,11 +82,11 @@ class EsploraExplorer:
         try:
             return self.http.get_json(f"address/{quote(address, safe='')}{path}")
         except ProviderHTTPError as exc:
-            if exc.status in (400, 404):
-                raise ProviderError(
+            # Only 400 means the address: a 404 is as likely a base URL missing its /api.
+            if exc.status == 400:
+                raise AddressRejected(
                     f"the {self.source} explorer rejected the address {address!r}: "
-                    f"{exc.detail or f'HTTP {exc.status}'}",
-                    retryable=False,
+                    f"{exc.detail or f'HTTP {exc.status}'}"
                 )
             raise
 
@@ -178,9 +178,7 @@ class EsploraExplorer:
                     return TransactionPage(found, cursor=head, complete=True)
                 last = page[-1]["txid"]
             if max_pages is not None and pages >= max_pages:
-                return TransactionPage(
-                    found, cursor=f"{head}:{last}:{known or ''}", complete=False
-                )
+                return TransactionPage(found, cursor=f"{head}:{last}:{known or ''}", complete=False)
             page = self._get(address, f"/txs/chain/{last}")
             pages += 1
 

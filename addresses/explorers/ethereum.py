@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from addresses.explorers.base import AddressBalance, ChainTransaction, TransactionPage
-from core.exceptions import ProviderError
+from core.exceptions import AddressRejected, ProviderError
 from core.http import HttpClient, RetryLater
 
 WEI_PER_ETHER = Decimal(10) ** 18
@@ -41,8 +41,16 @@ _RPC_RETRYABLE = {-32005, -32603, -32000}
 
 def _check_address(address: str) -> str:
     if not _ADDRESS.match(address):
-        raise ProviderError(f"{address!r} is not an Ethereum address", retryable=False)
+        raise AddressRejected(f"{address!r} is not an Ethereum address")
     return address.lower()
+
+
+def _check_contract(contract: str) -> str:
+    if not _ADDRESS.match(contract):
+        raise ProviderError(
+            f"token contract {contract!r} is not an Ethereum address", retryable=False
+        )
+    return contract.lower()
 
 
 def _url_secrets(url: str) -> list[str]:
@@ -52,7 +60,9 @@ def _url_secrets(url: str) -> list[str]:
 
 def _hex_int(value: Any, what: str) -> int:
     if not isinstance(value, str) or not value.startswith("0x") or len(value) < 3:
-        raise ProviderError(f"ethereum-rpc: {what} returned {value!r}, not a number", retryable=False)
+        raise ProviderError(
+            f"ethereum-rpc: {what} returned {value!r}, not a number", retryable=False
+        )
     return int(value, 16)
 
 
@@ -81,14 +91,17 @@ class JsonRpcClient:
                 raise RetryLater(f"JSON-RPC error {code}: {message}")
             raise ProviderError(f"ethereum-rpc: JSON-RPC error {code}: {message}", retryable=False)
         if "result" not in answer:
-            raise ProviderError("ethereum-rpc: the answer has neither result nor error",
-                                retryable=False)
+            raise ProviderError(
+                "ethereum-rpc: the answer has neither result nor error", retryable=False
+            )
 
 
 class EtherscanClient:
     """``txlist``/``tokentx`` rows, all pages, oldest first (``sort=asc``)."""
 
-    def __init__(self, http: HttpClient, *, chain_id: int | None = 1, offset: int = ETHERSCAN_OFFSET):
+    def __init__(
+        self, http: HttpClient, *, chain_id: int | None = 1, offset: int = ETHERSCAN_OFFSET
+    ):
         self.http = http
         self.chain_id = chain_id
         self.offset = offset
@@ -102,14 +115,17 @@ class EtherscanClient:
             return  # status "0" with a list is "No transactions found": an empty page
         text = str(result or envelope.get("message", ""))
         lowered = text.lower()
+        if "invalid address" in lowered:
+            raise AddressRejected(f"etherscan rejected the address: {text}")
         if "daily" in lowered and "limit" in lowered:
             raise ProviderError(f"etherscan: {text}", retryable=True, retry_after=3600)
         if "rate limit" in lowered or "timeout" in lowered or "busy" in lowered:
             raise RetryLater(f"etherscan: {text}", retry_after=1.0)
         raise ProviderError(f"etherscan: {text}", retryable=False)
 
-    def _page(self, action: str, address: str, startblock: int, page: int,
-              contract: str | None) -> list[dict[str, Any]]:
+    def _page(
+        self, action: str, address: str, startblock: int, page: int, contract: str | None
+    ) -> list[dict[str, Any]]:
         params: dict[str, Any] = {
             "module": "account",
             "action": action,
@@ -125,9 +141,15 @@ class EtherscanClient:
             params["contractaddress"] = contract
         return list(self.http.get_json(params=params, validate=self._validate)["result"])
 
-    def rows(self, action: str, address: str, *, startblock: int = 0,
-             contract: str | None = None, max_pages: int | None = None
-             ) -> tuple[list[tuple[str, dict[str, Any]]], int | None, bool]:
+    def rows(
+        self,
+        action: str,
+        address: str,
+        *,
+        startblock: int = 0,
+        contract: str | None = None,
+        max_pages: int | None = None,
+    ) -> tuple[list[tuple[str, dict[str, Any]]], int | None, bool]:
         """``([(row_key, row)], block to continue from, complete)``.
 
         A full page means there may be more: query again from the last block seen (inclusive,
@@ -209,15 +231,19 @@ class EthereumExplorer:
         rpc_http: HttpClient | None = None,
         etherscan_http: HttpClient | None = None,
     ):
-        self.token_contract = _check_address(token_contract) if token_contract else None
+        self.token_contract = _check_contract(token_contract) if token_contract else None
         self.token_decimals = token_decimals
         self.asset = self.token_contract or "ETH"
         if chain_id is None and "/v2" in urlsplit(etherscan_url).path:
             chain_id = 1
         self.rpc = JsonRpcClient(
             rpc_http
-            or HttpClient("ethereum-rpc", base_url=rpc_url, rate_limit=RPC_RATE_LIMIT,
-                          secrets=_url_secrets(rpc_url))
+            or HttpClient(
+                "ethereum-rpc",
+                base_url=rpc_url,
+                rate_limit=RPC_RATE_LIMIT,
+                secrets=_url_secrets(rpc_url),
+            )
         )
         self.etherscan = EtherscanClient(
             etherscan_http
@@ -225,7 +251,9 @@ class EthereumExplorer:
                 "etherscan",
                 base_url=etherscan_url,
                 params={"apikey": etherscan_api_key} if etherscan_api_key else None,
-                rate_limit=ETHERSCAN_RATE_LIMIT if etherscan_api_key else ETHERSCAN_KEYLESS_RATE_LIMIT,
+                rate_limit=ETHERSCAN_RATE_LIMIT
+                if etherscan_api_key
+                else ETHERSCAN_KEYLESS_RATE_LIMIT,
             ),
             chain_id=chain_id,
         )
@@ -233,7 +261,9 @@ class EthereumExplorer:
     def _decimals(self) -> int:
         if self.token_decimals is None:
             self.token_decimals = _hex_int(
-                self.rpc.call("eth_call", [{"to": self.token_contract, "data": DECIMALS}, "latest"]),
+                self.rpc.call(
+                    "eth_call", [{"to": self.token_contract, "data": DECIMALS}, "latest"]
+                ),
                 "decimals()",
             )
         return self.token_decimals
@@ -251,8 +281,17 @@ class EthereumExplorer:
                 "balanceOf()",
             )
             amount = Decimal(raw) / Decimal(10) ** self._decimals()
-        return [AddressBalance(address=address, asset=self.asset, balance=amount, received=None,
-                               sent=None, tx_count=None, source="ethereum-rpc")]
+        return [
+            AddressBalance(
+                address=address,
+                asset=self.asset,
+                balance=amount,
+                received=None,
+                sent=None,
+                tx_count=None,
+                source="ethereum-rpc",
+            )
+        ]
 
     def transactions(
         self, address: str, *, since_cursor: str | None = None, max_pages: int | None = None
@@ -277,9 +316,14 @@ class EthereumExplorer:
     def _ether(self, row: Mapping[str, Any], me: str) -> ChainTransaction:
         delta, fee = ether_effect(row, me)
         return ChainTransaction(
-            txid=row["hash"], asset="ETH", delta=Decimal(delta) / WEI_PER_ETHER,
-            fee=Decimal(fee) / WEI_PER_ETHER, occurred_at=_when(row), confirmed=True,
-            block_height=int(row["blockNumber"]), source=self.source,
+            txid=row["hash"],
+            asset="ETH",
+            delta=Decimal(delta) / WEI_PER_ETHER,
+            fee=Decimal(fee) / WEI_PER_ETHER,
+            occurred_at=_when(row),
+            confirmed=True,
+            block_height=int(row["blockNumber"]),
+            source=self.source,
         )
 
     def _token(self, key: str, row: Mapping[str, Any], me: str) -> ChainTransaction:
@@ -293,7 +337,13 @@ class EthereumExplorer:
         if str(row["from"]).lower() == me:
             delta -= value
         return ChainTransaction(
-            txid=row["hash"], asset=str(row["contractAddress"]).lower(), delta=delta,
-            fee=Decimal(0), occurred_at=_when(row), confirmed=True,
-            block_height=int(row["blockNumber"]), source=self.source, row_key=key,
+            txid=row["hash"],
+            asset=str(row["contractAddress"]).lower(),
+            delta=delta,
+            fee=Decimal(0),
+            occurred_at=_when(row),
+            confirmed=True,
+            block_height=int(row["blockNumber"]),
+            source=self.source,
+            row_key=key,
         )
