@@ -5,7 +5,7 @@ from users.models import User
 
 
 class SignUpForm(UserCreationForm):
-    name = forms.CharField(max_length=150, required=False, help_text="How we greet you. Optional.")
+    name = forms.CharField(max_length=150, required=False, help_text="How we greet you.")
 
     class Meta:
         model = User
@@ -14,5 +14,7 @@ class SignUpForm(UserCreationForm):
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address already exists. Sign in instead.")
+            raise forms.ValidationError(
+                "An account with this email address already exists. Sign in instead."
+            )
         return email

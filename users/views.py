@@ -1,19 +1,33 @@
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import REDIRECT_FIELD_NAME, login
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from users.forms import SignUpForm
 
 
+def _next_url(request) -> str:
+    """Where to go after signing up: ``next`` when it is a page of this site (an OAuth2
+    consent screen, say), else the home page."""
+    wanted = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return settings.LOGIN_REDIRECT_URL
+
+
 @require_http_methods(["GET", "POST"])
 def sign_up(request):
     if request.user.is_authenticated:
-        return redirect("/")
+        return redirect(_next_url(request))
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome! Your account is ready.")
-        return redirect("/")
-    return render(request, "registration/signup.html", {"form": form})
+        return redirect(_next_url(request))
+    next_url = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME) or ""
+    return render(request, "registration/signup.html", {"form": form, "next": next_url})

@@ -1,0 +1,1 @@
+"""Server-rendered pages. Thin: parse the form, call one service or selector, render."""

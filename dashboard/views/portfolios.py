@@ -1,0 +1,110 @@
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from core.exceptions import ValidationFailed
+from dashboard.access import owner_view
+from dashboard.forms import PortfolioForm
+from dashboard.selectors import portfolio_overview, portfolio_page
+from dashboard.totals import totals_context
+from portfolios.models import Portfolio
+from portfolios.selectors import portfolio_get, reporting_currencies
+from portfolios.services import portfolio_create, portfolio_delete, portfolio_update
+
+DEFAULT_CURRENCIES = "usd, btc"
+
+
+@owner_view
+def portfolio_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "dashboard/portfolio_list.html",
+        {"portfolios": portfolio_overview(user=request.user)},
+    )
+
+
+@owner_view
+@require_http_methods(["GET", "POST"])
+def portfolio_new(request: HttpRequest) -> HttpResponse:
+    form = PortfolioForm(request.POST or None, initial={"currencies": DEFAULT_CURRENCIES})
+    if request.method == "POST" and form.is_valid():
+        try:
+            portfolio = portfolio_create(
+                user=request.user,
+                title=form.cleaned_data["title"],
+                currency_codes=form.currency_codes(),
+                source=Portfolio.SOURCE_WEB,
+            )
+        except ValidationFailed as exc:
+            form.add_problems(exc)
+        else:
+            messages.success(request, f"Portfolio “{portfolio.title}” created.")
+            return redirect("dashboard:portfolio-detail", portfolio.pk)
+    return render(request, "dashboard/portfolio_form.html", {"form": form})
+
+
+@owner_view
+def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = portfolio_page(user=request.user, portfolio_id=portfolio_id)
+    reporting = reporting_currencies(portfolio)
+    offsets = list(portfolio.offsets.all())
+    context = {
+        "portfolio": portfolio,
+        "reporting": reporting,
+        "addresses": list(portfolio.addresses.all()),
+        "offsets": offsets,
+        **totals_context(portfolio=portfolio, offsets=offsets, reporting=reporting),
+    }
+    return render(request, "dashboard/portfolio_detail.html", context)
+
+
+@owner_view
+@require_http_methods(["GET", "POST"])
+def portfolio_edit(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+    codes = ", ".join(c.code for c in reporting_currencies(portfolio))
+    form = PortfolioForm(
+        request.POST or None, initial={"title": portfolio.title, "currencies": codes}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            portfolio_update(
+                portfolio=portfolio,
+                title=form.cleaned_data["title"],
+                currency_codes=form.currency_codes(),
+            )
+        except ValidationFailed as exc:
+            form.add_problems(exc)
+        else:
+            messages.success(request, f"Portfolio “{portfolio.title}” saved.")
+            return redirect("dashboard:portfolio-detail", portfolio.pk)
+    return render(request, "dashboard/portfolio_form.html", {"form": form, "portfolio": portfolio})
+
+
+@owner_view
+@require_http_methods(["GET", "POST"])
+def portfolio_remove(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+    portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+    if request.method == "POST":
+        title = portfolio.title
+        portfolio_delete(portfolio=portfolio)
+        messages.success(request, f"Portfolio “{title}” deleted.")
+        return redirect("dashboard:portfolio-list")
+    addresses, offsets = portfolio.addresses.count(), portfolio.offsets.count()
+    return render(
+        request,
+        "dashboard/confirm_delete.html",
+        {
+            "portfolio": portfolio,
+            "heading": f"Delete the portfolio “{portfolio.title}”?",
+            "consequences": [
+                f"Its {addresses} address{'es' if addresses != 1 else ''} and {offsets} offset"
+                f"{'s' if offsets != 1 else ''} are deleted with it.",
+                "This cannot be undone.",
+            ],
+            "confirm": "Delete portfolio",
+            "cancel_url": reverse("dashboard:portfolio-detail", args=[portfolio.pk]),
+        },
+    )
