@@ -6,6 +6,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 
 from config.settings import *  # noqa: E402,F403
+from config.settings import env  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -14,5 +15,5 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Enqueued tasks run synchronously when the transaction commits, so tests see their effect
-# without a worker; the integration tests switch this off and start a real worker.
-TASKS_SYNC = True
+# without a worker. A real worker started by the integration tests runs with TASKS_SYNC=0.
+TASKS_SYNC = env.bool("TASKS_SYNC", default=True)
