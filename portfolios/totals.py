@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from prices.conversion import convert
+from prices.conversion import convert, exact_sum
 
 CALCULATED = "calculated"
 
@@ -89,13 +89,14 @@ def convert_totals(
     oldest_rate = _oldest(rate_times.values())
     oldest_balance = _oldest(row.balance_at for row in held)
     for target in sorted(set(reporting)):
-        total = Decimal(0)
+        values = []
         for row in held:
             value = convert(row.balance, row.currency, target, rates)
             if value is None:
                 unpriced.add(row.currency)
             else:
-                total += value
+                values.append(value)
         at = _oldest([oldest_balance, oldest_rate]) or now
+        total = exact_sum(values)
         rows.append(TotalRow(currency=target, balance=total, balance_at=at, source=CALCULATED))
     return ConvertedRows(rows=rows, unpriced=sorted(unpriced))

@@ -2,14 +2,15 @@
 
 A rate table maps ``(base, quote)`` to the price of one ``base`` in ``quote``. Conversion uses,
 in this order: the same currency; a direct rate; the inverse of the opposite rate; a bridge
-through USD or BTC (each leg direct or inverse). Multiplication is exact. Division (inverse
-rates) has no finite decimal in general, so it is carried at 50 significant digits and the
-result is rounded once, to the 18 decimal places amounts are stored with.
+through USD or BTC (each leg direct or inverse). Multiplication is exact (carried at as many
+digits as the factors have together, whatever their size). Division (inverse rates) has no
+finite decimal in general, so it is carried at 50 significant digits and the result is rounded
+once, to the 18 decimal places amounts are stored with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
@@ -18,6 +19,19 @@ PRECISION = 50
 PLACES = Decimal(1).scaleb(-18)
 
 Rates = Mapping[tuple[str, str], Decimal]
+
+
+def _exact_product(a: Decimal, b: Decimal) -> Decimal:
+    """``a * b`` without rounding: the product has at most the digits of both factors."""
+    with localcontext(prec=len(a.as_tuple().digits) + len(b.as_tuple().digits)):
+        return a * b
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The sum without rounding: converted values carry up to 36 decimal places, more than the
+    process-wide precision (``core``: 60 digits) holds next to a large integer part."""
+    with localcontext(prec=PRECISION * 4):
+        return sum(values, Decimal(0))
 
 
 def _leg(rates: Rates, base: str, quote: str) -> tuple[Decimal, bool] | None:
@@ -45,8 +59,10 @@ def rate(rates: Rates, base: str, quote: str) -> tuple[Decimal, bool] | None:
             continue
         first, second = _leg(rates, base, bridge), _leg(rates, bridge, quote)
         if first is not None and second is not None:
+            if first[1] and second[1]:
+                return _exact_product(first[0], second[0]), True
             with localcontext(prec=PRECISION):
-                return first[0] * second[0], first[1] and second[1]
+                return first[0] * second[0], False
     return None
 
 
@@ -56,11 +72,11 @@ def convert(amount: Decimal, base: str, quote: str, rates: Rates) -> Decimal | N
     if found is None:
         return None
     factor, exact = found
-    with localcontext(prec=PRECISION * 2):
-        value = amount * factor
+    value = _exact_product(amount, factor)
     if exact:
         return value
-    return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
+    with localcontext(prec=PRECISION * 2):
+        return value.quantize(PLACES, rounding=ROUND_HALF_EVEN)
 
 
 @dataclass(frozen=True)
@@ -73,7 +89,7 @@ class ConvertedTotal:
 def convert_holdings(holdings: Mapping[str, Decimal], target: str, rates: Rates) -> ConvertedTotal:
     """The sum of every holding valued in ``target``; holdings with no price path are left out
     and named in ``unpriced`` (sorted)."""
-    total = Decimal(0)
+    values = []
     unpriced = []
     for code, amount in holdings.items():
         if amount == 0:
@@ -82,5 +98,6 @@ def convert_holdings(holdings: Mapping[str, Decimal], target: str, rates: Rates)
         if value is None:
             unpriced.append(code)
         else:
-            total += value
+            values.append(value)
+    total = exact_sum(values)
     return ConvertedTotal(currency=target, total=total, unpriced=tuple(sorted(unpriced)))
