@@ -15,9 +15,12 @@ FIRST_FETCH_SECONDS = 5
 
 def address_data_ready(address: Address) -> None:
     """Never fetched: enqueue a fetch and raise NotReady. Stale: enqueue a refresh and let the
-    caller answer the stored data. A failing address waits for its backoff."""
+    caller answer the stored data. A failing address waits for its backoff. An address its
+    explorer rejected (``valid`` false) is not fetched again: what is stored is all there is."""
     from addresses.tasks import address_fetch_enqueue
 
+    if not address.valid:
+        return
     now = timezone.now()
     state = AddressFetchState.objects.filter(address=address).first()
     waiting = state.next_retry_at if state and state.next_retry_at and state.next_retry_at > now else None
