@@ -10,11 +10,11 @@ from django.db import transaction
 from ledger.kinds import INFLOWS, Kind
 from ledger.models import LedgerEntry, Wallet, WalletHolding
 
-_INFLOW_VALUES = frozenset(k.value for k in INFLOWS)
+INFLOW_KINDS = frozenset(k.value for k in INFLOWS)
 # Cash movements of the exchange (deposits, withdrawals) are not holdings we can value honestly:
 # statements record the crypto side of buys and sells only, so a cash balance built from them
 # would be wrong. Crypto (stablecoins included) counts.
-_CASH = frozenset({Kind.FIAT_DEPOSIT.value, Kind.FIAT_WITHDRAWAL.value})
+CASH_KINDS = frozenset({Kind.FIAT_DEPOSIT.value, Kind.FIAT_WITHDRAWAL.value})
 
 
 @transaction.atomic
@@ -25,12 +25,12 @@ def wallet_holdings_recompute(*, wallet: Wallet) -> dict[str, Decimal]:
     latest = {}
     rows = (
         LedgerEntry.objects.filter(wallet=wallet)
-        .exclude(kind__in=_CASH)
+        .exclude(kind__in=CASH_KINDS)
         .values_list("asset_id", "kind", "quantity", "occurred_at")
         .order_by()
     )
     for asset_id, kind, quantity, occurred_at in rows.iterator(chunk_size=5000):
-        totals[asset_id] += quantity if kind in _INFLOW_VALUES else -quantity
+        totals[asset_id] += quantity if kind in INFLOW_KINDS else -quantity
         if asset_id not in latest or occurred_at > latest[asset_id]:
             latest[asset_id] = occurred_at
     WalletHolding.objects.filter(wallet=wallet).exclude(asset_id__in=list(totals)).delete()
@@ -38,7 +38,9 @@ def wallet_holdings_recompute(*, wallet: Wallet) -> dict[str, Decimal]:
     for asset_id, quantity in totals.items():
         holding = existing.get(asset_id)
         if holding is None:
-            WalletHolding.objects.create(wallet=wallet, asset_id=asset_id, quantity=quantity, as_of=latest[asset_id])
+            WalletHolding.objects.create(
+                wallet=wallet, asset_id=asset_id, quantity=quantity, as_of=latest[asset_id]
+            )
         elif holding.quantity != quantity or holding.as_of != latest[asset_id]:
             holding.quantity, holding.as_of = quantity, latest[asset_id]
             holding.save(update_fields=["quantity", "as_of", "updated_at"])

@@ -6,18 +6,21 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import AmountField, ApiView, UtcDateTimeField
 from core.envelope import Envelope
+from core.exceptions import ValidationFailed
 from portfolios.freshness import ensure_balances, ensure_prices, portfolio_holdings
-from portfolios.selectors import portfolio_get
+from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
+from portfolios.selectors import portfolio_get, reporting_currencies
 from portfolios.services_refresh import portfolio_refresh
 from portfolios.totals import convert_totals, sum_balances
 from prices.selectors import spot_rates
+from prices.tasks import prices_history_enqueue
 
 
 class TotalRowSerializer(serializers.Serializer):
@@ -57,7 +60,11 @@ class PortfolioConvertedView(ApiView):
         rates, rate_times = spot_rates(codes)
         ensure_prices({row.currency for row in totals if row.balance != 0}, rate_times, now=now)
         converted = convert_totals(totals, holdings.reporting, rates, rate_times, now=now)
-        return Response(Envelope(TotalRowSerializer(converted.rows, many=True).data, {"unpriced": converted.unpriced}))
+        return Response(
+            Envelope(
+                TotalRowSerializer(converted.rows, many=True).data, {"unpriced": converted.unpriced}
+            )
+        )
 
 
 class PortfolioRefreshView(ApiView):
@@ -76,3 +83,48 @@ class PortfolioRefreshView(ApiView):
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(asdict(portfolio_refresh(portfolio=portfolio)))
+
+
+class HistoryPointSerializer(serializers.Serializer):
+    date = serializers.DateField(source="day")
+    currency = serializers.SerializerMethodField()
+    balance = AmountField(source="value")
+    unpriced = serializers.ListField(child=serializers.CharField())
+
+    def get_currency(self, obj) -> str:
+        return self.context["currency"]
+
+
+class PortfolioConvertedHistoryView(ApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "currency", str, description="a reporting currency (default: the first)"
+            ),
+            OpenApiParameter("days", int, description="1 to 365 (default 30)"),
+        ],
+        responses=HistoryPointSerializer(many=True),
+        summary="The portfolio's value at the end of each day, oldest first (today at spot prices)",
+    )
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        reporting = [c.code for c in reporting_currencies(portfolio)]
+        currency = (request.query_params.get("currency") or reporting[0]).lower()
+        problems = (
+            []
+            if currency in reporting
+            else [f"currency '{currency}' is not a reporting currency of this portfolio"]
+        )
+        try:
+            days = int(request.query_params.get("days", 30))
+            if not 1 <= days <= MAX_DAYS:
+                problems.append(f"days must be between 1 and {MAX_DAYS}")
+        except ValueError:
+            problems.append("days must be a whole number")
+        if problems:
+            raise ValidationFailed(problems)
+        prices_history_enqueue()
+        points = portfolio_value_history(portfolio=portfolio, target=currency, days=days)
+        return Response(
+            HistoryPointSerializer(points, many=True, context={"currency": currency}).data
+        )

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from core.exceptions import ProviderError
 from core.tasks import clear_enqueued, enqueue_once
+from prices.history import prices_refresh_daily_history
 from prices.services import prices_refresh_spot
 
 SPOT_KEY = "prices:spot"
@@ -23,11 +24,15 @@ def prices_refresh_spot_task() -> int:
         clear_enqueued(SPOT_KEY)
 
 
+HISTORY_KEY = "prices:history"
+
+
+def prices_history_enqueue() -> bool:
+    """At most one daily-history refresh an hour, whoever asks (it only fetches missing days)."""
+    return enqueue_once(HISTORY_KEY, 3600, prices_refresh_history)
+
+
 @shared_task(name="prices.tasks.prices_refresh_history", ignore_result=True)
 def prices_refresh_history() -> int:
-    """Daily history for held assets (used by value-over-time); filled in by the history module."""
-    try:
-        from prices.history import prices_refresh_daily_history
-    except ImportError:
-        return 0
+    """Daily history of the currencies in use (value over time); only days not stored yet."""
     return prices_refresh_daily_history()
