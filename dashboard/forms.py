@@ -93,7 +93,7 @@ class PortfolioForm(ServiceForm):
 class AddressForm(ServiceForm):
     title = forms.CharField(
         required=False,
-        help_text="Optional: a name you recognise, such as “Hardware wallet”.",
+        help_text="A name you recognise, such as “Hardware wallet”.",
         widget=forms.TextInput(attrs={"maxlength": 100, "autocomplete": "off"}),
     )
     address = forms.CharField(
@@ -102,7 +102,7 @@ class AddressForm(ServiceForm):
             attrs={"maxlength": 128, "required": True, "autocomplete": "off", "spellcheck": "false"}
         ),
     )
-    currency = forms.CharField(required=False, widget=forms.Select())
+    currency = forms.CharField(required=False, widget=forms.Select(attrs={"required": True}))
     problem_fields = (
         (r"(addresses for currency|unknown currency|currency\b)", "currency"),
         (r"address\b", "address"),
@@ -151,15 +151,12 @@ class OffsetBalanceForm(forms.Form):
                 "list": "currency-codes",
                 "autocomplete": "off",
                 "spellcheck": "false",
-                "placeholder": "btc",
             }
         ),
     )
     balance = forms.CharField(
         required=False,
-        widget=forms.TextInput(
-            attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.5"}
-        ),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
 
 
