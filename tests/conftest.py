@@ -64,3 +64,24 @@ def bob_api(bob) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "testserver")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Tests cannot reach the network: any name but loopback fails to resolve, as it would on an
+    offline machine, so a forgotten recording fails loudly instead of calling a real service.
+    (`responses` intercepts before any socket is opened, so recorded calls still work.)"""
+    import socket
+
+    real_getaddrinfo = socket.getaddrinfo
+
+    def guarded(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        if name in _LOCAL_HOSTS or name.startswith("127."):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise socket.gaierror(socket.EAI_NONAME, f"tests cannot reach the network (tried {name})")
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
