@@ -15,7 +15,7 @@ from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from core.exceptions import NotFound, NotReady, Unavailable, ValidationFailed
+from core.exceptions import NotFound, NotReady, PayloadTooLarge, Unavailable, ValidationFailed
 from core.timefmt import format_datetime, unix_now
 
 logger = logging.getLogger("api")
@@ -117,6 +117,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         status = 429
         if exc.wait:
             headers["Retry-After"] = str(int(exc.wait))
+    elif isinstance(exc, PayloadTooLarge):
+        status, extra = 413, {"invalid": [str(exc)]}
     elif isinstance(exc, RequestDataTooBig):
         status = 413
         extra = {"invalid": [str(exc) or "the request body is larger than this server accepts"]}

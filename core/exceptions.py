@@ -18,6 +18,21 @@ class ValidationFailed(TrackerError):
         super().__init__("; ".join(self.problems))
 
 
+class PayloadTooLarge(TrackerError):
+    """An upload is larger than the server accepts (API: 413 ``Payload too large``). ``limit``
+    and ``size`` are in bytes; the sentence says them in MiB."""
+
+    def __init__(self, limit: int, size: int | None = None):
+        self.limit = limit
+        self.size = size
+        got = f" (this one is {_bytes(size)})" if size is not None else ""
+        super().__init__(f"the file is larger than the {_bytes(limit)} this server accepts{got}")
+
+
+def _bytes(n: int) -> str:
+    return f"{n / 2**20:.3g} MiB" if n >= 2**20 else f"{n} bytes"
+
+
 class NotFound(TrackerError):
     """The object does not exist or belongs to another user (API: 404, never 403)."""
 
