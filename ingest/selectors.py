@@ -1,0 +1,115 @@
+"""Reads of statement imports and of what their history lacks, scoped to a portfolio the caller
+already owns (``portfolios.selectors.portfolio_get``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, localcontext
+
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+
+from core.exceptions import NotFound
+from core.money import format_amount
+from currencies.models import Currency
+from ledger.kinds import INFLOWS, Kind
+from ledger.models import Import, LedgerEntry, Wallet
+from portfolios.models import Portfolio
+
+_CASH = (Kind.FIAT_DEPOSIT.value, Kind.FIAT_WITHDRAWAL.value)
+_INFLOWS = [k.value for k in INFLOWS]
+
+
+def import_list(*, portfolio: Portfolio) -> QuerySet[Import]:
+    """The portfolio's imports, newest first, with their wallet and user (one query)."""
+    return Import.objects.filter(portfolio=portfolio).select_related("wallet", "user")
+
+
+def import_get(*, portfolio: Portfolio, import_id: int | str) -> Import:
+    """One import of the portfolio, or NotFound (also for another user's)."""
+    try:
+        pk = int(import_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such import")
+    found = import_list(portfolio=portfolio).filter(pk=pk).first()
+    if found is None:
+        raise NotFound("no such import")
+    return found
+
+
+@dataclass(frozen=True)
+class MissingAcquisition:
+    """A wallet whose running balance of ``asset`` goes below zero: it disposed of more than
+    its rows show acquired, so some history happened elsewhere (not imported yet).
+    ``shortfall`` is the deepest the balance goes (a positive quantity); ``since`` the time, and
+    ``entry_id``/``line``/``import_id`` the row, at which it first goes below zero."""
+
+    wallet_id: int
+    wallet: str
+    asset: str
+    shortfall: Decimal
+    since: datetime
+    entry_id: int
+    line: int | None
+    import_id: int | None
+
+    @property
+    def sentence(self) -> str:
+        where = f", line {self.line}" if self.line is not None else ""
+        return (
+            f"missing acquisition: {self.wallet} disposed of {format_amount(self.shortfall)} "
+            f"{self.asset.upper()} more than its history shows acquired (from "
+            f"{self.since:%Y-%m-%d %H:%M:%S} UTC{where}); import the earlier history"
+        )
+
+
+def missing_acquisitions(
+    portfolio: Portfolio, *, wallet: Wallet | None = None
+) -> Iterator[MissingAcquisition]:
+    """Walk each (wallet, asset) of the portfolio in time order (inflows first within the same
+    second, then by id) and report the ones whose running balance goes below zero. One
+    streaming query: memory does not grow with the ledger. Fiat cash is left out (statements
+    never show the cash a buy took)."""
+    rows = LedgerEntry.objects.filter(portfolio=portfolio).exclude(kind__in=_CASH)
+    if wallet is not None:
+        rows = rows.filter(wallet=wallet)
+    rows = (
+        rows.annotate(
+            outflow=Case(
+                When(kind__in=_INFLOWS, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("wallet_id", "asset_id", "occurred_at", "outflow", "id")
+        .values_list(
+            "wallet_id", "asset_id", "outflow", "quantity", "occurred_at", "id", "line",
+            "source_import_id",
+        )
+    )  # fmt: skip
+    found: list[tuple] = []
+    group = None
+    balance = lowest = Decimal(0)
+    first = None
+    with localcontext(prec=80):
+        for wallet_id, asset_id, outflow, quantity, at, entry_id, line, import_id in rows.iterator(
+            chunk_size=5000
+        ):
+            if (wallet_id, asset_id) != group:
+                if lowest < 0:
+                    found.append((*group, -lowest, first))
+                group, balance, lowest, first = (wallet_id, asset_id), Decimal(0), Decimal(0), None
+            balance += -quantity if outflow else quantity
+            if balance < lowest:
+                lowest = balance
+                if first is None:
+                    first = (at, entry_id, line, import_id)
+        if group is not None and lowest < 0:
+            found.append((*group, -lowest, first))
+    if not found:
+        return
+    names = dict(Wallet.objects.filter(pk__in={f[0] for f in found}).values_list("id", "name"))
+    codes = dict(Currency.objects.filter(pk__in={f[1] for f in found}).values_list("id", "code"))
+    for wallet_id, asset_id, shortfall, (at, entry_id, line, import_id) in found:
+        yield MissingAcquisition(
+            wallet_id, names[wallet_id], codes[asset_id], shortfall, at, entry_id, line, import_id
+        )
