@@ -22,7 +22,9 @@ class Wallet(TimeStampedModel):
     ACCOUNT = "account"
     KINDS = [(ADDRESS, "address"), (IMPORT, "import source"), (ACCOUNT, "exchange account")]
 
-    portfolio = models.ForeignKey("portfolios.Portfolio", on_delete=models.CASCADE, related_name="wallets")
+    portfolio = models.ForeignKey(
+        "portfolios.Portfolio", on_delete=models.CASCADE, related_name="wallets"
+    )
     kind = models.CharField(max_length=10, choices=KINDS)
     name = models.CharField(max_length=100)
     address = models.OneToOneField(
@@ -31,7 +33,9 @@ class Wallet(TimeStampedModel):
 
     class Meta:
         ordering = ["portfolio", "kind", "name"]
-        constraints = [models.UniqueConstraint(fields=["portfolio", "kind", "name"], name="wallet_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["portfolio", "kind", "name"], name="wallet_unique_name")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -46,7 +50,9 @@ class Import(TimeStampedModel):
     """One statement file imported into a wallet: who, when, which file, what it added. Undoing
     it removes exactly its rows."""
 
-    portfolio = models.ForeignKey("portfolios.Portfolio", on_delete=models.CASCADE, related_name="imports")
+    portfolio = models.ForeignKey(
+        "portfolios.Portfolio", on_delete=models.CASCADE, related_name="imports"
+    )
     wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="imports")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     source = models.CharField(max_length=30, default="coinbase-csv")
@@ -77,41 +83,67 @@ class LedgerEntry(TimeStampedModel):
     VALUE_MISSING = "missing"
     VALUE_SOURCES = [(v, v) for v in (VALUE_FILE, VALUE_PRICE_STORE, VALUE_MANUAL, VALUE_MISSING)]
 
-    portfolio = models.ForeignKey("portfolios.Portfolio", on_delete=models.CASCADE, related_name="ledger_entries")
+    portfolio = models.ForeignKey(
+        "portfolios.Portfolio", on_delete=models.CASCADE, related_name="ledger_entries"
+    )
     wallet = models.ForeignKey(Wallet, on_delete=models.CASCADE, related_name="entries")
     occurred_at = models.DateTimeField()
     kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in Kind])
-    income_type = models.CharField(max_length=20, choices=[(k.value, k.value) for k in IncomeType], blank=True, default="")
+    income_type = models.CharField(
+        max_length=20, choices=[(k.value, k.value) for k in IncomeType], blank=True, default=""
+    )
     asset = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, related_name="+")
     quantity = AmountField()
     value = AmountField(null=True, blank=True)
-    value_currency = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    value_currency = models.ForeignKey(
+        "currencies.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     value_source = models.CharField(max_length=20, choices=VALUE_SOURCES, default=VALUE_MISSING)
-    fee_asset = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    fee_asset = models.ForeignKey(
+        "currencies.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     fee_amount = AmountField(null=True, blank=True)
     fee_value = AmountField(null=True, blank=True)
     external_id = models.CharField(max_length=200)
-    reference = models.CharField(max_length=200, blank=True, default="", help_text="chain transaction id, when known")
-    pair = models.OneToOneField("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    pair_key = models.CharField(max_length=200, blank=True, default="")
-    source_import = models.ForeignKey(Import, on_delete=models.CASCADE, null=True, blank=True, related_name="entries")
-    source_address_txn = models.ForeignKey(
-        "addresses.AddressTransaction", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    reference = models.CharField(
+        max_length=200, blank=True, default="", help_text="chain transaction id, when known"
     )
-    tx_type = models.CharField(max_length=60, blank=True, default="", help_text="the source's own name of the type")
+    pair = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pair_key = models.CharField(max_length=200, blank=True, default="")
+    source_import = models.ForeignKey(
+        Import, on_delete=models.CASCADE, null=True, blank=True, related_name="entries"
+    )
+    source_address_txn = models.ForeignKey(
+        "addresses.AddressTransaction",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    tx_type = models.CharField(
+        max_length=60, blank=True, default="", help_text="the source's own name of the type"
+    )
     notes = models.TextField(blank=True, default="")
     counterparty = models.CharField(max_length=200, blank=True, default="")
     line = models.PositiveIntegerField(null=True, blank=True)
     migration = models.BooleanField(default=False)
     user_modified = models.BooleanField(default=False)
-    pinned_lots = models.JSONField(default=list, blank=True, help_text="[[acquiring entry id, quantity], ...]")
+    pinned_lots = models.JSONField(
+        default=list, blank=True, help_text="[[acquiring entry id, quantity], ...]"
+    )
 
     class Meta:
         ordering = ["occurred_at", "id"]
         verbose_name_plural = "ledger entries"
         constraints = [
-            models.UniqueConstraint(fields=["wallet", "external_id"], name="ledger_entry_unique_in_wallet"),
-            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="ledger_entry_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["wallet", "external_id"], name="ledger_entry_unique_in_wallet"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="ledger_entry_quantity_positive"
+            ),
         ]
         indexes = [
             models.Index(fields=["portfolio", "occurred_at", "id"], name="ledger_portfolio_time"),
@@ -135,13 +167,21 @@ class Transfer(TimeStampedModel):
     BY_TXID = "txid"
     BY_WINDOW = "window"
 
-    portfolio = models.ForeignKey("portfolios.Portfolio", on_delete=models.CASCADE, related_name="transfers")
-    out_entry = models.ForeignKey(LedgerEntry, on_delete=models.CASCADE, related_name="transfers_out")
+    portfolio = models.ForeignKey(
+        "portfolios.Portfolio", on_delete=models.CASCADE, related_name="transfers"
+    )
+    out_entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.CASCADE, related_name="transfers_out"
+    )
     in_entry = models.ForeignKey(LedgerEntry, on_delete=models.CASCADE, related_name="transfers_in")
     status = models.CharField(max_length=10, choices=STATUSES, default=PROPOSED)
     matched_by = models.CharField(max_length=10, default=BY_WINDOW)
     fee_quantity = AmountField(default=0, help_text="sent minus received: the transfer's fee")
     decided_at = models.DateTimeField(null=True, blank=True)
+    # What accepting changed, so that rejecting it later restores exactly that: the legs' kinds
+    # before the accept made them TRANSFER_OUT / TRANSFER_IN ("" when the accept left it alone).
+    out_kind_before = models.CharField(max_length=20, blank=True, default="")
+    in_kind_before = models.CharField(max_length=20, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -166,7 +206,9 @@ class WalletHolding(models.Model):
 
     class Meta:
         ordering = ["wallet", "asset"]
-        constraints = [models.UniqueConstraint(fields=["wallet", "asset"], name="wallet_holding_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["wallet", "asset"], name="wallet_holding_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.asset_id} in {self.wallet_id}"
