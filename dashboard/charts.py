@@ -153,8 +153,8 @@ def _x_value(value: date | datetime) -> Decimal:
 
 # --- Line chart -----------------------------------------------------------------------------
 
-LINE_WIDTH = 560
-LINE_HEIGHT = 240
+LINE_WIDTH = 880
+LINE_HEIGHT = 280
 CHAR_WIDTH = 7  # px per character of a 12px label, for the left margin
 
 
@@ -165,9 +165,14 @@ def line_chart(
     title: str,
     chart_id: str = "value-chart",
     empty_message: str = NOT_ENOUGH_HISTORY,
+    width: int = LINE_WIDTH,
+    height: int = LINE_HEIGHT,
+    max_x_ticks: int = 6,
 ) -> str:
     """Value over time: ``points`` are (date or datetime, amount in ``unit``), in any order.
-    Fewer than two distinct days give ``empty_message`` instead of a chart."""
+    Fewer than two distinct days give ``empty_message`` instead of a chart. ``width`` and
+    ``height`` are the viewBox in px at which the 12px labels are meant to be read: draw a
+    narrow variant for phones rather than shrinking a wide one."""
     points = sorted(points, key=lambda p: _x_value(p[0]))
     if len({_day(when) for when, _ in points}) < 2:
         return empty_state(empty_message)
@@ -178,8 +183,8 @@ def line_chart(
     labels = [format_money(t, unit, places=places) for t in ticks]
     left = Decimal(max(len(label) for label in labels) * CHAR_WIDTH + 14)
     right, top, bottom = Decimal(16), Decimal(12), Decimal(30)
-    width, height = Decimal(LINE_WIDTH), Decimal(LINE_HEIGHT)
-    plot_w, plot_h = width - left - right, height - top - bottom
+    full_w, full_h = Decimal(width), Decimal(height)
+    plot_w, plot_h = full_w - left - right, full_h - top - bottom
     y0, y1 = ticks[0], ticks[-1]
     x0, x1 = _x_value(points[0][0]), _x_value(points[-1][0])
 
@@ -193,17 +198,17 @@ def line_chart(
     for tick, label in zip(ticks, labels, strict=True):
         ty = y(tick)
         parts.append(
-            f'<line class="grid" x1="{_n(left)}" x2="{_n(width - right)}" y1="{_n(ty)}" y2="{_n(ty)}"/>'
+            f'<line class="grid" x1="{_n(left)}" x2="{_n(full_w - right)}" y1="{_n(ty)}" y2="{_n(ty)}"/>'
             f'<text class="y-label" x="{_n(left - 8)}" y="{_n(ty + 4)}" text-anchor="end">{_e(label)}</text>'
         )
     first_day, last_day = _day(points[0][0]), _day(points[-1][0])
-    days = date_ticks(first_day, last_day)
-    monthly = (last_day - first_day).days // 14 + 1 > 6
+    days = date_ticks(first_day, last_day, max_x_ticks)
+    monthly = (last_day - first_day).days // 14 + 1 > max_x_ticks
     for day in days:
         tx = x(day)
         parts.append(
             f'<line class="tick" x1="{_n(tx)}" x2="{_n(tx)}" y1="{_n(top + plot_h)}" y2="{_n(top + plot_h + 5)}"/>'
-            f'<text class="x-label" x="{_n(tx)}" y="{_n(height - 8)}" text-anchor="middle">'
+            f'<text class="x-label" x="{_n(tx)}" y="{_n(full_h - 8)}" text-anchor="middle">'
             f"{_e(date_label(day, monthly=monthly))}</text>"
         )
     line = " ".join(f"{_n(x(when))},{_n(y(value))}" for when, value in points)
@@ -225,7 +230,7 @@ def line_chart(
     )
     return (
         f'<figure class="chart chart-line" id="{_e(chart_id)}">'
-        f'<svg viewBox="0 0 {LINE_WIDTH} {LINE_HEIGHT}" role="img" aria-label="{_e(title)}" '
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" '
         f'aria-describedby="{_e(chart_id)}-desc" focusable="false">'
         f'<title>{_e(title)}</title><desc id="{_e(chart_id)}-desc">{_e(desc)}</desc>'
         f"{''.join(parts)}"
@@ -233,9 +238,9 @@ def line_chart(
         f'<path class="line" d="M{line}"/>'
         f'<circle class="last" cx="{_n(x(last_when))}" cy="{_n(y(last_value))}" r="3.5"/>'
         f"</svg>"
-        f'<table class="visually-hidden"><caption>{_e(title)}</caption>'
+        f'<div class="visually-hidden"><table><caption>{_e(title)}</caption>'
         f'<thead><tr><th scope="col">Date</th><th scope="col">Value</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table></div>"
         f"</figure>"
     )
 
@@ -334,9 +339,9 @@ def allocation_chart(
         f"</svg>"
         f'<ul class="legend" aria-hidden="true">{"".join(legend)}</ul>'
         f"</div>"
-        f'<table class="visually-hidden"><caption>{_e(title)}</caption>'
+        f'<div class="visually-hidden"><table><caption>{_e(title)}</caption>'
         f'<thead><tr><th scope="col">Holding</th><th scope="col">Value</th><th scope="col">Share</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
         f"{note}"
         f"</figure>"
     )

@@ -69,7 +69,12 @@ class PortfolioForm(ServiceForm):
         required=False,
         help_text="Currency codes in the order you want them, for example: usd, eur, btc.",
         widget=forms.TextInput(
-            attrs={"autocomplete": "off", "spellcheck": "false", "list": "currency-codes"}
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "list": "currency-codes",
+                "required": True,
+            }
         ),
     )
     problem_fields = (

@@ -56,6 +56,13 @@ class ConnectedApp:
     last_active: datetime | None = None
     tokens: int = 0
 
+    @property
+    def refreshed_later(self) -> bool:
+        """Whether a token was issued well after the first one (a refresh, a new consent)."""
+        if self.first_authorized is None or self.last_active is None:
+            return False
+        return (self.last_active - self.first_authorized).total_seconds() > 60
+
 
 def connected_apps(*, user: User) -> list[ConnectedApp]:
     """Applications with an unexpired access token or an unrevoked refresh token of the user,

@@ -245,7 +245,7 @@ def test_line_chart_draws_an_accessible_svg():
     ]
     assert re.findall(r'class="x-label"[^>]*>([^<]*)<', html) == ["1 Jan", "2 Jan", "3 Jan"]
     # the hidden table has every point, oldest first
-    assert '<table class="visually-hidden">' in html
+    assert '<div class="visually-hidden"><table><caption>Value over time in USD</caption>' in html
     rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
     assert rows == [
         ("1 Jan 2024", "$1,000.50"),
@@ -260,7 +260,7 @@ def test_line_chart_coordinates_stay_inside_the_viewbox():
     coordinates = re.search(r'class="line" d="M([^"]*)"', html).group(1).split()
     for pair in coordinates:
         x, y = (D(v) for v in pair.lstrip("L").split(","))
-        assert 0 <= x <= 560 and 0 <= y <= 240
+        assert 0 <= x <= 880 and 0 <= y <= 280
     assert "0.0012 BTC" in html
 
 

@@ -1,0 +1,318 @@
+"""What a person does, in a real browser: sign up, create a portfolio, add an offset and an
+address, see the charts (or their honest empty states), authorize an OAuth2 app on the consent
+screen and revoke it on Connected apps. Every test leaves screenshots in var/screenshots/."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import PHONE, screenshot
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+PASSWORD = "a-long-passphrase-9"
+
+
+def wait_for(driver, css: str, timeout: float = 10):
+    return WebDriverWait(driver, timeout).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, css))
+    )
+
+
+def wait_for_text(driver, text: str, timeout: float = 10) -> None:
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+
+
+def fill(driver, name: str, value: str) -> None:
+    field = driver.find_element(By.NAME, name)
+    field.clear()
+    field.send_keys(value)
+
+
+def submit(driver) -> None:
+    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+
+
+def sign_in(driver, base: str, email: str, password: str) -> None:
+    driver.get(f"{base}/accounts/login/")
+    fill(driver, "username", email)
+    fill(driver, "password", password)
+    submit(driver)
+    wait_for(driver, "#account-menu")
+
+
+def test_sign_up_create_portfolio_add_offset_and_address(browser, live_server):
+    base = live_server.url
+    # Given a new visitor who signs up
+    browser.get(base + "/")
+    screenshot(browser, "01-home-signed-out")
+    browser.find_element(By.LINK_TEXT, "Create an account").click()
+    fill(browser, "email", "carol@example.com")
+    fill(browser, "name", "Carol")
+    fill(browser, "password1", PASSWORD)
+    fill(browser, "password2", PASSWORD)
+    screenshot(browser, "02-sign-up")
+    submit(browser)
+    wait_for_text(browser, "Welcome! Your account is ready.")
+    assert "No portfolios yet" in browser.page_source
+    screenshot(browser, "03-no-portfolios")
+
+    # When she creates a portfolio, with a mistake first
+    browser.find_element(By.LINK_TEXT, "Create a portfolio").click()
+    fill(browser, "title", "Savings")
+    fill(browser, "currencies", "usd, xyz")
+    submit(browser)
+    wait_for(browser, ".error-text")
+    assert "Unknown currency 'xyz'." in browser.find_element(By.CSS_SELECTOR, ".error-text").text
+    assert browser.find_element(By.NAME, "title").get_attribute("value") == "Savings"  # input kept
+    screenshot(browser, "04-portfolio-form-error")
+    fill(browser, "currencies", "usd")
+    browser.find_element(By.CSS_SELECTOR, "[data-add-code=btc]").click()  # the JS shortcut
+    assert browser.find_element(By.NAME, "currencies").get_attribute("value") == "usd, btc"
+    submit(browser)
+    wait_for_text(browser, "Portfolio “Savings” created.")
+    portfolio_url = browser.current_url
+
+    # And adds an offset with two balances, one row added by the "Another currency" button
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Add offset").click()
+    fill(browser, "offset-title", "Paper wallet")
+    for _ in range(2):
+        browser.find_element(By.CSS_SELECTOR, "[data-add-row=balances]").click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "#balances-rows tr")
+    assert len(rows) == 5
+    fill(browser, "balances-0-currency", "btc")
+    fill(browser, "balances-0-balance", "0.5")
+    fill(browser, "balances-4-currency", "eth")
+    fill(browser, "balances-4-balance", "-1.25")
+    screenshot(browser, "05-offset-form")
+    submit(browser)
+    wait_for_text(browser, "Offset “Paper wallet” added.")
+
+    # And an address, after a typo the chain's checksum catches
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Add address").click()
+    Select(browser.find_element(By.NAME, "currency")).select_by_value("btc")
+    fill(browser, "address", BTC_ADDRESS[:-1] + "x")
+    fill(browser, "title", "Hardware wallet")
+    submit(browser)
+    wait_for(browser, ".error-text")
+    assert (
+        "not a valid Bitcoin address" in browser.find_element(By.CSS_SELECTOR, ".error-text").text
+    )
+    assert browser.find_element(By.NAME, "title").get_attribute("value") == "Hardware wallet"
+    screenshot(browser, "06-address-form-error")
+    fill(browser, "address", BTC_ADDRESS)
+    submit(browser)
+    wait_for_text(browser, "Address “Hardware wallet” added.")
+
+    # Then the portfolio page shows it all, with honest empty states instead of charts
+    assert browser.current_url == portfolio_url
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Paper wallet" in body and "0.5 BTC" in body and "-1.25 ETH" in body
+    assert "Hardware wallet" in body
+    assert "Values appear once prices are fetched." in body
+    assert "Not enough history yet" in body
+    assert "Balances of addresses are fetched in the background — not available yet." in body
+    holdings = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#totals tbody tr")]
+    assert holdings[0].startswith("BTC") and "0.5" in holdings[0]
+    screenshot(browser, "07-portfolio-page")
+
+    # And the address page links the explorer
+    browser.find_element(By.LINK_TEXT, "Hardware wallet").click()
+    link = browser.find_element(By.PARTIAL_LINK_TEXT, "mempool.space")
+    assert link.get_attribute("href") == f"https://mempool.space/address/{BTC_ADDRESS}"
+    assert "No transactions fetched yet." in browser.page_source
+    screenshot(browser, "08-address-page")
+
+    # And on a phone the same page still works, menus included (plain <details>, no JS needed)
+    browser.get(portfolio_url)
+    screenshot(browser, "09-portfolio-phone", size=PHONE)
+    browser.set_window_size(*PHONE)
+    browser.find_element(By.CSS_SELECTOR, "#account-menu summary").click()
+    assert browser.find_element(By.LINK_TEXT, "Connected apps").is_displayed()
+    screenshot(browser, "10-phone-menu", size=PHONE)
+
+
+def test_charts_render_once_values_exist(browser, live_server, monkeypatch):
+    """The extension points filled (as the prices and history work will): a donut and a line
+    chart drawn as inline SVG, with their text alternatives."""
+    from currencies.models import Currency
+    from dashboard import totals
+    from offsets.services import offset_create
+    from portfolios.services import portfolio_create
+    from users.models import User
+
+    user = User.objects.create_user(email="dora@example.com", password=PASSWORD, name="Dora")
+    portfolio = portfolio_create(
+        user=user, title="Long term", currency_codes=["usd", "eur"], source="test"
+    )
+    offset_create(
+        portfolio=portfolio,
+        title="Cold storage",
+        balances=[
+            {"currency": c, "balance": b}
+            for c, b in [("btc", "0.8"), ("eth", "6"), ("ltc", "40"), ("usdt", "2500")]
+        ],
+        source="test",
+    )
+    usd = Currency.objects.get(code="usd")
+    eur = Currency.objects.get(code="eur")
+    prices = {
+        "btc": Decimal("64250.10"),
+        "eth": Decimal("3120.5"),
+        "ltc": Decimal("71.2"),
+        "usdt": Decimal("1"),
+    }
+
+    def valued(*, portfolio, holdings):
+        rows = [
+            totals.Holding(h.currency, h.quantity, h.quantity * prices[h.currency.code])
+            for h in holdings
+        ]
+        total = sum((r.value for r in rows), Decimal(0))
+        return totals.PortfolioTotals(
+            currency=usd, holdings=rows, totals=[(usd, total), (eur, total * Decimal("0.92"))]
+        )
+
+    def history(*, portfolio, currency):
+        start = date(2024, 1, 1)
+        return [
+            (start + timedelta(days=i), Decimal(60000 + 150 * i + (i % 7) * 900))
+            for i in range(120)
+        ]
+
+    monkeypatch.setattr(totals, "portfolio_totals", valued)
+    monkeypatch.setattr(totals, "portfolio_value_history", history)
+
+    sign_in(browser, live_server.url, "dora@example.com", PASSWORD)
+    browser.get(f"{live_server.url}/portfolios/{portfolio.pk}/")
+    donut = wait_for(browser, "svg.donut")
+    line = browser.find_element(By.CSS_SELECTOR, ".chart-wide .chart-line svg")
+    for chart in (donut, line):
+        assert chart.is_displayed() and chart.size["width"] > 150 and chart.size["height"] > 150
+        assert chart.get_attribute("role") == "img" and chart.get_attribute("aria-label")
+    assert donut.get_attribute("aria-label") == "Allocation by value in USD"
+    legend = browser.find_element(By.CSS_SELECTOR, ".legend").text
+    assert "BTC" in legend and "$51,400.08" in legend
+    y_labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".chart-wide .y-label")]
+    assert all(label.startswith("$") for label in y_labels) and len(y_labels) >= 3
+    assert "Not enough history yet" not in browser.page_source
+    screenshot(browser, "11-portfolio-with-charts")
+    screenshot(browser, "12-charts-phone", size=PHONE)
+
+
+def test_authorize_app_on_consent_screen_then_revoke_it(browser, live_server):
+    from oauth2_provider.models import AccessToken, Application
+
+    from users.models import User
+
+    base = live_server.url
+    owner = User.objects.create_user(email="dev@example.com", password=PASSWORD)
+    User.objects.create_user(email="erin@example.com", password=PASSWORD, name="Erin")
+    redirect_uri = f"{base}/callback"
+    secret = "browser-test-secret"
+    app = Application.objects.create(
+        name="Tax helper",
+        user=owner,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=redirect_uri,
+        client_secret=secret,
+    )
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": app.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "read info",
+            "state": "xyz",
+        }
+    )
+
+    # Given Erin follows the app's link while signed out: she signs in and lands on the consent screen
+    browser.get(f"{base}/oauth/authorize?{query}")
+    wait_for(browser, "input[name=username]")
+    fill(browser, "username", "erin@example.com")
+    fill(browser, "password", PASSWORD)
+    submit(browser)
+    wait_for(browser, "#authorizationForm")
+    consent = browser.find_element(By.CSS_SELECTOR, ".consent").text
+    assert "Allow “Tax helper” to use your account?" in consent
+    assert (
+        "See your portfolios, their addresses, offsets, balances, transactions and values."
+        in consent
+    )
+    assert "See your name, email address and when you signed up." in consent
+    screenshot(browser, "13-consent-screen")
+    screenshot(browser, "14-consent-phone", size=PHONE)
+
+    # When she authorizes it, the app gets a code and exchanges it for tokens
+    browser.find_element(By.CSS_SELECTOR, "input[name=allow][value=Authorize]").click()
+    WebDriverWait(browser, 10).until(lambda d: d.current_url.startswith(redirect_uri))
+    answer = parse_qs(urlsplit(browser.current_url).query)
+    assert answer["state"] == ["xyz"]
+    basic = base64.b64encode(f"{app.client_id}:{secret}".encode()).decode()
+    token = requests.post(
+        f"{base}/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": answer["code"][0],
+            "redirect_uri": redirect_uri,
+        },
+        headers={"Authorization": f"Basic {basic}"},
+        timeout=10,
+    ).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    assert requests.get(f"{base}/api/user", headers=bearer, timeout=10).status_code == 200
+
+    # Then Connected apps lists it with what it may do, and revoking it cuts it off
+    browser.get(f"{base}/settings/connected-apps/")
+    wait_for_text(browser, "Tax helper")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert "See your name, email address and when you signed up." in page
+    screenshot(browser, "15-connected-apps")
+    browser.find_element(
+        By.CSS_SELECTOR, "button[aria-label='Revoke access of Tax helper']"
+    ).click()
+    wait_for_text(browser, "“Tax helper” can no longer use your account.")
+    assert "No connected apps" in browser.page_source
+    screenshot(browser, "16-connected-apps-revoked")
+    assert requests.get(f"{base}/api/user", headers=bearer, timeout=10).status_code == 401
+    assert not AccessToken.objects.filter(user__email="erin@example.com").exists()
+
+
+def test_developer_creates_an_api_key_and_sees_it_once(browser, live_server):
+    from users.models import User
+
+    User.objects.create_user(email="finn@example.com", password=PASSWORD)
+    base = live_server.url
+    sign_in(browser, base, "finn@example.com", PASSWORD)
+    browser.get(f"{base}/settings/developer/")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Create a key").click()
+    fill(browser, "name", "Spreadsheet")
+    browser.find_element(By.CSS_SELECTOR, "input[name=scopes][value=info]").click()
+    submit(browser)
+    key_field = wait_for(browser, "#new-key")
+    key = key_field.get_attribute("value")
+    assert key.startswith("ctk_")
+    assert "Copy it now." in browser.page_source
+    screenshot(browser, "17-api-key-created")
+    assert (
+        requests.get(f"{base}/api/user", headers={"X-API-KEY": key}, timeout=10).status_code == 200
+    )
+    browser.find_element(By.LINK_TEXT, "Done").click()
+    assert key not in browser.page_source
+    screenshot(browser, "18-developer")
