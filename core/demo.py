@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 from oauth2_provider.models import Application
@@ -48,7 +49,10 @@ def demo_load() -> DemoCredentials:
     portfolio = Portfolio.objects.filter(user=user, title=DEMO_PORTFOLIO).first()
     if portfolio is None:
         portfolio = portfolio_create(
-            user=user, title=DEMO_PORTFOLIO, currency_codes=["usd", "eur", "btc"], source=Portfolio.SOURCE_DEMO
+            user=user,
+            title=DEMO_PORTFOLIO,
+            currency_codes=["usd", "eur", "btc"],
+            source=Portfolio.SOURCE_DEMO,
         )
     if not Offset.objects.filter(portfolio=portfolio).exists():
         offset_create(
@@ -59,7 +63,10 @@ def demo_load() -> DemoCredentials:
         )
     if not Address.objects.filter(portfolio=portfolio).exists():
         address_create(
-            portfolio=portfolio, title="Demo Bitcoin address", address=DEMO_ADDRESS, currency_code="btc",
+            portfolio=portfolio,
+            title="Demo Bitcoin address",
+            address=DEMO_ADDRESS,
+            currency_code="btc",
             source=Portfolio.SOURCE_DEMO,
         )
     _demo_extras(user=user, portfolio=portfolio)
@@ -89,5 +96,19 @@ def demo_load() -> DemoCredentials:
     )
 
 
+DEMO_STATEMENT = Path(__file__).resolve().parent / "demo_data" / "coinbase-demo.csv"
+
+
 def _demo_extras(*, user: User, portfolio: Portfolio) -> None:
-    """Hook for later apps' demo data (statement import, prices)."""
+    """The demo statement, imported like any upload (idempotent: a second run adds nothing).
+    Its rows carry their own prices, which land in the price store, so the demo has values
+    and history without internet."""
+    from ingest.services import statement_import
+    from ledger.models import Import
+
+    if Import.objects.filter(portfolio=portfolio, file_name=DEMO_STATEMENT.name).exists():
+        return
+    with DEMO_STATEMENT.open("rb") as stream:
+        statement_import(
+            portfolio=portfolio, user=user, stream=stream, file_name="coinbase-demo.csv"
+        )
