@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from core.api import AmountField, ApiView, UtcDateTimeField
 from core.envelope import Envelope
 from core.exceptions import ValidationFailed
-from portfolios.freshness import ensure_balances, ensure_prices, portfolio_holdings
+from portfolios.freshness import ensure_balances, ensure_converted, portfolio_holdings
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
 from portfolios.selectors import portfolio_get, reporting_currencies
 from portfolios.services_refresh import portfolio_refresh
@@ -54,12 +54,11 @@ class PortfolioConvertedView(ApiView):
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         now = timezone.now()
         holdings = portfolio_holdings(portfolio, now=now)
-        ensure_balances(holdings, now=now)
         totals = sum_balances(holdings.parts, holdings.reporting, now=now)
-        codes = {row.currency for row in totals}
-        rates, rate_times = spot_rates(codes)
-        ensure_prices({row.currency for row in totals if row.balance != 0}, rate_times, now=now)
+        codes = {row.currency for row in totals} | holdings.fetching_codes
+        rates, rate_times, fetched_at = spot_rates(codes)
         converted = convert_totals(totals, holdings.reporting, rates, rate_times, now=now)
+        ensure_converted(holdings, converted, rates, fetched_at, now=now)
         return Response(
             Envelope(
                 TotalRowSerializer(converted.rows, many=True).data, {"unpriced": converted.unpriced}

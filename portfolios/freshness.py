@@ -12,10 +12,10 @@ from django.utils import timezone
 from addresses.models import Address, AddressBalance
 from addresses.sync import REFRESH_INTERVAL
 from core.exceptions import NotReady
-from currencies.models import Currency
 from offsets.models import OffsetBalance
 from portfolios.models import Portfolio, PortfolioCurrency
-from portfolios.totals import SourceBalance
+from portfolios.totals import ConvertedRows, SourceBalance
+from prices.conversion import Rates, rate
 from prices.services import PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
 
 # How soon a client should ask again when a fetch was just enqueued.
@@ -30,30 +30,54 @@ class Holdings:
     parts: list[SourceBalance]
     never_fetched: list[int] = field(default_factory=list)
     stale: list[int] = field(default_factory=list)
+    # Never fetched, the first fetch failed: not enqueued before ``retry_at`` (the backoff).
+    retrying: list[int] = field(default_factory=list)
     retry_at: datetime | None = None
+    # Currencies of the never-fetched addresses: their prices are fetched in the same round.
+    fetching_codes: set[str] = field(default_factory=set)
 
 
 def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> Holdings:
     """Reads in a fixed number of queries whatever the number of addresses and offsets."""
     now = now or timezone.now()
-    reporting = PortfolioCurrency.objects.filter(portfolio=portfolio).values_list("currency__code", flat=True)
+    reporting = PortfolioCurrency.objects.filter(portfolio=portfolio).values_list(
+        "currency__code", flat=True
+    )
     holdings = Holdings(reporting=list(reporting), parts=[])
-    for address in Address.objects.filter(portfolio=portfolio, valid=True).select_related("fetch_state"):
+    for address in Address.objects.filter(portfolio=portfolio, valid=True).select_related(
+        "fetch_state", "currency"
+    ):
         state = getattr(address, "fetch_state", None)
         fetched_at = state.balances_fetched_at if state else None
-        waiting = state.next_retry_at if state and state.next_retry_at and state.next_retry_at > now else None
-        if waiting and (holdings.retry_at is None or waiting > holdings.retry_at):
-            holdings.retry_at = waiting
+        waiting = (
+            state.next_retry_at
+            if state and state.next_retry_at and state.next_retry_at > now
+            else None
+        )
         if fetched_at is None:
-            holdings.never_fetched.append(address.pk)
+            holdings.fetching_codes.add(address.currency.code)
+            if not waiting:
+                holdings.never_fetched.append(address.pk)
+            else:
+                # Only what is still missing decides when to ask again, not another's backoff.
+                holdings.retrying.append(address.pk)
+                holdings.retry_at = max(waiting, holdings.retry_at or waiting)
         elif fetched_at < now - REFRESH_INTERVAL and not waiting:
             holdings.stale.append(address.pk)
-    balances = AddressBalance.objects.filter(address__portfolio=portfolio, address__valid=True).values_list(
+    balances = AddressBalance.objects.filter(
+        address__portfolio=portfolio, address__valid=True
+    ).values_list(
         "currency__code", "balance", "address__fetch_state__balances_fetched_at", "source"
     )
-    holdings.parts.extend(SourceBalance(code, balance, at, source) for code, balance, at, source in balances)
-    offsets = OffsetBalance.objects.filter(offset__portfolio=portfolio).values_list("currency__code", "balance", "updated_at")
-    holdings.parts.extend(SourceBalance(code, balance, at, "offset") for code, balance, at in offsets)
+    holdings.parts.extend(
+        SourceBalance(code, balance, at, source) for code, balance, at, source in balances
+    )
+    offsets = OffsetBalance.objects.filter(offset__portfolio=portfolio).values_list(
+        "currency__code", "balance", "updated_at"
+    )
+    holdings.parts.extend(
+        SourceBalance(code, balance, at, "offset") for code, balance, at in offsets
+    )
     holdings.parts.extend(_wallet_holdings(portfolio))
     return holdings
 
@@ -69,29 +93,62 @@ def _wallet_holdings(portfolio: Portfolio) -> list[SourceBalance]:
 
 def ensure_balances(holdings: Holdings, *, now: datetime | None = None) -> None:
     """Enqueue fetches of addresses never fetched (then raise NotReady) or stale (answer the
-    stored data meanwhile). Enqueueing is deduplicated across processes."""
+    stored data meanwhile); one whose first fetch failed waits for its backoff (NotReady until
+    then). Enqueueing is deduplicated across processes."""
     from addresses.tasks import address_fetch_enqueue
 
     now = now or timezone.now()
     for address_id in holdings.never_fetched + holdings.stale:
         address_fetch_enqueue(address_id)
-    if holdings.never_fetched:
+    if holdings.never_fetched or holdings.retrying:
         retry = holdings.retry_at or now + timedelta(seconds=FIRST_FETCH_SECONDS)
         raise NotReady(try_again_at=max(retry, now + timedelta(seconds=1)))
 
 
-def ensure_prices(codes: set[str], rate_times: dict, *, now: datetime | None = None) -> None:
-    """Enqueue a spot-price refresh when a held asset that can be priced was never tried
-    (then raise NotReady) or when prices are older than their refresh interval."""
+def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None = None) -> None:
+    """Enqueue a spot-price refresh when an asset that has no price yet was never tried (then
+    raise NotReady), or when the stored prices were fetched longer ago than twice their refresh
+    interval (answer them meanwhile). A refresh asks CoinGecko for every currency in use, fiat
+    included, so one attempt settles whether an asset can be priced at all; after it an asset
+    still without a price is answered as ``unpriced``."""
     from prices.tasks import prices_spot_enqueue
 
     now = now or timezone.now()
-    priceable = set(Currency.objects.filter(code__in=codes).exclude(coingecko_id="").values_list("code", flat=True))
-    priced = {base for base, _quote in rate_times}
-    untried = [code for code in priceable - priced if cache.get(PRICE_ATTEMPT_KEY.format(code=code)) is None]
-    oldest = min(rate_times.values()) if rate_times else None
+    keys = {PRICE_ATTEMPT_KEY.format(code=code) for code in unpriced}
+    untried = bool(keys) and len(cache.get_many(keys)) < len(keys)
+    oldest = min(fetched_at.values()) if fetched_at else None
     stale = oldest is not None and oldest < now - timedelta(seconds=SPOT_REFRESH_SECONDS * 2)
     if untried or stale:
         prices_spot_enqueue()
     if untried:
         raise NotReady(try_again_at=now + timedelta(seconds=FIRST_FETCH_SECONDS))
+
+
+def ensure_converted(
+    holdings: Holdings,
+    converted: ConvertedRows,
+    rates: Rates,
+    fetched_at: dict,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Both checks behind the converted totals, every fetch that is due enqueued before
+    answering NotReady, so that one round of fetches makes the answer ready. The currencies of
+    addresses never fetched count as unpriced while no rate reaches every reporting currency."""
+    now = now or timezone.now()
+    unpriced = set(converted.unpriced) | {
+        code
+        for code in holdings.fetching_codes
+        if any(rate(rates, code, target) is None for target in holdings.reporting)
+    }
+    waits = []
+    for check in (
+        lambda: ensure_balances(holdings, now=now),
+        lambda: ensure_prices(unpriced, fetched_at, now=now),
+    ):
+        try:
+            check()
+        except NotReady as exc:
+            waits.append(exc.try_again_at)
+    if waits:
+        raise NotReady(try_again_at=max(waits))

@@ -7,21 +7,32 @@ from decimal import Decimal
 from prices.models import SpotPrice
 
 
-def spot_rates(codes: Iterable[str]) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], datetime]]:
+def spot_rates(
+    codes: Iterable[str],
+) -> tuple[
+    dict[tuple[str, str], Decimal], dict[tuple[str, str], datetime], dict[tuple[str, str], datetime]
+]:
     """Every stored spot price between the given currencies and the bridge currencies, as a
-    rate table for ``prices.conversion`` and the time of each rate. One query."""
+    rate table for ``prices.conversion``, the time of each rate (the source's quote time) and
+    when we fetched it (what says whether a refresh is due). One query."""
     wanted = {c.lower() for c in codes} | {"usd", "btc"}
     rows = SpotPrice.objects.filter(base__code__in=wanted, quote__code__in=wanted).values_list(
-        "base__code", "quote__code", "price", "at"
+        "base__code", "quote__code", "price", "at", "fetched_at"
     )
     rates: dict[tuple[str, str], Decimal] = {}
     times: dict[tuple[str, str], datetime] = {}
-    for base, quote, price, at in rows:
+    fetched: dict[tuple[str, str], datetime] = {}
+    for base, quote, price, at, fetched_at in rows:
         rates[(base, quote)] = price
         times[(base, quote)] = at
-    return rates, times
+        fetched[(base, quote)] = fetched_at
+    return rates, times, fetched
 
 
 def priced_bases(codes: Iterable[str]) -> set[str]:
     """Which of ``codes`` have at least one spot price stored."""
-    return set(SpotPrice.objects.filter(base__code__in=list(codes)).values_list("base__code", flat=True).distinct())
+    return set(
+        SpotPrice.objects.filter(base__code__in=list(codes))
+        .values_list("base__code", flat=True)
+        .distinct()
+    )
