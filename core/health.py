@@ -61,7 +61,8 @@ def jobs_ok() -> bool:
 
 @register("tickers")
 def tickers_ok() -> bool:
-    """Spot prices are younger than twice their refresh interval (or nothing needs a price)."""
+    """Spot prices are younger than twice their refresh interval (or nothing needs a price:
+    no currency in use, or a single fiat one)."""
     from datetime import timedelta
 
     from django.db.models import Max
@@ -72,5 +73,11 @@ def tickers_ok() -> bool:
 
     latest = SpotPrice.objects.aggregate(latest=Max("fetched_at"))["latest"]
     if latest is None:
-        return not (currencies_in_use() - {"usd", "btc"})
+        from currencies.models import Currency
+
+        in_use = currencies_in_use()
+        return (
+            len(in_use) <= 1
+            and not Currency.objects.filter(code__in=in_use, is_fiat=False).exists()
+        )
     return timezone.now() - latest < timedelta(seconds=SPOT_REFRESH_SECONDS * 2)
