@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
@@ -34,7 +35,10 @@ def wait_for(driver, css: str, timeout: float = 10):
 
 
 def wait_for_text(driver, text: str, timeout: float = 10) -> None:
-    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+    """Until ``text`` is on the page; a page being replaced meanwhile is simply looked at again."""
+    WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: text in d.find_element(By.TAG_NAME, "body").text
+    )
 
 
 def fill(driver, name: str, value: str) -> None:
