@@ -41,6 +41,9 @@ class MeteredReader:
         return self._hash.hexdigest()
 
 
+_now = time.monotonic
+
+
 def _mib(n: int) -> str:
     return f"{n / 2**20:.1f}"
 
@@ -61,13 +64,13 @@ class ProgressBar:
         tty: bool | None = None,
         redraw_per_second: float = 10,
         plain_every: float = 2.0,
-        clock=time.monotonic,
+        clock=None,
     ):
         self.total = max(total, 0)
         self.out = out
         self.tty = out.isatty() if tty is None else tty
-        self._clock = clock
-        self._started = clock()
+        self._clock = clock or _now
+        self._started = self._clock()
         self._last_shown = float("-inf")
         self._interval = 1 / redraw_per_second if self.tty else plain_every
         self._bytes = 0
