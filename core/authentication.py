@@ -11,7 +11,16 @@ class BearerTokenAuthentication(OAuth2Authentication):
         if not header.lower().startswith("bearer "):
             # No bearer credential: let the next authenticator (API keys) try.
             return None
-        return super().authenticate(request)
+        result = super().authenticate(request)
+        if result is not None and not result[0].is_active:
+            # django-oauth-toolkit does not look at the user: a deactivated account's tokens
+            # must stop working like its API keys and its password do.
+            request.oauth2_error = {
+                "error": "invalid_token",
+                "error_description": "The access token is invalid.",
+            }
+            return None
+        return result
 
     def authenticate_header(self, request):
         error = getattr(request, "oauth2_error", {}) or {}

@@ -37,7 +37,7 @@ def parse_amount(raw: object, *, field: str = "amount") -> Decimal:
     float) or a form value. Raises ValidationFailed with one sentence when it is not a finite
     number or does not fit the storage exactly."""
     if isinstance(raw, bool) or raw is None or isinstance(raw, (list, dict)):
-        raise ValidationFailed(f"{field} must be a number, for example \"1.5\"")
+        raise ValidationFailed(f'{field} must be a number, for example "1.5"')
     if isinstance(raw, float):
         # Only reachable from code paths that bypass our JSON parser; repr is the shortest exact text.
         raw = repr(raw)
@@ -58,21 +58,33 @@ def check_storable(value: Decimal, *, field: str = "amount", shown: str | None =
     if value == 0:
         return
     shown = shown if shown is not None else format(value, "f")
-    exponent = value.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)
+    # From the digits themselves, not normalize(): that rounds to the context's precision (a
+    # 70-digit amount would pass) and overflows or underflows on exponents such as 1e-999999999.
+    digits, exponent = _significant(value)
     if -exponent > MAX_DECIMAL_PLACES:
         raise ValidationFailed(
             f"{field} '{shown}' has more than {MAX_DECIMAL_PLACES} decimal places and cannot be stored exactly"
         )
-    whole = abs(int(value))
-    if whole and len(str(whole)) > MAX_INTEGER_DIGITS:
-        raise ValidationFailed(f"{field} '{shown}' is too large (at most {MAX_INTEGER_DIGITS} digits before the point)")
+    if value.adjusted() + 1 > MAX_INTEGER_DIGITS:
+        raise ValidationFailed(
+            f"{field} '{shown}' is too large (at most {MAX_INTEGER_DIGITS} digits before the point)"
+        )
+
+
+def _significant(value: Decimal) -> tuple[str, int]:
+    """The digits of a finite, non-zero ``value`` without trailing zeros, and the exponent of
+    the last one, exactly (no context involved)."""
+    _, digit_tuple, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    digits = "".join(map(str, digit_tuple))
+    stripped = digits.rstrip("0")
+    return stripped, exponent + len(digits) - len(stripped)
 
 
 def significant_digits(value: Decimal) -> int:
     if value == 0:
         return 1
-    return len(value.normalize().as_tuple().digits)
+    return len(_significant(value)[0])
 
 
 def quantize_for_display(value: Decimal, decimals: int) -> Decimal:

@@ -10,11 +10,19 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 def pkce_required(client_id: str) -> bool:
     """PKCE is required for public clients and optional for confidential ones."""
-    application = get_application_model().objects.filter(client_id=client_id).only("client_type").first()
+    application = (
+        get_application_model().objects.filter(client_id=client_id).only("client_type").first()
+    )
     return application is None or application.client_type == application.CLIENT_PUBLIC
 
 
 class TrackerOAuth2Validator(OAuth2Validator):
+    def is_pkce_required(self, client_id, request):
+        # Applied here, not through the PKCE_REQUIRED setting: django-oauth-toolkit does not
+        # import a dotted path there, and a plain string is not ``True`` to oauthlib, which then
+        # never asked any client for PKCE.
+        return pkce_required(client_id)
+
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         # Any confidential application may use the password grant; whether it works is the
         # user's choice (allow_remote_login), checked in validate_user.

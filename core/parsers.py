@@ -16,8 +16,10 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from django.http import QueryDict
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
+from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
 
 _HEAD = re.compile(r"\A[\[\]]*([^\[\]]+)\]*")
 _ARRAY_OF_OBJECTS = re.compile(r"\A\[\]\[([^\[\]]+)\]\Z")
@@ -28,7 +30,10 @@ _BARE = object()
 
 
 def _has_key(obj: dict[str, Any], path: str) -> bool:
-    """Does a nested key like ``currency`` or ``a][b`` already exist in ``obj``?"""
+    """Does a nested key like ``currency`` or ``a][b`` already exist in ``obj``? A key that
+    ends in a list (``tags][]``) never does: it appends to the current object, as in Rack."""
+    if "[]" in path:
+        return False
     keys = [k for k in re.split(r"[\[\]]+", path) if k]
     current: Any = obj
     for key in keys:
@@ -122,10 +127,49 @@ class BracketFormParser(FormParser):
         return parse_urlencoded(body)
 
 
+class _OrderedQueryDict(QueryDict):
+    """A QueryDict that also remembers the (key, value) pairs in the order they arrived."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pairs: list[tuple[str, Any]] = []
+
+    def appendlist(self, key, value):
+        self.pairs.append((key, value))
+        super().appendlist(key, value)
+
+
+class _OrderedMultiPartParser(DjangoMultiPartParser):
+    """Django's multipart parser, keeping the order of the fields: its QueryDict groups values by
+    name, which loses which ``balances[][balance]`` belongs to which ``balances[][currency]``."""
+
+    @property
+    def _post(self) -> _OrderedQueryDict:
+        return self.__dict__["_ordered_post"]
+
+    @_post.setter
+    def _post(self, value: QueryDict) -> None:
+        ordered = _OrderedQueryDict(mutable=True, encoding=value.encoding)
+        for key, values in value.lists():
+            for item in values:
+                ordered.appendlist(key, item)
+        self.__dict__["_ordered_post"] = ordered
+
+
 class BracketMultiPartParser(MultiPartParser):
     """multipart/form-data with bracket notation; files stay in ``request.FILES``."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        result = super().parse(stream, media_type, parser_context)
-        data = parse_bracket_pairs(_querydict_pairs(result.data))
-        return type(result)(data, result.files)
+        parser_context = parser_context or {}
+        request = parser_context["request"]
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        encoding = parser_context.get("encoding", "utf-8")
+        try:
+            data, files = _OrderedMultiPartParser(
+                meta, stream, request.upload_handlers, encoding
+            ).parse()
+        except MultiPartParserError as exc:
+            raise ParseError(f"Multipart form parse error - {exc}")
+        pairs = data.pairs if isinstance(data, _OrderedQueryDict) else _querydict_pairs(data)
+        return DataAndFiles(parse_bracket_pairs(pairs), files)
