@@ -42,23 +42,33 @@ class AddressListItemSerializer(serializers.Serializer):
 
 ADDRESS_BODY = inline_serializer(
     "AddressBody",
-    {"title": serializers.CharField(), "address": serializers.CharField(), "currency": serializers.CharField()},
+    {
+        "title": serializers.CharField(),
+        "address": serializers.CharField(),
+        "currency": serializers.CharField(),
+    },
 )
 
 
 class AddressListView(ApiView):
-    @extend_schema(responses=AddressListItemSerializer(many=True), summary="List a portfolio's addresses")
+    @extend_schema(
+        responses=AddressListItemSerializer(many=True), summary="List a portfolio's addresses"
+    )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response(AddressListItemSerializer(address_list(portfolio=portfolio), many=True).data)
+        return Response(
+            AddressListItemSerializer(address_list(portfolio=portfolio), many=True).data
+        )
 
-    @extend_schema(request=ADDRESS_BODY, responses={201: AddressSerializer}, summary="Add an address")
+    @extend_schema(
+        request=ADDRESS_BODY, responses={201: AddressSerializer}, summary="Add an address"
+    )
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
         address = services.address_create(
             portfolio=portfolio,
-            title=text_input(data, "title", required=False, max_length=100),
+            title=text_input(data, "title", required=False, max_length=100, allow_blank=True),
             address=text_input(data, "address", required=True, max_length=128),
             currency_code=_currency(data, required=True),
             source="private-api",
@@ -78,7 +88,10 @@ def _currency(data: dict, *, required: bool):
 
 class OwnAddressMixin:
     def _get(self, request: Request, portfolio_id: int, address_id: int):
-        return address_get(portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id), address_id=address_id)
+        return address_get(
+            portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id),
+            address_id=address_id,
+        )
 
 
 class AddressDetailView(OwnAddressMixin, ApiView):
@@ -86,13 +99,17 @@ class AddressDetailView(OwnAddressMixin, ApiView):
     def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
         return Response(AddressSerializer(self._get(request, portfolio_id, address_id)).data)
 
-    @extend_schema(request=ADDRESS_BODY, responses=AddressSerializer, summary="Change title, address or currency")
+    @extend_schema(
+        request=ADDRESS_BODY,
+        responses=AddressSerializer,
+        summary="Change title, address or currency",
+    )
     def patch(self, request: Request, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         data = body_dict(request)
         services.address_update(
             address=address,
-            title=text_input(data, "title", required=False, max_length=100),
+            title=text_input(data, "title", required=False, max_length=100, allow_blank=True),
             new_address=text_input(data, "address", required=False, max_length=128),
             currency_code=_currency(data, required=False),
         )
@@ -129,12 +146,14 @@ class AddressTransactionSerializer(serializers.Serializer):
 
 
 class AddressBalancesView(OwnAddressMixin, ApiView):
-    @extend_schema(responses=AddressBalanceSerializer(many=True), summary="An address's balance (async: 503 Not ready until first fetched)")
+    @extend_schema(
+        responses=AddressBalanceSerializer(many=True),
+        summary="An address's balance (async: 503 Not ready until first fetched)",
+    )
     def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         address_data_ready(address)
         return Response(AddressBalanceSerializer(address_balances(address=address), many=True).data)
-
 
 
 class AddressTransactionsView(OwnAddressMixin, ApiView):
@@ -146,6 +165,9 @@ class AddressTransactionsView(OwnAddressMixin, ApiView):
         address = self._get(request, portfolio_id, address_id)
         address_data_ready(address)
         return Response(
-            paginate(request, address_transactions(address=address), lambda rows: AddressTransactionSerializer(rows, many=True).data)
+            paginate(
+                request,
+                address_transactions(address=address),
+                lambda rows: AddressTransactionSerializer(rows, many=True).data,
+            )
         )
-

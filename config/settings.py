@@ -191,7 +191,9 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int(
         "OAUTH_REFRESH_TOKEN_EXPIRE_SECONDS", default=60 * 60 * 24 * 90
     ),
-    "PKCE_REQUIRED": "core.oauth.pkce_required",
+    # PKCE: required for public clients, optional for confidential ones; decided per client by
+    # TrackerOAuth2Validator.is_pkce_required (oauthlib enforces only a literal True here).
+    "PKCE_REQUIRED": True,
     "OAUTH2_VALIDATOR_CLASS": "core.oauth.TrackerOAuth2Validator",
     "OAUTH2_BACKEND_CLASS": "core.oauth.TrackerOAuthLibCore",
 }

@@ -51,8 +51,11 @@ def unwrap_single(value: Any) -> Any:
     return value
 
 
-def text_input(data: dict[str, Any], name: str, *, required: bool, max_length: int) -> str | None:
-    """One text field of a request body, with the sentence API clients show their users."""
+def text_input(
+    data: dict[str, Any], name: str, *, required: bool, max_length: int, allow_blank: bool = False
+) -> str | None:
+    """One text field of a request body, with the sentence API clients show their users.
+    ``allow_blank``: an empty value is kept as "" (an optional title cleared by the client)."""
     if name not in data:
         if required:
             raise ValidationFailed(f"{name} is required")
@@ -61,6 +64,8 @@ def text_input(data: dict[str, Any], name: str, *, required: bool, max_length: i
     if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
         raise ValidationFailed(f"{name} must be text")
     value = str(value).strip()
+    if not value and allow_blank:
+        return ""
     if not value:
         raise ValidationFailed(f"{name} must not be empty")
     if len(value) > max_length:

@@ -199,12 +199,17 @@ def test_patch_currency_checks_the_address_again(api, portfolio, address):
             ["address is not a valid Bitcoin address (bad checksum)"],
         ),
         ({"currency": "xyz"}, ["unknown currency 'xyz'"]),
-        ({"title": ""}, ["title must not be empty"]),
+        ({"title": "x" * 101}, ["title must be at most 100 characters"]),
     ],
 )
 def test_patch_refuses_bad_input_and_changes_nothing(api, portfolio, address, body, sentences):
     assert invalid(api.patch(url(portfolio, address), body, format="json")) == sentences
     assert ok(api.get(url(portfolio, address))) == address
+
+
+def test_an_address_title_is_optional_and_can_be_cleared(api, portfolio, address):
+    # The model allows a blank title: a client clearing it is not an error.
+    assert ok(api.patch(url(portfolio, address), {"title": ""}, format="json"))["title"] == ""
 
 
 def test_patch_into_a_duplicate_is_refused(api, portfolio, address):
