@@ -394,7 +394,7 @@ def ledger_entry_update(
         )
     with transaction.atomic():
         entry = (
-            LedgerEntry.objects.select_for_update()
+            LedgerEntry.objects.select_for_update(of=("self",))
             .select_related("asset", "value_currency")
             .get(pk=entry.pk)
         )
@@ -536,7 +536,7 @@ def _check_pins(
         elif lot is None:
             problems.append(f"{where}: no entry {pk} in this portfolio")
         elif lot.kind not in ACQUISITION_KINDS:
-            problems.append(f"{where}: entry {pk} is a {lot.kind} row, not an acquisition")
+            problems.append(f"{where}: entry {pk} is not an acquisition (it is {lot.kind})")
         elif lot.asset_id != entry.asset_id:
             problems.append(f"{where}: entry {pk} is not {entry.asset.code}")
         elif lot.occurred_at > entry.occurred_at:

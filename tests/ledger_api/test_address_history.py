@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from addresses.explorers.base import AddressBalance, ChainTransaction, TransactionPage
 from addresses.models import Address
@@ -14,9 +15,11 @@ from addresses.sync import address_sync, address_transactions_synced
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from ledger.selectors import portfolio_wallet_holdings
 from ledger.services import address_rows, estimate_value, ledger_sync_address
+from tests.api.conftest import ok
 from tests.ledger_api.conftest import (
     BTC_BECH32,
     at,
+    cur,
     make_address,
     make_entry,
     make_portfolio,
@@ -376,3 +379,30 @@ def test_cost_basis_hook_runs_after_commit(
         ledger_sync_address(address_id=address.pk)
 
     assert calls == [portfolio.pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite stores 15 significant digits")
+def test_wei_amounts_are_mirrored_exactly_on_postgresql(api, portfolio):
+    # Given an Ethereum address that received and spent amounts to the wei
+    address = Address.objects.create(
+        portfolio=portfolio,
+        title="Eth",
+        address="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        currency=cur("eth"),
+    )
+    make_txn(address, "0x" + "1" * 64, "12345.123456789012345678", at(1))
+    make_txn(address, "0x" + "2" * 64, "-0.000021000000000001", at(2), fee="0.000021")
+
+    ledger_sync_address(address_id=address.pk)
+
+    # Then the rows, the holdings and the inventory keep every digit
+    assert rows(address)[0][2] == D("12345.123456789012345678")
+    assert LedgerEntry.objects.get(kind="unclassified_out").quantity == D("0.000000000000000001")
+    holding = WalletHolding.objects.get(wallet__address=address).quantity
+    assert holding == D("12345.123456789012345678") - D("0.000021000000000001")
+    [eth] = ok(api.get(f"/api/portfolios/{portfolio.pk}/inventory"))
+    assert (eth["acquired"], eth["disposed"], eth["net"]) == (
+        "12345.123456789012345678",
+        "0.000021000000000001",
+        "12345.123435789012345677",
+    )
