@@ -1,0 +1,136 @@
+"""How ledger rows and transfers look in the API. Amounts are strings (API.md), currencies
+inside objects ``{code, title}``; ``value_currency`` is a bare code."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from core.api import AmountField, CurrencyRefField, UtcDateTimeField
+from ledger.selectors import InventoryRow, entry_transfers
+
+
+class WalletRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+
+
+class FeeSerializer(serializers.Serializer):
+    asset = CurrencyRefField(source="fee_asset", allow_null=True)
+    amount = AmountField(source="fee_amount")
+    value = AmountField(source="fee_value", allow_null=True)
+
+
+class TransferRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    """One row. ``transfer`` needs ``context["transfers"]`` (from ``entry_transfers``)."""
+
+    id = serializers.IntegerField()
+    occurred_at = UtcDateTimeField()
+    kind = serializers.CharField()
+    income_type = serializers.SerializerMethodField()
+    asset = CurrencyRefField()
+    quantity = AmountField()
+    value = AmountField(allow_null=True)
+    value_currency = serializers.SerializerMethodField()
+    value_source = serializers.CharField()
+    fee = serializers.SerializerMethodField()
+    wallet = WalletRefSerializer()
+    external_id = serializers.CharField()
+    reference = serializers.CharField()
+    pair_id = serializers.IntegerField(allow_null=True)
+    transfer = serializers.SerializerMethodField()
+    tx_type = serializers.CharField()
+    notes = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    import_id = serializers.IntegerField(source="source_import_id", allow_null=True)
+    user_modified = serializers.BooleanField()
+    pinned_lots = serializers.SerializerMethodField()
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+    def get_income_type(self, obj) -> str | None:
+        return obj.income_type or None
+
+    def get_value_currency(self, obj) -> str | None:
+        return obj.value_currency.code if obj.value_currency_id else None
+
+    def get_fee(self, obj) -> dict | None:
+        if obj.fee_amount is None:
+            return None
+        return FeeSerializer(obj).data
+
+    def get_transfer(self, obj) -> dict | None:
+        found = self.context.get("transfers", {}).get(obj.pk)
+        return {"id": found[0], "status": found[1]} if found else None
+
+    def get_pinned_lots(self, obj) -> list[list]:
+        return [[int(pk), str(quantity)] for pk, quantity in obj.pinned_lots or []]
+
+
+def entries_data(rows) -> list[dict]:
+    """Serialize rows with their transfers looked up in one query."""
+    rows = list(rows)
+    transfers = entry_transfers([row.pk for row in rows])
+    return LedgerEntrySerializer(rows, many=True, context={"transfers": transfers}).data
+
+
+def entry_data(entry) -> dict:
+    return entries_data([entry])[0]
+
+
+class TransferLegSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    occurred_at = UtcDateTimeField()
+    kind = serializers.CharField()
+    quantity = AmountField()
+    value = AmountField(allow_null=True)
+    value_currency = serializers.SerializerMethodField()
+    wallet = WalletRefSerializer()
+    reference = serializers.CharField()
+    external_id = serializers.CharField()
+
+    def get_value_currency(self, obj) -> str | None:
+        return obj.value_currency.code if obj.value_currency_id else None
+
+
+class TransferSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    matched_by = serializers.CharField()
+    asset = CurrencyRefField(source="out_entry.asset")
+    fee_quantity = AmountField()
+    out_entry = TransferLegSerializer()
+    in_entry = TransferLegSerializer()
+    decided_at = UtcDateTimeField(allow_null=True)
+    created_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
+
+
+class InventoryValueSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    acquired = AmountField()
+    disposed = AmountField()
+
+
+class InventorySerializer(serializers.Serializer):
+    currency = serializers.SerializerMethodField()
+    acquired = AmountField()
+    disposed = AmountField()
+    net = AmountField()
+    unclassified_in = AmountField()
+    unclassified_out = AmountField()
+    rows = serializers.IntegerField()
+    missing_values = serializers.IntegerField()
+    values = serializers.SerializerMethodField()
+
+    def get_currency(self, obj: InventoryRow) -> dict[str, str]:
+        return {"code": obj.code, "title": obj.title}
+
+    def get_values(self, obj: InventoryRow) -> list[dict]:
+        ordered = sorted(obj.values.values(), key=lambda v: v.currency)
+        return InventoryValueSerializer(ordered, many=True).data
