@@ -23,7 +23,15 @@ class Kind(StrEnum):
 
 
 INFLOWS = frozenset(
-    {Kind.BUY, Kind.TRADE_IN, Kind.INCOME, Kind.GIFT_IN, Kind.TRANSFER_IN, Kind.UNCLASSIFIED_IN, Kind.FIAT_DEPOSIT}
+    {
+        Kind.BUY,
+        Kind.TRADE_IN,
+        Kind.INCOME,
+        Kind.GIFT_IN,
+        Kind.TRANSFER_IN,
+        Kind.UNCLASSIFIED_IN,
+        Kind.FIAT_DEPOSIT,
+    }
 )
 OUTFLOWS = frozenset(
     {
@@ -37,7 +45,7 @@ OUTFLOWS = frozenset(
         Kind.FIAT_WITHDRAWAL,
     }
 )
-assert INFLOWS | OUTFLOWS == set(Kind) and not INFLOWS & OUTFLOWS
+assert set(Kind) == INFLOWS | OUTFLOWS and not INFLOWS & OUTFLOWS
 
 
 class IncomeType(StrEnum):
