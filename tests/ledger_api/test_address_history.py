@@ -368,10 +368,13 @@ def test_cost_basis_hook_runs_after_commit(
     import sys
     import types
 
+    import ledger
+
     calls = []
     fake = types.ModuleType("ledger.costbasis_store")
     fake.on_ledger_change = lambda *, portfolio: calls.append(portfolio.pk)
     monkeypatch.setitem(sys.modules, "ledger.costbasis_store", fake)
+    monkeypatch.setattr(ledger, "costbasis_store", fake, raising=False)  # if imported already
     address = make_address(portfolio)
     make_txn(address, "aa" * 32, "1", at(1))
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+import ledger
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from ledger.transfers import transfer_accept, transfers_match
 from tests.api.conftest import fail, invalid, ok
@@ -451,6 +452,7 @@ def test_patch_calls_the_cost_basis_hook(
     fake = types.ModuleType("ledger.costbasis_store")
     fake.on_ledger_change = lambda *, portfolio: calls.append(portfolio.pk)
     monkeypatch.setitem(sys.modules, "ledger.costbasis_store", fake)
+    monkeypatch.setattr(ledger, "costbasis_store", fake, raising=False)  # if imported already
 
     with django_capture_on_commit_callbacks(execute=True):
         ok(api.patch(book.entry_url(book.buy), {"notes": "only notes"}, format="json"))
