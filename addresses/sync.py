@@ -49,7 +49,11 @@ def explorer_for_address(address: Address) -> Explorer:
     if chain is None:
         raise ProviderError(f"no explorer for currency {currency.code}", retryable=False)
     if currency.is_ethereum_token:
-        return explorer_for(chain, token_contract=currency.ethereum_contract_address, token_decimals=currency.decimals)
+        return explorer_for(
+            chain,
+            token_contract=currency.ethereum_contract_address,
+            token_decimals=currency.decimals,
+        )
     return explorer_for(chain)
 
 
@@ -86,7 +90,7 @@ def address_sync(*, address_id: int, explorer: Explorer | None = None) -> SyncRe
                     "source": balance.source,
                 },
             )
-        new = _store_transactions(address, address.currency, page.transactions, now)
+        new, changed = _store_transactions(address, address.currency, page.transactions, now)
         state.balances_fetched_at = now
         state.sync_cursor = page.cursor or state.sync_cursor
         state.history_complete = page.complete
@@ -96,18 +100,24 @@ def address_sync(*, address_id: int, explorer: Explorer | None = None) -> SyncRe
         state.save()
         Address.objects.filter(pk=address.pk).update(txns_last_updated=now, valid=True)
         _touch_portfolio(address, now)
-    if new:
+    if new or changed:  # a confirmation changes the ledger's copy too
         address_transactions_synced.send(sender=Address, address_id=address.pk)
     return SyncResult(address_id=address.pk, ok=True, new_transactions=new)
 
 
-def _store_transactions(address: Address, currency: Currency, rows: list[ChainTransaction], now: datetime) -> int:
+def _store_transactions(
+    address: Address, currency: Currency, rows: list[ChainTransaction], now: datetime
+) -> int:
     """Upsert by chain key; an unconfirmed transaction is stored with the time it was first
     seen and gets its block time when it confirms. Returns how many keys were new."""
     if not rows:
         return 0
-    existing = {t.key: t for t in AddressTransaction.objects.filter(address=address, key__in=[r.key for r in rows])}
+    existing = {
+        t.key: t
+        for t in AddressTransaction.objects.filter(address=address, key__in=[r.key for r in rows])
+    }
     created: list[AddressTransaction] = []
+    changed = 0
     for row in rows:
         current = existing.get(row.key)
         if current is None:
@@ -132,11 +142,14 @@ def _store_transactions(address: Address, currency: Currency, rows: list[ChainTr
             if row.occurred_at:
                 current.txn_at = row.occurred_at
             current.save()
+            changed += 1
     AddressTransaction.objects.bulk_create(created, batch_size=1000)
-    return len(created)
+    return len(created), changed
 
 
-def _record_failure(address: Address, state: AddressFetchState, exc: ProviderError, now: datetime, took: float) -> SyncResult:
+def _record_failure(
+    address: Address, state: AddressFetchState, exc: ProviderError, now: datetime, took: float
+) -> SyncResult:
     state.failures += 1
     state.error = str(exc)[:2000]
     state.error_at = now
@@ -152,11 +165,24 @@ def _record_failure(address: Address, state: AddressFetchState, exc: ProviderErr
         # operator must act; try again rarely rather than never.
         state.next_retry_at = now + timedelta(seconds=BACKOFF_MAX_SECONDS)
     state.save()
-    logger.warning("fetch of address %s failed (%s): %s", address.pk, "will retry" if exc.retryable else "final", exc)
-    return SyncResult(address_id=address.pk, ok=False, new_transactions=0, error=state.error, retry_at=state.next_retry_at)
+    logger.warning(
+        "fetch of address %s failed (%s): %s",
+        address.pk,
+        "will retry" if exc.retryable else "final",
+        exc,
+    )
+    return SyncResult(
+        address_id=address.pk,
+        ok=False,
+        new_transactions=0,
+        error=state.error,
+        retry_at=state.next_retry_at,
+    )
 
 
 def _touch_portfolio(address: Address, now: datetime) -> None:
     from portfolios.models import Portfolio
 
-    Portfolio.objects.filter(pk=address.portfolio_id).update(balances_last_updated=now, histories_last_updated=now)
+    Portfolio.objects.filter(pk=address.portfolio_id).update(
+        balances_last_updated=now, histories_last_updated=now
+    )

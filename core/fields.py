@@ -23,7 +23,12 @@ class AmountField(models.DecimalField):
         return name, "django.db.models.DecimalField", args, kwargs
 
     def get_db_prep_save(self, value, connection):
-        if value is not None and connection.vendor == "sqlite":
+        # Expressions (F(), Case() from bulk_update) are resolved by the database, not here.
+        if (
+            value is not None
+            and connection.vendor == "sqlite"
+            and not hasattr(value, "resolve_expression")
+        ):
             value = self.to_python(value)
             if isinstance(value, Decimal) and significant_digits(value) > SQLITE_SIGNIFICANT_DIGITS:
                 raise ValidationFailed(

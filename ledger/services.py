@@ -63,6 +63,11 @@ def after_ledger_change(portfolio: Portfolio) -> None:
     transaction.on_commit(run)
 
 
+def costbasis_rebuild(portfolio: Portfolio) -> None:
+    """The hook statement imports call after they commit (ingest.services.AFTER_IMPORT_HOOKS)."""
+    after_ledger_change(portfolio)
+
+
 # --- address histories -------------------------------------------------------------------------
 
 
