@@ -165,11 +165,11 @@ def _import(
                 on_progress(reader.bytes_read, tally.rows_read)
     if batch:
         writer.write(batch)
+    writer.finish()
     reader.drain()
     if on_progress is not None:
         on_progress(reader.bytes_read, tally.rows_read)
     if tally.rows_added:
-        entries_link_pairs(imp=imp)
         wallet_holdings_recompute(wallet=target)
     missing = list(missing_acquisitions(portfolio, wallet=target))
     parser_warnings = parser.warnings
@@ -253,46 +253,6 @@ def missing_answer(missing: MissingAcquisition) -> dict[str, Any]:
         "entry_id": missing.entry_id,
         "message": missing.sentence,
     }
-
-
-def entries_link_pairs(*, imp: Import) -> int:
-    """Link (``pair``) the two legs of each Convert, crypto trade or migration of ``imp``
-    with each other: rows of the same wallet sharing a ``pair_key``, not linked yet, one
-    inflow and one outflow (a partner may come from an earlier import). Streams the rows in
-    key order; updates in batches. Returns the number of pairs linked."""
-    from ledger.kinds import INFLOWS
-
-    inflows = {k.value for k in INFLOWS}
-    keys = LedgerEntry.objects.filter(source_import=imp).exclude(pair_key="").values("pair_key")
-    rows = (
-        LedgerEntry.objects.filter(wallet_id=imp.wallet_id, pair__isnull=True, pair_key__in=keys)
-        .order_by("pair_key", "id")
-        .values_list("pair_key", "id", "kind")
-    )
-    linked = 0
-    updates: list[LedgerEntry] = []
-    group: list[tuple[int, str]] = []
-    current = None
-
-    def close() -> None:
-        nonlocal linked
-        if len(group) == 2 and (group[0][1] in inflows) != (group[1][1] in inflows):
-            (a, _), (b, _) = group
-            updates.extend((LedgerEntry(pk=a, pair_id=b), LedgerEntry(pk=b, pair_id=a)))
-            linked += 1
-
-    for key, pk, kind in rows.iterator(chunk_size=5000):
-        if key != current:
-            close()
-            group, current = [], key
-            if len(updates) >= BATCH_SIZE:
-                LedgerEntry.objects.bulk_update(updates, ["pair"], batch_size=BATCH_SIZE)
-                updates = []
-        group.append((pk, kind))
-    close()
-    if updates:
-        LedgerEntry.objects.bulk_update(updates, ["pair"], batch_size=BATCH_SIZE)
-    return linked
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ Values (``LedgerEntry.value``), in the order tried:
 3. nothing: ``value = None``, ``value_source = "missing"`` (never zero).
 Figures the file states (quantity, subtotal, fee) are stored exactly or the file is refused
 with their line. Figures computed here (quantity x price) and observed unit prices are rounded
-to what the database keeps: 18 decimal places, and 15 significant digits on SQLite.
+to 18 decimal places and 15 significant digits, which both databases keep exactly.
 """
 
 from __future__ import annotations
@@ -41,8 +41,15 @@ from core.money import (
 )
 from currencies.models import Currency
 from currencies.services import currency_get_or_create_crypto
+from ingest.bulk import (
+    ENTRY_COLUMNS,
+    existing_external_ids,
+    insert_entries,
+    insert_prices,
+    reserve_entry_ids,
+)
 from ingest.coinbase import StatementRejected, StatementRow
-from ledger.kinds import Kind, sign
+from ledger.kinds import INFLOWS, Kind
 from ledger.models import Import, LedgerEntry, Wallet
 from prices.models import Price
 
@@ -54,6 +61,11 @@ CODE_MAX_LENGTH = Currency._meta.get_field("code").max_length
 _Q18 = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 _SKIPPED = re.compile(r"^skipped .*: (\d+) rows? \(line")
 _PRECISION = 80  # running sums stay exact
+_INFLOWS = frozenset(k.value for k in INFLOWS)
+_ID = ENTRY_COLUMNS.index("id")
+_PAIR = ENTRY_COLUMNS.index("pair_id")
+_KIND = ENTRY_COLUMNS.index("kind")
+_PAIR_KEY = ENTRY_COLUMNS.index("pair_key")
 
 
 @dataclass
@@ -109,14 +121,16 @@ def check_exact(row: StatementRow, sqlite: bool) -> None:
             )
 
 
-def fit(amount: Decimal, sqlite: bool) -> Decimal:
-    """A computed figure rounded to what the database keeps (half-even)."""
-    if _fits_exactly(amount, sqlite):
+def fit(amount: Decimal) -> Decimal:
+    """A figure computed here (quantity x price) or a unit price, rounded (half-even) to what
+    both databases keep exactly: 18 decimal places and 15 significant digits. The same on
+    SQLite and PostgreSQL, so an import gives the same values on either."""
+    if _fits_exactly(amount, True):
         return amount
     with localcontext(prec=_PRECISION):
         if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
             amount = amount.quantize(_Q18)
-        if sqlite and amount and significant_digits(amount) > SQLITE_SIGNIFICANT_DIGITS:
+        if amount and significant_digits(amount) > SQLITE_SIGNIFICANT_DIGITS:
             amount = amount.quantize(
                 Decimal(1).scaleb(amount.adjusted() - SQLITE_SIGNIFICANT_DIGITS + 1)
             )
@@ -133,14 +147,17 @@ class EntryWriter:
         self.tally = tally
         self.sqlite = connection.vendor == "sqlite"
         self._ids: dict[str, int] = {}  # currency code -> id, for this import
+        # Legs with a pair_key whose partner has not come yet: key -> (id, inflow, row values
+        # while not inserted). The parser yields the two legs of a pair one after the other, so
+        # this holds a leg or two across a batch boundary, plus legs whose partner was stored
+        # before this import (linked by ``finish``).
+        self._waiting: dict[str, tuple[int, bool, list | None]] = {}
+        self._late: list[LedgerEntry] = []  # links to rows already inserted
+        self.pairs_linked = 0
 
     def write(self, rows: list[StatementRow]) -> None:
         tally = self.tally
-        existing = dict(
-            LedgerEntry.objects.filter(
-                wallet=self.wallet, external_id__in=[row.external_id for row in rows]
-            ).values_list("external_id", "user_modified")
-        )
+        existing = existing_external_ids(self.wallet.pk, [row.external_id for row in rows])
         self._resolve_codes(rows)
         self._observe_prices(rows)
         new: list[StatementRow] = []
@@ -163,8 +180,80 @@ class EntryWriter:
             new.append(row)
         tally.rows_read += len(rows)
         if new:
-            LedgerEntry.objects.bulk_create(self._entries(new), batch_size=BATCH_SIZE)
+            self._store(self._entries(new))
             tally.rows_added += len(new)
+
+    def _store(self, values: list[list]) -> None:
+        """Insert the rows with their pair links: on PostgreSQL ids are taken from the sequence
+        first, so links within the batch go in with the rows; elsewhere they are set after."""
+        ids = reserve_entry_ids(len(values))
+        if ids is not None:
+            for row, pk in zip(values, ids, strict=True):
+                row[_ID] = pk
+            self._link(values, inline=True)
+            insert_entries(values)
+        else:
+            created = insert_entries(values)
+            assert created is not None
+            for row, entry in zip(values, created, strict=True):
+                row[_ID] = entry.pk
+            self._link(values, inline=False)
+        for key, (pk, inflow, _) in list(self._waiting.items()):
+            self._waiting[key] = (pk, inflow, None)  # inserted now
+        if self._late:
+            LedgerEntry.objects.bulk_update(self._late, ["pair"], batch_size=BATCH_SIZE)
+            self._late = []
+
+    def _link(self, values: list[list], *, inline: bool) -> None:
+        """Pair the legs (one inflow, one outflow) sharing a pair_key: in the values of rows
+        not inserted yet when ``inline``, else (and for rows already in) as later updates."""
+        waiting, late = self._waiting, self._late
+        for row in values:
+            key = row[_PAIR_KEY]
+            if not key:
+                continue
+            pk, inflow = row[_ID], row[_KIND] in _INFLOWS
+            other = waiting.pop(key, None)
+            if other is None or other[1] == inflow:
+                waiting[key] = (pk, inflow, row if inline else None)
+                continue
+            other_pk, _, other_row = other
+            self.pairs_linked += 1
+            if inline:
+                row[_PAIR] = other_pk
+            else:
+                late.append(LedgerEntry(pk=pk, pair_id=other_pk))
+            if other_row is not None:
+                other_row[_PAIR] = pk
+            else:
+                late.append(LedgerEntry(pk=other_pk, pair_id=pk))
+
+    def finish(self) -> None:
+        """Link the legs still waiting to a partner stored before this import, if any."""
+        waiting, self._waiting = self._waiting, {}
+        keys = list(waiting)
+        for start in range(0, len(keys), BATCH_SIZE):
+            found: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+            partners = (
+                LedgerEntry.objects.filter(
+                    wallet=self.wallet,
+                    pair__isnull=True,
+                    pair_key__in=keys[start : start + BATCH_SIZE],
+                )
+                .exclude(source_import=self.imp)
+                .values_list("pair_key", "id", "kind")
+            )
+            for key, pk, kind in partners:
+                found[key].append((pk, kind in _INFLOWS))
+            for key, candidates in found.items():
+                pk, inflow, _ = waiting[key]
+                if len(candidates) == 1 and candidates[0][1] != inflow:
+                    self.pairs_linked += 1
+                    self._late.append(LedgerEntry(pk=pk, pair_id=candidates[0][0]))
+                    self._late.append(LedgerEntry(pk=candidates[0][0], pair_id=pk))
+        if self._late:
+            LedgerEntry.objects.bulk_update(self._late, ["pair"], batch_size=BATCH_SIZE)
+            self._late = []
 
     # -- currencies ---------------------------------------------------------------------------
 
@@ -204,7 +293,7 @@ class EntryWriter:
     def _observe_prices(self, rows: list[StatementRow]) -> None:
         """Unit prices of the file are real observed prices: keep them in the price store,
         once per (asset, fiat, time)."""
-        ids, sqlite = self._ids, self.sqlite
+        ids = self._ids
         points: dict[tuple[int, int, datetime], Decimal] = {}
         for row in rows:
             price, fiat = row.unit_price, row.fiat_currency
@@ -212,24 +301,14 @@ class EntryWriter:
                 continue
             key = (ids[row.asset], ids[fiat], row.occurred_at)
             if key not in points:
-                stored = fit(price, sqlite)
+                stored = fit(price)
                 self.tally.prices_rounded += stored != price
                 points[key] = stored
         if points:
-            Price.objects.bulk_create(
-                [
-                    Price(
-                        base_id=base,
-                        quote_id=quote,
-                        at=at,
-                        price=price,
-                        kind=Price.OBSERVED,
-                        source=STATEMENT_SOURCE,
-                    )
-                    for (base, quote, at), price in points.items()
-                ],
-                batch_size=BATCH_SIZE,
-                ignore_conflicts=True,
+            insert_prices(
+                ((b, q, at, p) for (b, q, at), p in points.items()),
+                kind=Price.OBSERVED,
+                source=STATEMENT_SOURCE,
             )
             self.tally.prices_observed += len(points)
 
@@ -237,7 +316,7 @@ class EntryWriter:
 
     def _values(self, rows: list[StatementRow]) -> list[tuple[Decimal | None, int | None, str]]:
         """(value, value currency id, value source) of each row."""
-        ids, sqlite = self._ids, self.sqlite
+        ids = self._ids
         out: list[tuple[Decimal | None, int | None, str]] = []
         wanted: dict[tuple[int, int], list[int]] = defaultdict(list)  # pair -> row indexes
         for index, row in enumerate(rows):
@@ -247,7 +326,7 @@ class EntryWriter:
                     out.append((row.value, ids[fiat], LedgerEntry.VALUE_FILE))
                     continue
                 if row.unit_price is not None:
-                    value = fit(row.quantity * row.unit_price, sqlite)
+                    value = fit(row.quantity * row.unit_price)
                     out.append((value, ids[fiat], LedgerEntry.VALUE_FILE))
                     continue
             quote = ids[fiat] if fiat is not None else self._fallback_id()
@@ -284,56 +363,61 @@ class EntryWriter:
             near = [j for j in (i - 1, i) if 0 <= j < len(points)]
             best = min(near, key=lambda j: abs(moments[j] - at))
             if abs(moments[best] - at) <= PRICE_WINDOW:
-                value = fit(row.quantity * points[best][1], self.sqlite)
+                value = fit(row.quantity * points[best][1])
                 out[index] = (value, quote, LedgerEntry.VALUE_PRICE_STORE)
 
     # -- ledger rows --------------------------------------------------------------------------
 
-    def _entries(self, rows: list[StatementRow]) -> list[LedgerEntry]:
+    def _entries(self, rows: list[StatementRow]) -> list[list]:
+        """The rows to insert, in ``bulk.ENTRY_COLUMNS`` order, counted in the tally."""
         ids, tally = self._ids, self.tally
         wallet_id, portfolio_id, import_id = self.wallet.pk, self.wallet.portfolio_id, self.imp.pk
         values = self._values(rows)
-        entries = []
+        out = []
         first, last = tally.first_at, tally.last_at
+        holdings, cash, sources = tally.holdings, tally.cash, tally.values
         with localcontext(prec=_PRECISION):
             for row, (value, value_currency, value_source) in zip(rows, values, strict=True):
                 kind = row.kind
                 fiat_id = ids[row.fiat_currency] if row.fiat_currency is not None else None
                 fee = row.fee if fiat_id is not None else None
-                inflow = sign(kind) > 0
+                inflow = kind in INFLOWS
                 counterparty = (row.sender_address if inflow else row.recipient_address) or ""
-                entries.append(
-                    LedgerEntry(
-                        portfolio_id=portfolio_id,
-                        wallet_id=wallet_id,
-                        occurred_at=row.occurred_at,
-                        kind=kind.value,
-                        income_type=row.income_type.value if row.income_type else "",
-                        asset_id=ids[row.asset],
-                        quantity=row.quantity,
-                        value=value,
-                        value_currency_id=value_currency,
-                        value_source=value_source,
-                        fee_asset_id=fiat_id if fee is not None else None,
-                        fee_amount=fee,
-                        fee_value=fee,
-                        external_id=row.external_id,
-                        pair_key=row.pair_key or "",
-                        source_import_id=import_id,
-                        tx_type=row.tx_type,
-                        notes=row.notes,
-                        counterparty=counterparty[:200],
-                        line=row.line,
-                        migration=row.migration,
-                    )
+                out.append(
+                    [
+                        None,  # id
+                        None,  # pair_id
+                        portfolio_id,
+                        wallet_id,
+                        row.occurred_at,
+                        kind.value,
+                        row.income_type.value if row.income_type else "",
+                        ids[row.asset],
+                        row.quantity,
+                        value,
+                        value_currency,
+                        value_source,
+                        fiat_id if fee is not None else None,
+                        fee,
+                        fee,
+                        row.external_id,
+                        row.pair_key or "",
+                        import_id,
+                        row.tx_type,
+                        row.notes,
+                        counterparty[:200],
+                        row.line,
+                        row.migration,
+                    ]
                 )
-                delta = row.quantity if inflow else -row.quantity
-                (tally.cash if kind in CASH else tally.holdings)[row.asset] += delta
-                tally.values[value_source] += 1
+                (cash if kind in CASH else holdings)[row.asset] += (
+                    row.quantity if inflow else -row.quantity
+                )
+                sources[value_source] += 1
                 at = row.occurred_at
                 if first is None or at < first:
                     first = at
                 if last is None or at > last:
                     last = at
         tally.first_at, tally.last_at = first, last
-        return entries
+        return out

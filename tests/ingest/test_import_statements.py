@@ -11,7 +11,7 @@ from currencies.models import Currency
 from ingest.coinbase import FIAT_CODES
 from ledger.models import Import, LedgerEntry, Wallet
 from prices.models import Price
-from tests.ingest.conftest import counts, fail, holdings, ok, statement, upload
+from tests.ingest.conftest import V4_HEAD, counts, fail, holdings, ok, statement, upload
 from tests.ingest.test_coinbase_parser import EXPECTED
 
 D = Decimal
@@ -50,9 +50,9 @@ def test_v4_exact_on_postgresql(api, portfolio, postgres):
     zeta = LedgerEntry.objects.get(asset__code="zetachain")
     assert zeta.quantity == D("2.8530670470756063")
     assert (zeta.value, zeta.value_source) == (D("0.92677"), "file")
-    # The file's price has 21 decimal places; the price store keeps 18.
+    # The file's price has 21 significant digits: the price store keeps 15 (as on SQLite).
     price = Price.objects.get(base__code="zetachain")
-    assert price.price == D("0.324832317279927319")
+    assert price.price == D("0.324832317279927")
 
 
 def test_v4_on_sqlite_is_refused_at_the_line_it_cannot_store(api, portfolio, sqlite):
@@ -181,3 +181,47 @@ def test_an_other_wallet_by_name_and_by_id(api, portfolio):
     assert not Wallet.objects.filter(name="Coinbase").exists()
     body = fail(upload(api, portfolio, statement("l1_buys_sells.csv"), wallet=999999), 422)
     assert body["invalid"] == ["unknown wallet '999999'"]
+
+
+CONVERTS = "".join(
+    f"66a1{n:020x},2024-07-01 10:00:{n:02d} UTC,Convert,ETH,-0.1,USD,$3000,-$300.00,-$300.00,"
+    f"$0.00,Converted 0.1 ETH to 300 USDC\n"
+    for n in range(7)
+)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 2000])
+def test_pair_links_across_batch_boundaries(api, portfolio, monkeypatch, batch):
+    monkeypatch.setattr("ingest.services.BATCH_SIZE", batch)
+
+    v5_converts = "".join(line + ",,\n" for line in CONVERTS.splitlines())
+    ok(upload(api, portfolio, statement("v5.csv") + v5_converts.encode()), 201)
+
+    legs = LedgerEntry.objects.exclude(pair_key="")
+    assert legs.count() == 4 + 14
+    for leg in legs.select_related("pair"):
+        assert leg.pair.pair_id == leg.pk and leg.pair.pair_key == leg.pair_key
+        assert (leg.kind == "trade_in") == (leg.pair.kind == "trade_out") or leg.migration
+
+
+def test_a_leg_whose_partner_is_already_stored_is_linked_to_it(api, portfolio):
+    # Given the ETH leg of a convert already in the wallet (from some earlier source)
+    wallet = Wallet.objects.create(portfolio=portfolio, kind=Wallet.IMPORT, name="Coinbase")
+    ident = "66a1" + f"{0:020x}"
+    earlier = LedgerEntry.objects.create(
+        portfolio=portfolio,
+        wallet=wallet,
+        occurred_at="2024-07-01T10:00:00Z",
+        kind="trade_out",
+        asset=Currency.objects.get(code="eth"),
+        quantity=D("0.1"),
+        external_id=f"{ident}:out",
+        pair_key=ident,
+    )
+
+    result = ok(upload(api, portfolio, V4_HEAD + CONVERTS.splitlines(keepends=True)[0]), 201)
+
+    assert (result["rows_added"], result["rows_duplicate"]) == (1, 1)
+    new = LedgerEntry.objects.get(external_id=f"{ident}:in")
+    earlier.refresh_from_db()
+    assert new.pair_id == earlier.pk and earlier.pair_id == new.pk
