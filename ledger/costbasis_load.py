@@ -1,0 +1,262 @@
+"""Reading the ledger for a cost-basis build: the rows as the engine's ``Entry`` records, in
+(at, id) order, and the fingerprints that say whether the rows of a finished build changed.
+
+Loading is one streamed ``values_list`` over the rows (index ledger_portfolio_time) straight into
+``Entry``, plus small queries: wallets, currencies, accepted transfers, pinned lots.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+
+from currencies.models import Currency
+from ledger.costbasis import Entry
+from ledger.kinds import INFLOWS, Kind
+from ledger.models import LedgerEntry, Transfer, Wallet
+from portfolios.models import Portfolio
+from prices.conversion import convert
+from prices.models import Price
+
+LOAD_CHUNK = 10_000
+ZERO = Decimal(0)
+_KINDS = {kind.value: kind for kind in Kind}
+_INFLOW_KINDS = frozenset(kind.value for kind in INFLOWS)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """count, newest updated_at and sum of updated_at (microseconds) of a set of rows."""
+
+    count: int = 0
+    newest: datetime | None = None
+    total: str = "0"
+
+    def as_list(self) -> list:
+        return [self.count, None if self.newest is None else self.newest.isoformat(), self.total]
+
+
+def _micros_sql(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(extract(epoch from {column}) * 1000000)::bigint"
+    return f"CAST(round((julianday({column}) - 2440587.5) * 86400000000.0) AS INTEGER)"
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(str(value))
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _fingerprint(row: Iterable[Any]) -> Fingerprint:
+    count, newest, total = row
+    return Fingerprint(int(count or 0), _as_datetime(newest), str(int(total or 0)))
+
+
+def fingerprints(
+    portfolio_id: int, cutoff: tuple[datetime, int] | None
+) -> tuple[Fingerprint, Fingerprint, Fingerprint, Fingerprint]:
+    """(entries at or before ``cutoff``, all entries, accepted transfers with a leg at or before
+    it, all accepted transfers): two queries."""
+    at, pk = cutoff if cutoff is not None else (datetime(1, 1, 2, tzinfo=UTC), 0)
+    at = connection.ops.adapt_datetimefield_value(at)
+    entries, transfers = LedgerEntry._meta.db_table, Transfer._meta.db_table
+    micros = _micros_sql("updated_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), max(updated_at), sum(us), sum(early), "  # noqa: S608
+            f"max(CASE WHEN early = 1 THEN updated_at END), "
+            f"sum(CASE WHEN early = 1 THEN us END) FROM ("
+            f"SELECT updated_at, {micros} AS us, "
+            f"CASE WHEN occurred_at < %s OR (occurred_at = %s AND id <= %s) THEN 1 ELSE 0 END "
+            f"AS early FROM {entries} WHERE portfolio_id = %s) rows",
+            [at, at, pk, portfolio_id],
+        )
+        e = cursor.fetchone()
+        micros = _micros_sql("t.updated_at")
+        early = (
+            "(o.occurred_at < %s OR (o.occurred_at = %s AND o.id <= %s) "
+            "OR i.occurred_at < %s OR (i.occurred_at = %s AND i.id <= %s))"
+        )
+        cursor.execute(
+            f"SELECT count(*), max(updated_at), sum(us), sum(early), "  # noqa: S608
+            f"max(CASE WHEN early = 1 THEN updated_at END), "
+            f"sum(CASE WHEN early = 1 THEN us END) FROM ("
+            f"SELECT t.updated_at AS updated_at, {micros} AS us, "
+            f"CASE WHEN {early} THEN 1 ELSE 0 END AS early FROM {transfers} t "
+            f"JOIN {entries} o ON o.id = t.out_entry_id JOIN {entries} i ON i.id = t.in_entry_id "
+            f"WHERE t.portfolio_id = %s AND t.status = %s) rows",
+            [at, at, pk, at, at, pk, portfolio_id, Transfer.ACCEPTED],
+        )
+        t = cursor.fetchone()
+    return (
+        _fingerprint(e[3:6]),
+        _fingerprint(e[0:3]),
+        _fingerprint(t[3:6]),
+        _fingerprint(t[0:3]),
+    )
+
+
+def ledger_print(entries: Fingerprint, transfers: Fingerprint) -> dict[str, list]:
+    return {"entries": entries.as_list(), "transfers": transfers.as_list()}
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Loaded:
+    entries: list[Entry]
+    wallet_of: dict[int, int]  # entry id -> wallet id
+    wallet_keys: dict[int, str]
+    codes: dict[int, str]  # currency id -> code
+    ids: dict[str, int]  # code -> currency id
+
+
+def _peers(portfolio_id: int) -> dict[int, int]:
+    """Both legs of each accepted transfer, each pointing at the other; links that the engine
+    would refuse (wrong kinds, different assets, a row in two accepted transfers) are left out:
+    those rows then count as moves to or from elsewhere."""
+    rows = Transfer.objects.filter(portfolio_id=portfolio_id, status=Transfer.ACCEPTED).values_list(
+        "out_entry_id",
+        "in_entry_id",
+        "out_entry__kind",
+        "in_entry__kind",
+        "out_entry__asset_id",
+        "in_entry__asset_id",
+    )
+    seen: defaultdict[int, int] = defaultdict(int)
+    pairs = []
+    for out_id, in_id, out_kind, in_kind, out_asset, in_asset in rows:
+        seen[out_id] += 1
+        seen[in_id] += 1
+        if out_kind == Kind.TRANSFER_OUT and in_kind == Kind.TRANSFER_IN and out_asset == in_asset:
+            pairs.append((out_id, in_id))
+    peers: dict[int, int] = {}
+    for out_id, in_id in pairs:
+        if seen[out_id] == 1 and seen[in_id] == 1:
+            peers[out_id] = in_id
+            peers[in_id] = out_id
+    return peers
+
+
+def _pins(rows) -> dict[int, tuple[tuple[int, Decimal], ...]]:
+    """Pinned lots of outflows as the engine takes them; malformed pins are left out."""
+    pins = {}
+    for pk, kind, raw in rows.exclude(pinned_lots=[]).values_list("id", "kind", "pinned_lots"):
+        if kind in _INFLOW_KINDS or not isinstance(raw, list):
+            continue
+        clean = []
+        for item in raw:
+            try:
+                source, quantity = int(item[0]), Decimal(str(item[1]))
+            except (TypeError, ValueError, IndexError, ArithmeticError):
+                continue
+            if quantity.is_finite() and quantity > 0:
+                clean.append((source, quantity))
+        if clean:
+            pins[pk] = tuple(clean)
+    return pins
+
+
+def load_entries(
+    portfolio: Portfolio, currency: Currency, after: tuple[datetime, int] | None = None
+) -> Loaded:
+    """The portfolio's rows after ``after`` (all when None), in (at, id) order, as engine
+    entries. Three small queries (wallets, currencies, transfers), the pins, and one streamed
+    query over the rows."""
+    wallet_keys = {
+        pk: f"{kind}:{pk}"
+        for pk, kind in Wallet.objects.filter(portfolio=portfolio).values_list("pk", "kind")
+    }
+    ids = dict(Currency.objects.values_list("code", "pk"))
+    codes = {pk: code for code, pk in ids.items()}
+    peers = _peers(portfolio.pk)
+    rows = LedgerEntry.objects.filter(portfolio=portfolio)
+    if after is not None:
+        rows = rows.filter(Q(occurred_at__gt=after[0]) | Q(occurred_at=after[0], id__gt=after[1]))
+    pins = _pins(rows)
+    fiat_id = currency.pk
+    entries: list[Entry] = []
+    wallet_of: dict[int, int] = {}
+    foreign: list[tuple[int, int | None, int | None]] = []  # (index, value cur, fee cur)
+    append = entries.append
+    kinds = _KINDS
+    peer, pin = peers.get, pins.get
+    columns = rows.order_by("occurred_at", "id").values_list(
+        "id",
+        "occurred_at",
+        "kind",
+        "asset_id",
+        "quantity",
+        "wallet_id",
+        "value",
+        "value_currency_id",
+        "fee_value",
+        "fee_asset_id",
+    )
+    for pk, at, kind, asset, quantity, wallet, value, value_cur, fee, fee_cur in columns.iterator(
+        chunk_size=LOAD_CHUNK
+    ):
+        wallet_of[pk] = wallet
+        if (value is not None and value_cur is not None and value_cur != fiat_id) or (
+            fee is not None and fee_cur is not None and fee_cur != fiat_id
+        ):
+            foreign.append((len(entries), value_cur, fee_cur))
+        append(
+            Entry(
+                pk,
+                at,
+                kinds[kind],
+                codes[asset],
+                quantity,
+                wallet_keys[wallet],
+                value,
+                fee if fee is not None else ZERO,
+                peer(pk),
+                pin(pk, ()),
+            )
+        )
+    if foreign:
+        _convert_foreign(entries, foreign, currency, codes)
+    return Loaded(entries, wallet_of, wallet_keys, codes, ids)
+
+
+def _convert_foreign(
+    entries: list[Entry],
+    foreign: list[tuple[int, int | None, int | None]],
+    currency: Currency,
+    codes: dict[int, str],
+) -> None:
+    """Values and fees in another fiat currency, at the daily price of their UTC day."""
+    days = {entries[i].at.astimezone(UTC).date() for i, _, _ in foreign}
+    wanted = {codes[c] for _, v, f in foreign for c in (v, f) if c is not None}
+    wanted |= {currency.code, "usd", "btc"}
+    rates: dict[date, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    for base, quote, at, price in Price.objects.filter(
+        kind=Price.DAILY,
+        at__in=[datetime.combine(day, dtime.min, UTC) for day in days],
+        base__code__in=wanted,
+        quote__code__in=wanted,
+    ).values_list("base__code", "quote__code", "at", "price"):
+        rates[at.astimezone(UTC).date()].setdefault((base, quote), price)
+    target = currency.code
+    for i, value_cur, fee_cur in foreign:
+        entry = entries[i]
+        day = rates.get(entry.at.astimezone(UTC).date(), {})
+        value, fee = entry.value, entry.fee_value
+        if value is not None and value_cur is not None and value_cur != currency.pk:
+            value = convert(value, codes[value_cur], target, day)
+        if fee and fee_cur is not None and fee_cur != currency.pk:
+            fee = convert(fee, codes[fee_cur], target, day) or ZERO
+        entries[i] = replace(entry, value=value, fee_value=fee)
