@@ -1,0 +1,337 @@
+"""Cost-basis API: the summary, open lots, disposals, the CSV tax report, settings and rebuild.
+
+Results are built in the background (ledger.costbasis_store): before the first build a GET
+enqueues one and answers 503 ``Not ready`` with ``try_again_at``; once built, a GET answers the
+stored results (``build.stale`` true when the ledger or the settings changed since) and
+enqueues a rebuild when they are stale.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.api import (
+    AmountField,
+    ApiView,
+    CurrencyRefField,
+    UtcDateTimeField,
+    body_dict,
+    paginate,
+)
+from core.exceptions import ValidationFailed
+from ledger import costbasis_store as store
+from ledger.costbasis_report import (
+    DisposalFilter,
+    LotFilter,
+    YearField,
+    costbasis_disposals,
+    costbasis_lots,
+    costbasis_summary,
+    report_csv,
+)
+from ledger.models_costbasis import CostBasisSettings
+from portfolios.selectors import portfolio_get
+
+# --- serializers -------------------------------------------------------------------------------
+
+
+class WalletRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+def pool_name(pool: str) -> str:
+    """universal, wallet, elsewhere (the user's untracked wallets) or in_transit."""
+    if not pool:
+        return "universal"
+    if pool == "elsewhere":
+        return "elsewhere"
+    if pool.startswith("in-transit:"):
+        return "in_transit"
+    return "wallet"
+
+
+class SettingsSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    pooling = serializers.CharField()
+    method_changes = serializers.ListField(child=serializers.DictField())
+    unclassified_out_to_elsewhere = serializers.BooleanField()
+    updated_at = UtcDateTimeField()
+
+
+class BuildSerializer(serializers.Serializer):
+    built_at = UtcDateTimeField()
+    stale = serializers.BooleanField()
+    status = serializers.CharField()
+    error = serializers.CharField()
+    mode = serializers.CharField()
+    duration = serializers.FloatField()
+    entries = serializers.IntegerField(source="entries_processed")
+
+
+class ValuationSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    cost = AmountField()
+    market_value = AmountField()
+    unrealized_gain = AmountField()
+
+
+class PositionSerializer(serializers.Serializer):
+    currency = CurrencyRefField()
+    quantity = AmountField()
+    elsewhere = AmountField()
+    cost = AmountField()
+    average_unit_cost = AmountField()
+    values = ValuationSerializer(many=True)
+
+
+class TotalSerializer(ValuationSerializer):
+    unpriced = serializers.ListField(child=serializers.CharField())
+
+
+class RealizedSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    proceeds = AmountField()
+    cost = AmountField()
+    short_term = AmountField()
+    long_term = AmountField()
+    total = AmountField()
+
+
+class MissingSerializer(serializers.Serializer):
+    currency = CurrencyRefField()
+    quantity = AmountField()
+    count = serializers.IntegerField()
+    transactions = serializers.ListField(child=serializers.IntegerField())
+
+
+def summary_data(summary) -> dict:
+    build = summary.build
+    build_info = {
+        "built_at": build.built_at,
+        "stale": summary.stale,
+        "status": build.status,
+        "error": build.error,
+        "mode": build.mode,
+        "duration": build.duration,
+        "entries_processed": build.entries_processed,
+    }
+    return {
+        "currency": CurrencyRefField().to_representation(build.currency),
+        "settings": SettingsSerializer(summary.settings).data,
+        "build": BuildSerializer(build_info).data,
+        "assets": PositionSerializer(summary.positions, many=True).data,
+        "totals": TotalSerializer(summary.totals, many=True).data,
+        "realized": RealizedSerializer(summary.realized, many=True).data,
+        "income": [
+            {"year": year, "value": AmountField().to_representation(value)}
+            for year, value in summary.income
+        ],
+        "missing_acquisitions": MissingSerializer(summary.missing, many=True).data,
+        "flags": [{"code": code, "count": count} for code, count in summary.flags.items()],
+    }
+
+
+class LotSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    currency = CurrencyRefField(source="asset")
+    pool = serializers.SerializerMethodField()
+    wallet = WalletRefSerializer(allow_null=True)
+    transaction = serializers.IntegerField(source="source_entry_id")
+    acquired_at = UtcDateTimeField()
+    original_quantity = AmountField()
+    remaining_quantity = AmountField()
+    cost = AmountField()
+    unit_cost = AmountField()
+    remaining_cost = AmountField()
+    estimated = serializers.BooleanField()
+
+    def get_pool(self, obj) -> str:
+        return pool_name(obj.pool)
+
+
+class LotUseSerializer(serializers.Serializer):
+    transaction = serializers.IntegerField(source="source_entry_id", allow_null=True)
+    acquired_at = UtcDateTimeField()
+    quantity = AmountField()
+    cost = AmountField()
+    proceeds = AmountField()
+    gain = AmountField()
+    term = serializers.SerializerMethodField()
+
+    def get_term(self, obj) -> str:
+        return "long" if obj.long_term else "short"
+
+
+class DisposalSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    transaction = serializers.IntegerField(source="entry_id")
+    kind = serializers.CharField()
+    at = UtcDateTimeField()
+    currency = CurrencyRefField(source="asset")
+    pool = serializers.SerializerMethodField()
+    wallet = WalletRefSerializer(allow_null=True)
+    method = serializers.CharField()
+    quantity = AmountField()
+    proceeds = AmountField()
+    cost = AmountField()
+    gain = AmountField()
+    missing_quantity = AmountField()
+    lots = LotUseSerializer(many=True, source="lots.all")
+
+    def get_pool(self, obj) -> str:
+        return pool_name(obj.pool)
+
+
+def settings_data(settings: CostBasisSettings) -> dict:
+    return SettingsSerializer(settings).data
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+def _filtered(filterset_class, request: Request, queryset):
+    filters = filterset_class(request.query_params, queryset=queryset)
+    if not filters.is_valid():
+        raise ValidationFailed(filters.problems)
+    return filters.qs
+
+
+PAGING = [
+    OpenApiParameter("limit", int, description="rows per page, 1 to 1000 (default 100)"),
+    OpenApiParameter("offset", int, description="rows to skip"),
+]
+
+
+class CostBasisView(ApiView):
+    @extend_schema(
+        summary="Cost basis per asset (valued in each reporting currency), realized gains and "
+        "income per year, missing acquisitions (async: 503 Not ready before the first build)",
+        responses=inline_serializer("CostBasis", {"currency": serializers.DictField()}),
+    )
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        freshness = store.costbasis_ready(portfolio=portfolio)
+        return Response(summary_data(costbasis_summary(portfolio=portfolio, freshness=freshness)))
+
+
+class CostBasisLotsView(ApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
+            OpenApiParameter("wallet", str, description="wallet id(s), comma-separated"),
+            *PAGING,
+        ],
+        responses=LotSerializer(many=True),
+        summary="Open lots by asset and acquisition time, paged (async)",
+    )
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        rows = _filtered(LotFilter, request, costbasis_lots(portfolio=portfolio))
+        store.costbasis_ready(portfolio=portfolio)
+        return Response(paginate(request, rows, lambda page: LotSerializer(page, many=True).data))
+
+
+class CostBasisDisposalsView(ApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
+            OpenApiParameter("year", int, description="UTC year of the disposal"),
+            *PAGING,
+        ],
+        responses=DisposalSerializer(many=True),
+        summary="Disposals in time order, each with the lots it used, paged (async)",
+    )
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        rows = _filtered(DisposalFilter, request, costbasis_disposals(portfolio=portfolio))
+        store.costbasis_ready(portfolio=portfolio)
+        return Response(
+            paginate(request, rows, lambda page: DisposalSerializer(page, many=True).data)
+        )
+
+
+class CostBasisReportView(ApiView):
+    """A text/csv answer (not enveloped); its errors are still the JSON envelope."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # Errors are rendered as JSON whatever the client accepts (e.g. Accept: text/csv).
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
+    @extend_schema(
+        parameters=[OpenApiParameter("year", int, required=True, description="UTC year")],
+        responses={(200, "text/csv"): str},
+        summary="Realized gains of a year as CSV, one line per lot used, Form 8949-like, with "
+        "totals lines (short-term, long-term, all) at the end (async)",
+    )
+    def get(self, request: Request, portfolio_id: int) -> HttpResponse:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        raw = request.query_params.get("year")
+        if not raw:
+            raise ValidationFailed("year is required, for example ?year=2024")
+        try:
+            year = YearField().clean(raw)
+        except Exception as exc:  # forms.ValidationError: its sentence
+            raise ValidationFailed(list(getattr(exc, "messages", [str(exc)])))
+        build = store.costbasis_ready(portfolio=portfolio).build
+        response = HttpResponse(
+            report_csv(portfolio=portfolio, build=build, year=year),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="cost-basis-{portfolio.pk}-{year}.csv"'
+        )
+        return response
+
+
+SETTINGS_BODY = inline_serializer(
+    "CostBasisSettingsBody",
+    {
+        "method": serializers.ChoiceField(choices=["fifo", "lifo", "hifo", "average"]),
+        "pooling": serializers.ChoiceField(choices=["universal", "per_wallet"]),
+        "method_changes": serializers.ListField(child=serializers.DictField()),
+        "unclassified_out_to_elsewhere": serializers.BooleanField(),
+    },
+)
+
+
+class CostBasisSettingsView(ApiView):
+    @extend_schema(responses=SettingsSerializer, summary="How the cost basis is computed")
+    def get(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        return Response(settings_data(store.costbasis_settings_get(portfolio=portfolio)))
+
+    @extend_schema(
+        request=SETTINGS_BODY,
+        responses=SettingsSerializer,
+        summary="Change the method, pooling or method changes by year; a change enqueues a "
+        "rebuild (write scope)",
+    )
+    def patch(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        data = body_dict(request)
+        names = ("method", "pooling", "method_changes", "unclassified_out_to_elsewhere")
+        changes = {name: data[name] for name in names if name in data}
+        if "method_changes" in changes and not isinstance(changes["method_changes"], list):
+            changes["method_changes"] = (
+                [] if changes["method_changes"] in ("", None) else changes["method_changes"]
+            )
+        settings = store.costbasis_settings_update(portfolio=portfolio, **changes)
+        return Response(settings_data(settings))
+
+
+class CostBasisRebuildView(ApiView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer("RebuildEnqueued", {"enqueued": serializers.BooleanField()}),
+        summary="Enqueue a rebuild from scratch (write scope); false when one is already queued",
+    )
+    def post(self, request: Request, portfolio_id: int) -> Response:
+        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        return Response({"enqueued": store.costbasis_rebuild(portfolio, force=True)})

@@ -1,0 +1,326 @@
+"""Reads of a portfolio's stored cost basis, for the API and the dashboard: the summary (per
+asset, valued at spot prices in every reporting currency), open lots, disposals with the lots
+they used, and the realized gains of a year as a Form 8949-like CSV.
+
+Every figure is in the build's fiat currency (``CostBasisBuild.currency``) unless it says
+otherwise; amounts are answered at the 18 decimal places they are stored with (the summary's
+exact sums rounded once, half-even).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal, localcontext
+
+import django_filters
+from django import forms
+from django.db.models import Prefetch, QuerySet
+
+from core.money import format_amount, quantize_for_display
+from currencies.models import Currency
+from ledger.costbasis.arith import EXACT, div
+from ledger.costbasis_store import Freshness, costbasis_settings_get, q18
+from ledger.filters import CurrencyFilter, IdFilter
+from ledger.models_costbasis import CostBasisBuild, CostBasisSettings, Disposal, DisposalLot, Lot
+from portfolios.models import Portfolio
+from portfolios.selectors import reporting_currencies
+from prices.conversion import convert
+from prices.selectors import spot_rates
+
+ZERO = Decimal(0)
+
+
+# --- the summary -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """An asset (or the portfolio) valued in one reporting currency; None where no price path
+    exists (the asset's spot price, or the rate from the build's fiat currency)."""
+
+    currency: str
+    cost: Decimal | None
+    market_value: Decimal | None
+    unrealized_gain: Decimal | None
+
+
+@dataclass(frozen=True)
+class Position:
+    currency: Currency
+    quantity: Decimal
+    elsewhere: Decimal
+    cost: Decimal
+    average_unit_cost: Decimal | None
+    values: list[Valuation]
+
+
+@dataclass(frozen=True)
+class Total:
+    """Over the assets priced in ``currency``; ``unpriced`` are left out of all three."""
+
+    currency: str
+    cost: Decimal
+    market_value: Decimal
+    unrealized_gain: Decimal
+    unpriced: list[str]
+
+
+@dataclass(frozen=True)
+class Realized:
+    year: int
+    proceeds: Decimal
+    cost: Decimal
+    short_term: Decimal
+    long_term: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.short_term + self.long_term
+
+
+@dataclass(frozen=True)
+class Missing:
+    currency: Currency
+    quantity: Decimal
+    count: int
+    transactions: list[int]
+
+
+@dataclass(frozen=True)
+class Summary:
+    build: CostBasisBuild
+    stale: bool
+    settings: CostBasisSettings
+    positions: list[Position]
+    totals: list[Total]
+    realized: list[Realized]
+    income: list[tuple[int, Decimal]]
+    missing: list[Missing]
+    flags: dict[str, int]
+
+
+def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
+    """The stored summary valued at the stored spot prices: a fixed number of queries."""
+    build = freshness.build
+    data = build.summary or {}
+    held = {code: [Decimal(v) for v in values] for code, values in data.get("holdings", {}).items()}
+    missing = data.get("missing", {})
+    currencies = {c.code: c for c in Currency.objects.filter(code__in=set(held) | set(missing))}
+    reporting = sorted({c.code for c in reporting_currencies(portfolio)})
+    fiat = build.currency.code if build.currency is not None else "usd"
+    rates, _, _ = spot_rates(set(held) | set(reporting) | {fiat})
+    positions = []
+    sums = {code: [ZERO, ZERO, []] for code in reporting}
+    with localcontext(EXACT):
+        for code, (quantity, cost, elsewhere) in sorted(held.items()):
+            if not quantity:
+                continue
+            values = []
+            for target in reporting:
+                market = convert(quantity, code, target, rates)
+                cost_there = convert(cost, fiat, target, rates)
+                gain = None if market is None or cost_there is None else market - cost_there
+                values.append(Valuation(target, _q(cost_there), _q(market), _q(gain)))
+                if gain is None:
+                    sums[target][2].append(code)
+                else:
+                    sums[target][0] += cost_there
+                    sums[target][1] += market
+            positions.append(
+                Position(
+                    currency=currencies[code],
+                    quantity=q18(quantity),
+                    elsewhere=q18(elsewhere),
+                    cost=q18(cost),
+                    average_unit_cost=q18(div(cost, quantity)),
+                    values=values,
+                )
+            )
+    totals = [
+        Total(target, q18(cost), q18(market), q18(market - cost), sorted(unpriced))
+        for target, (cost, market, unpriced) in sums.items()
+    ]
+    realized = [
+        Realized(int(year), *(q18(Decimal(v)) for v in values))
+        for year, values in sorted(data.get("realized", {}).items())
+    ]
+    income = [(int(y), q18(Decimal(v))) for y, v in sorted(data.get("income", {}).items())]
+    shown = [
+        Missing(currencies[code], q18(Decimal(quantity)), count, list(ids))
+        for code, (quantity, count, ids) in sorted(missing.items())
+    ]
+    return Summary(
+        build=build,
+        stale=freshness.stale,
+        settings=costbasis_settings_get(portfolio=portfolio),
+        positions=positions,
+        totals=totals,
+        realized=realized,
+        income=income,
+        missing=shown,
+        flags=dict(sorted(data.get("flags", {}).items())),
+    )
+
+
+def _q(value: Decimal | None) -> Decimal | None:
+    return None if value is None else q18(value)
+
+
+# --- lots and disposals ------------------------------------------------------------------------
+
+
+class YearField(forms.CharField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        text = value.strip()
+        if not text.isdigit() or not 1970 <= int(text) <= 9999:
+            raise forms.ValidationError(f"year '{value}' is not a year such as 2024")
+        return int(text)
+
+
+class YearFilter(django_filters.Filter):
+    field_class = YearField
+
+    def filter(self, qs, value):
+        return qs if value is None else qs.filter(**{self.field_name: value})
+
+
+class _Problems:
+    @property
+    def problems(self) -> list[str]:
+        return [str(message) for messages in self.form.errors.values() for message in messages]
+
+
+class LotFilter(_Problems, django_filters.FilterSet):
+    """``asset=btc`` (or ``btc,eth``); ``wallet=4`` (or ``4,5``): the wallet holding the lot
+    (per-wallet pooling) or the one it was acquired in (universal pooling)."""
+
+    asset = CurrencyFilter(field_name="asset__code", label="asset")
+    wallet = IdFilter(field_name="wallet_id", label="wallet")
+
+    class Meta:
+        model = Lot
+        fields: list[str] = []
+
+
+class DisposalFilter(_Problems, django_filters.FilterSet):
+    """``asset=btc`` (or ``btc,eth``); ``year=2024`` (UTC year of the disposal)."""
+
+    asset = CurrencyFilter(field_name="asset__code", label="asset")
+    year = YearFilter(field_name="year", label="year")
+
+    class Meta:
+        model = Disposal
+        fields: list[str] = []
+
+
+def costbasis_lots(*, portfolio: Portfolio) -> QuerySet[Lot]:
+    """The open lots, by asset and acquisition time, with their currency and wallet."""
+    return (
+        Lot.objects.filter(portfolio=portfolio)
+        .select_related("asset", "wallet")
+        .order_by("asset__code", "acquired_at", "source_entry_id", "pool", "id")
+    )
+
+
+def costbasis_disposals(*, portfolio: Portfolio) -> QuerySet[Disposal]:
+    """The disposals in time order, with their currency, wallet and the lots they used (two
+    queries a page)."""
+    return (
+        Disposal.objects.filter(portfolio=portfolio)
+        .select_related("asset", "wallet")
+        .prefetch_related(
+            Prefetch("lots", queryset=DisposalLot.objects.order_by("disposal_id", "position"))
+        )
+        .order_by("at", "entry_id", "id")
+    )
+
+
+# --- the tax report ----------------------------------------------------------------------------
+
+
+def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
+    """One row per lot used by the year's disposals, in time order: (quantity, code, acquired
+    at, source entry, sold at, disposal entry, proceeds, cost, gain, long_term). Streamed."""
+    return (
+        DisposalLot.objects.filter(portfolio=portfolio, disposal__year=year)
+        .order_by("disposal__at", "disposal__entry_id", "disposal_id", "position")
+        .values_list(
+            "quantity",
+            "disposal__asset__code",
+            "acquired_at",
+            "source_entry_id",
+            "disposal__at",
+            "disposal__entry_id",
+            "proceeds",
+            "cost",
+            "gain",
+            "long_term",
+        )
+        .iterator(chunk_size=5000)
+    )
+
+
+def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str:
+    """The realized gains of ``year`` as CSV, Form 8949-like: one line per lot used, then three
+    totals lines (short-term, long-term, all). Amounts are rounded to the currency's minor unit
+    (cents) for display only; each total is the exact sum of the stored amounts rounded once,
+    so it equals the API's realized gains of the year to the cent (and may differ from the sum
+    of the rounded lines by a cent or so). Dates are UTC days; a lot that was missing (an
+    oversell) is acquired "unknown"."""
+    currency = build.currency
+    code = currency.code.upper() if currency is not None else "USD"
+    places = currency.decimals if currency is not None else 2
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "Description",
+            "Date acquired",
+            "Date sold",
+            f"Proceeds ({code})",
+            f"Cost basis ({code})",
+            f"Gain or loss ({code})",
+            "Term",
+            "Transaction",
+            "Acquired by transaction",
+        ]
+    )
+    sums = {True: [ZERO, ZERO, ZERO], False: [ZERO, ZERO, ZERO]}
+
+    def money(value: Decimal) -> str:
+        return format(quantize_for_display(value, places), "f")
+
+    with localcontext(EXACT):
+        for row in report_rows(portfolio=portfolio, year=year):
+            quantity, asset, acquired, source, sold, entry, proceeds, cost, gain, long_term = row
+            sums[long_term][0] += proceeds
+            sums[long_term][1] += cost
+            sums[long_term][2] += gain
+            writer.writerow(
+                [
+                    f"{format_amount(quantity)} {asset.upper()}",
+                    "unknown" if source is None else f"{acquired.astimezone(UTC):%Y-%m-%d}",
+                    f"{sold.astimezone(UTC):%Y-%m-%d}",
+                    money(proceeds),
+                    money(cost),
+                    money(gain),
+                    "long" if long_term else "short",
+                    entry,
+                    "" if source is None else source,
+                ]
+            )
+        both = [a + b for a, b in zip(sums[False], sums[True], strict=True)]
+        for label, values in (
+            ("Total short-term", sums[False]),
+            ("Total long-term", sums[True]),
+            ("Total", both),
+        ):
+            writer.writerow([label, "", "", *(money(v) for v in values), "", "", ""])
+    return out.getvalue()
