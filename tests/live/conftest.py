@@ -1,13 +1,14 @@
 """The live-data layer under test: explorers and CoinGecko replayed with ``responses`` on fake
-hosts, tasks run synchronously when the test's transaction "commits"
-(``django_capture_on_commit_callbacks``), a cache namespace of the test's own, no rate limits
-and no backoff sleeps."""
+hosts, tasks run synchronously at the end of a ``with run_tasks() as ran:`` block (standing for
+the request's commit), a cache namespace of the test's own, no rate limits and no backoff
+sleeps."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -285,3 +286,38 @@ def enqueued(settings, monkeypatch) -> Enqueued:
     for task in (address_fetch, addresses_refresh_stale, prices_refresh_spot_task):
         monkeypatch.setattr(task, "apply_async", record.record(task.name))
     return record
+
+
+FETCH = "addresses.tasks.address_fetch"
+SPOT = "prices.tasks.prices_refresh_spot"
+
+
+@pytest.fixture
+def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
+    """``with run_tasks() as ran:``: what the block enqueues runs at its end (TASKS_SYNC: on
+    commit), and ``ran`` lists which address fetches and price refreshes ran (other apps may
+    hook their own work on the same commits; it runs too but is not listed)."""
+    from addresses.tasks import address_fetch
+    from prices.tasks import prices_refresh_spot_task
+
+    active: list[Enqueued] = []
+    for task in (address_fetch, prices_refresh_spot_task):
+
+        def apply(args=None, kwargs=None, *, _original=task.apply, _name=task.name, **options):
+            for record in active:
+                record.calls.append((_name, tuple(args or ()), dict(kwargs or {})))
+            return _original(args=args, kwargs=kwargs, **options)
+
+        monkeypatch.setattr(task, "apply", apply)
+
+    @contextmanager
+    def run() -> Iterator[Enqueued]:
+        record = Enqueued()
+        active.append(record)
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                yield record
+        finally:
+            active.remove(record)
+
+    return run

@@ -31,11 +31,9 @@ def gets(o) -> list[str]:
     ]
 
 
-def test_bob_gets_404_on_everything_of_alices(
-    bob, alices, enqueued, django_capture_on_commit_callbacks
-):
+def test_bob_gets_404_on_everything_of_alices(bob, alices, enqueued, run_tasks):
     bob_api = client_for(bob, "read write delete")
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         for url in gets(alices):
             failed(bob_api.get(url), 404)
             assert failed(bob_api.get(url), 404)["message"] == "Not found"

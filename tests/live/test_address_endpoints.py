@@ -15,6 +15,7 @@ from tests.live.conftest import (
     BTC_ADDRESS,
     BTC_OTHER,
     ESPLORA,
+    FETCH,
     add_address,
     failed,
     load,
@@ -45,20 +46,20 @@ def fetch_calls(mocked) -> list[str]:
 
 
 def test_first_balances_call_is_not_ready_then_the_fetched_balance(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
+    alice_api, wallet, mocked, run_tasks
 ):
     replay_esplora(mocked)
 
     # Given an address never fetched, when its balance is asked for
     before = timezone.now()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         response = alice_api.get(f"{wallet['base']}/balances")
         # then the answer is 503 Not ready at once, before any fetch ran
         try_again_at = not_ready(response)
         assert fetch_calls(mocked) == []
     assert before < try_again_at <= timezone.now() + timedelta(seconds=30)
     # and exactly one fetch was enqueued (it ran at commit)
-    assert len(callbacks) == 1
+    assert ran.of(FETCH) == [(wallet["address"],)]
     assert fetch_calls(mocked)[0] == f"{ESPLORA}/address/{BTC_ADDRESS}"
 
     rows = ok(alice_api.get(f"{wallet['base']}/balances"))
@@ -86,7 +87,7 @@ def test_first_balances_call_is_not_ready_then_the_fetched_balance(
 
 
 def test_address_detail_and_portfolio_show_when_it_was_fetched(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
+    alice_api, wallet, mocked, run_tasks
 ):
     replay_esplora(mocked)
     detail = ok(alice_api.get(wallet["base"]))
@@ -94,7 +95,7 @@ def test_address_detail_and_portfolio_show_when_it_was_fetched(
     portfolio = ok(alice_api.get(f"/api/portfolios/{wallet['portfolio']}"))
     assert portfolio["balances_last_updated"] is None
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"{wallet['base']}/transactions"))
 
     assert ok(alice_api.get(wallet["base"]))["txns_last_updated"] is not None
@@ -105,14 +106,12 @@ def test_address_detail_and_portfolio_show_when_it_was_fetched(
 
 def _fetched(alice_api, wallet, mocked, capture):
     replay_esplora(mocked)
-    with capture(execute=True):
+    with capture():
         not_ready(alice_api.get(f"{wallet['base']}/transactions"))
 
 
-def test_transactions_newest_first_with_delta_and_fee(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
-):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
+def test_transactions_newest_first_with_delta_and_fee(alice_api, wallet, mocked, run_tasks):
+    _fetched(alice_api, wallet, mocked, run_tasks)
 
     response = alice_api.get(f"{wallet['base']}/transactions")
 
@@ -154,9 +153,9 @@ def test_transactions_newest_first_with_delta_and_fee(
 
 
 def test_transactions_are_paged_with_limit_offset_count_and_next(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
+    alice_api, wallet, mocked, run_tasks
 ):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
+    _fetched(alice_api, wallet, mocked, run_tasks)
     url = f"{wallet['base']}/transactions"
     everything = ok(alice_api.get(url, {"limit": 1000}))
 
@@ -184,10 +183,8 @@ def test_transactions_are_paged_with_limit_offset_count_and_next(
         ({"offset": -1}, "offset must not be negative"),
     ],
 )
-def test_bad_paging_is_422(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks, query, sentence
-):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
+def test_bad_paging_is_422(alice_api, wallet, mocked, run_tasks, query, sentence):
+    _fetched(alice_api, wallet, mocked, run_tasks)
     body = failed(alice_api.get(f"{wallet['base']}/transactions", query), 422)
     assert body["invalid"] == [sentence]
 
@@ -224,9 +221,9 @@ def _btc_id() -> int:
 
 
 def test_stale_data_is_answered_at_once_and_a_refresh_enqueued(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
+    alice_api, wallet, mocked, run_tasks
 ):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
+    _fetched(alice_api, wallet, mocked, run_tasks)
     # Given data fetched two hours ago
     old = timezone.now() - timedelta(hours=2)
     AddressFetchState.objects.filter(address_id=wallet["address"]).update(balances_fetched_at=old)
@@ -234,7 +231,7 @@ def test_stale_data_is_answered_at_once_and_a_refresh_enqueued(
     calls_before = len(fetch_calls(mocked))
 
     # When the balance is asked for
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         response = alice_api.get(f"{wallet['base']}/balances")
         # Then the stored data comes back at once, with its age
         rows = ok(response)
@@ -242,7 +239,7 @@ def test_stale_data_is_answered_at_once_and_a_refresh_enqueued(
         assert rows[0]["updated_at"] == old.replace(microsecond=0).isoformat()
         assert len(fetch_calls(mocked)) == calls_before
     # and a refresh was enqueued and ran: the incremental sync asks /txs only
-    assert len(callbacks) == 1
+    assert ran.of(FETCH) == [(wallet["address"],)]
     new_calls = fetch_calls(mocked)[calls_before:]
     assert new_calls == [f"{ESPLORA}/address/{BTC_ADDRESS}", f"{ESPLORA}/address/{BTC_ADDRESS}/txs"]
     state = AddressFetchState.objects.get(address_id=wallet["address"])
@@ -250,19 +247,17 @@ def test_stale_data_is_answered_at_once_and_a_refresh_enqueued(
     assert AddressTransaction.objects.filter(address_id=wallet["address"]).count() == 33
 
 
-def test_fresh_data_enqueues_nothing(alice_api, wallet, mocked, django_capture_on_commit_callbacks):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks() as callbacks:
+def test_fresh_data_enqueues_nothing(alice_api, wallet, mocked, run_tasks):
+    _fetched(alice_api, wallet, mocked, run_tasks)
+    with run_tasks() as ran:
         ok(alice_api.get(f"{wallet['base']}/balances"))
         ok(alice_api.get(f"{wallet['base']}/transactions"))
-    assert callbacks == []
+    assert ran.calls == []
 
 
-def test_many_requests_enqueue_one_fetch(
-    alice_api, wallet, enqueued, django_capture_on_commit_callbacks
-):
+def test_many_requests_enqueue_one_fetch(alice_api, wallet, enqueued, run_tasks):
     # Given a broker (tasks not run here), when ten clients ask at once
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         for _ in range(5):
             not_ready(alice_api.get(f"{wallet['base']}/balances"))
             not_ready(alice_api.get(f"{wallet['base']}/transactions"))
@@ -271,24 +266,20 @@ def test_many_requests_enqueue_one_fetch(
     assert enqueued.of("addresses.tasks.address_fetch") == [(wallet["address"],)]
 
 
-def test_stale_data_many_requests_enqueue_one_refresh(
-    alice_api, wallet, enqueued, django_capture_on_commit_callbacks
-):
+def test_stale_data_many_requests_enqueue_one_refresh(alice_api, wallet, enqueued, run_tasks):
     AddressFetchState.objects.create(
         address_id=wallet["address"], balances_fetched_at=timezone.now() - timedelta(hours=1)
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         for _ in range(5):
             assert ok(alice_api.get(f"{wallet['base']}/balances")) == []
 
     assert enqueued.of("addresses.tasks.address_fetch") == [(wallet["address"],)]
 
 
-def test_each_address_has_its_own_fetch(
-    alice_api, wallet, mocked, enqueued, django_capture_on_commit_callbacks
-):
+def test_each_address_has_its_own_fetch(alice_api, wallet, mocked, enqueued, run_tasks):
     other = add_address(alice_api, wallet["portfolio"], BTC_OTHER)
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         for _ in range(3):
             not_ready(alice_api.get(f"{wallet['base']}/balances"))
             not_ready(
@@ -300,37 +291,35 @@ def test_each_address_has_its_own_fetch(
     )
 
 
-def test_a_finished_fetch_lets_the_next_one_be_enqueued(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
-):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
+def test_a_finished_fetch_lets_the_next_one_be_enqueued(alice_api, wallet, mocked, run_tasks):
+    _fetched(alice_api, wallet, mocked, run_tasks)
     AddressFetchState.objects.filter(address_id=wallet["address"]).update(
         balances_fetched_at=timezone.now() - timedelta(hours=1)
     )
-    with django_capture_on_commit_callbacks(execute=True) as first:
+    with run_tasks() as first:
         ok(alice_api.get(f"{wallet['base']}/balances"))
     AddressFetchState.objects.filter(address_id=wallet["address"]).update(
         balances_fetched_at=timezone.now() - timedelta(hours=1)
     )
-    with django_capture_on_commit_callbacks(execute=True) as second:
+    with run_tasks() as second:
         ok(alice_api.get(f"{wallet['base']}/balances"))
-    assert len(first) == len(second) == 1
+    assert first.of(FETCH) == second.of(FETCH) == [(wallet["address"],)]
 
 
 def test_a_rejected_address_is_not_fetched_again_on_every_request(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
+    alice_api, wallet, mocked, run_tasks
 ):
     mocked.get(f"{ESPLORA}/address/{BTC_ADDRESS}", status=400, body="Invalid Bitcoin address")
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"{wallet['base']}/balances"))
     assert ok(alice_api.get(wallet["base"]))["valid"] is False
     calls = len(mocked.calls)
 
     # The explorer said no: the answer is what is stored (nothing), and no fetch is made
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         assert ok(alice_api.get(f"{wallet['base']}/balances")) == []
         assert ok(alice_api.get(f"{wallet['base']}/transactions")) == []
-    assert callbacks == [] and len(mocked.calls) == calls
+    assert ran.calls == [] and len(mocked.calls) == calls
 
 
 @pytest.mark.xfail(
@@ -338,10 +327,8 @@ def test_a_rejected_address_is_not_fetched_again_on_every_request(
     reason="addresses.services.address_update keeps the old address's fetch state, balances and "
     "transactions when the address or currency changes (not this suite's file to fix)",
 )
-def test_changing_the_address_forgets_the_old_ones_data(
-    alice_api, wallet, mocked, django_capture_on_commit_callbacks
-):
-    _fetched(alice_api, wallet, mocked, django_capture_on_commit_callbacks)
+def test_changing_the_address_forgets_the_old_ones_data(alice_api, wallet, mocked, run_tasks):
+    _fetched(alice_api, wallet, mocked, run_tasks)
 
     ok(alice_api.patch(wallet["base"], {"address": BTC_OTHER}, format="json"))
 

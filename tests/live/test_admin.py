@@ -75,12 +75,10 @@ def test_address_list_shows_fetch_state(admin_client_):
     assert "HTTP 500" in page  # the last error column
 
 
-def test_address_refresh_action_enqueues(
-    admin_client_, enqueued, django_capture_on_commit_callbacks
-):
+def test_address_refresh_action_enqueues(admin_client_, enqueued, run_tasks):
     ids = [p.addresses.get().pk for p in seed(3, "r")]
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         response = admin_client_.post(
             "/admin/addresses/address/",
             {"action": "refresh_now", "_selected_action": ids[:2]},
@@ -92,12 +90,10 @@ def test_address_refresh_action_enqueues(
     assert "2 fetch(es) enqueued" in response.content.decode()
 
 
-def test_portfolio_refresh_action_enqueues(
-    admin_client_, enqueued, django_capture_on_commit_callbacks
-):
+def test_portfolio_refresh_action_enqueues(admin_client_, enqueued, run_tasks):
     portfolios = seed(2, "p")
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         response = admin_client_.post(
             "/admin/portfolios/portfolio/",
             {"action": "refresh_now", "_selected_action": [portfolios[0].pk]},

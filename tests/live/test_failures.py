@@ -20,6 +20,8 @@ from tests.live.conftest import (
     COINGECKO,
     ESPLORA,
     ETHERSCAN,
+    FETCH,
+    SPOT,
     add_address,
     add_offset,
     make_portfolio,
@@ -35,13 +37,13 @@ ADDRESS_URL = f"{ESPLORA}/address/{BTC_ADDRESS}"
 
 
 @pytest.fixture
-def synced(alice_api, mocked, django_capture_on_commit_callbacks):
+def synced(alice_api, mocked, run_tasks):
     """Alice's recorded address, fetched once (5.5535165 BTC, 33 transactions), then data two
     hours old; the explorer's answers are cleared for the test to set."""
     replay_esplora(mocked)
     pid = make_portfolio(alice_api)
     address = add_address(alice_api, pid)
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/addresses/{address}/balances"))
     AddressFetchState.objects.filter(address_id=address).update(
         balances_fetched_at=timezone.now() - timedelta(hours=2)
@@ -222,60 +224,58 @@ def test_etherscan_refusing_the_api_key_is_not_the_addresses_fault(alice, mocked
 
 
 def test_through_the_endpoint_stale_data_survives_a_failing_refresh(
-    alice_api, synced, mocked, django_capture_on_commit_callbacks
+    alice_api, synced, mocked, run_tasks
 ):
     mocked.get(ADDRESS_URL, status=500)
 
     # When stale data is asked for, it is answered and the refresh (which fails) runs
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         rows = ok(alice_api.get(f"{synced['base']}/balances"))
-    assert rows[0]["balance"] == "5.5535165" and len(callbacks) == 1
+    assert rows[0]["balance"] == "5.5535165" and ran.of(FETCH) == [(synced["address"],)]
     calls = len(mocked.calls)
 
     # Then the data is still there, and asking again waits for the backoff
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         assert ok(alice_api.get(f"{synced['base']}/balances"))[0]["balance"] == "5.5535165"
         assert len(ok(alice_api.get(f"{synced['base']}/transactions"))) == 33
-    assert callbacks == [] and len(mocked.calls) == calls
+    assert ran.calls == [] and len(mocked.calls) == calls
     assert state_of(synced["address"]).failures == 1
 
 
 def test_through_the_endpoint_a_failed_first_fetch_says_when_to_come_back(
-    alice_api, mocked, django_capture_on_commit_callbacks
+    alice_api, mocked, run_tasks
 ):
     mocked.get(ADDRESS_URL, status=429, headers={"Retry-After": "300"})
     pid = make_portfolio(alice_api)
     address = add_address(alice_api, pid)
     url = f"/api/portfolios/{pid}/addresses/{address}/balances"
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(url))
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         when = not_ready(alice_api.get(url))
 
     assert when == state_of(address).next_retry_at.replace(microsecond=0)
     assert 290 < seconds_until(when) <= 300
-    assert callbacks == []
+    assert ran.calls == []
 
 
-def test_coingecko_failing_keeps_the_stored_prices(
-    alice_api, mocked, django_capture_on_commit_callbacks
-):
+def test_coingecko_failing_keeps_the_stored_prices(alice_api, mocked, run_tasks):
     replay_coingecko(mocked)
     pid = make_portfolio(alice_api, currencies=["usd"])
     add_offset(alice_api, pid, {"btc": "0.5"})
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     SpotPrice.objects.update(fetched_at=timezone.now() - timedelta(hours=1))
     mocked.reset()
     mocked.get(f"{COINGECKO}/simple/price", status=500)
 
     # When the prices are stale and CoinGecko is down, the old prices answer
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         rows = ok(alice_api.get(f"/api/portfolios/{pid}/converted"))
 
     assert rows[0]["balance"] == "30000.25"
-    assert len(callbacks) == 1 and len(mocked.calls) == 3
+    assert ran.of(SPOT) == [()] and len(mocked.calls) == 3
     assert SpotPrice.objects.get(base__code="btc", quote__code="usd").price == Decimal("60000.5")
 
 
@@ -287,16 +287,14 @@ def test_coingecko_failing_keeps_the_stored_prices(
         {"body": requests.exceptions.ConnectTimeout("timed out")},
     ],
 )
-def test_coingecko_failing_before_any_price_is_not_ready(
-    alice_api, mocked, django_capture_on_commit_callbacks, answer
-):
+def test_coingecko_failing_before_any_price_is_not_ready(alice_api, mocked, run_tasks, answer):
     mocked.get(f"{COINGECKO}/simple/price", **answer)
     pid = make_portfolio(alice_api, currencies=["usd"])
     add_offset(alice_api, pid, {"btc": "0.5"})
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     # the price was never had: still not ready, never a made-up value
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     assert not SpotPrice.objects.exists()

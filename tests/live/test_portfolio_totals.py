@@ -18,7 +18,9 @@ from tests.live.conftest import (
     BTC_OTHER,
     BTC_THIRD,
     COINGECKO,
+    FETCH,
     PRICES,
+    SPOT,
     add_address,
     add_offset,
     make_portfolio,
@@ -49,12 +51,10 @@ def coingecko_calls(mocked) -> int:
     return sum(1 for c in mocked.calls if c.request.url.startswith(COINGECKO))
 
 
-def test_balances_not_ready_then_summed_per_currency(
-    alice_api, portfolio, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+def test_balances_not_ready_then_summed_per_currency(alice_api, portfolio, run_tasks):
+    with run_tasks() as ran:
         not_ready(alice_api.get(f"{portfolio['base']}/balances"))
-    assert len(callbacks) == 1  # the address fetch
+    assert ran.of(FETCH) == [(portfolio["address"],)] and ran.of(SPOT) == []
 
     rows = ok(alice_api.get(f"{portfolio['base']}/balances"))
 
@@ -67,13 +67,11 @@ def test_balances_not_ready_then_summed_per_currency(
     assert all(r["balance_at"].endswith("+00:00") for r in rows)
 
 
-def test_converted_is_ready_after_one_round_of_fetches(
-    alice_api, portfolio, mocked, django_capture_on_commit_callbacks
-):
+def test_converted_is_ready_after_one_round_of_fetches(alice_api, portfolio, mocked, run_tasks):
     # Given nothing fetched yet, the first call enqueues the address fetch and the prices
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         not_ready(alice_api.get(f"{portfolio['base']}/converted"))
-    assert len(callbacks) == 2
+    assert ran.of(FETCH) == [(portfolio["address"],)] and ran.of(SPOT) == [()]
     assert coingecko_calls(mocked) == 1
 
     # Then, once they ran, the whole portfolio valued exactly in each reporting currency
@@ -90,14 +88,12 @@ def test_converted_is_ready_after_one_round_of_fetches(
     assert {r["balance_at"] for r in rows} == {price_at().isoformat()}
 
 
-def test_half_a_bitcoin_at_60000_5_is_30000_25(
-    alice_api, mocked, django_capture_on_commit_callbacks
-):
+def test_half_a_bitcoin_at_60000_5_is_30000_25(alice_api, mocked, run_tasks):
     replay_coingecko(mocked)
     pid = make_portfolio(alice_api, currencies=["usd"])
     add_offset(alice_api, pid, {"btc": "0.5"})
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     rows = ok(alice_api.get(f"/api/portfolios/{pid}/converted"))
 
@@ -113,9 +109,7 @@ def test_half_a_bitcoin_at_60000_5_is_30000_25(
     assert stored.price == Decimal("60000.5") and stored.source == "coingecko"
 
 
-def test_an_asset_with_no_price_is_left_out_and_listed_unpriced(
-    alice_api, mocked, django_capture_on_commit_callbacks
-):
+def test_an_asset_with_no_price_is_left_out_and_listed_unpriced(alice_api, mocked, run_tasks):
     # Given a currency CoinGecko does not know (no coingecko_id), one it does not answer for
     # (doge is not in the replayed prices), and bitcoin
     Currency.objects.create(code="zzz", title="Unlisted coin", is_cryptocurrency=True)
@@ -123,7 +117,7 @@ def test_an_asset_with_no_price_is_left_out_and_listed_unpriced(
     pid = make_portfolio(alice_api, currencies=["usd", "eur"])
     add_offset(alice_api, pid, {"btc": "0.5", "zzz": "1000", "doge": "10"})
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     response = alice_api.get(f"/api/portfolios/{pid}/converted")
 
@@ -134,19 +128,17 @@ def test_an_asset_with_no_price_is_left_out_and_listed_unpriced(
     ]
     assert response.json()["unpriced"] == ["doge", "zzz"]
     # and asking again neither waits nor refetches: the prices were tried
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         ok(alice_api.get(f"/api/portfolios/{pid}/converted"))
-    assert callbacks == []
+    assert ran.calls == []
 
 
-def test_fiat_holdings_convert_through_the_bitcoin_price(
-    alice_api, mocked, django_capture_on_commit_callbacks
-):
+def test_fiat_holdings_convert_through_the_bitcoin_price(alice_api, mocked, run_tasks):
     replay_coingecko(mocked)
     pid = make_portfolio(alice_api, currencies=["btc", "eur"])
     add_offset(alice_api, pid, {"usd": "60000.5"})
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     rows = ok(alice_api.get(f"/api/portfolios/{pid}/converted"))
 
@@ -157,12 +149,12 @@ def test_fiat_holdings_convert_through_the_bitcoin_price(
     ]
 
 
-def test_last_updated_fields_become_set(alice_api, portfolio, django_capture_on_commit_callbacks):
+def test_last_updated_fields_become_set(alice_api, portfolio, run_tasks):
     before = ok(alice_api.get(portfolio["base"]))
     assert before["balances_last_updated"] is None
     assert before["converted_balances_last_updated"] is None
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"{portfolio['base']}/converted"))
 
     after = ok(alice_api.get(portfolio["base"]))
@@ -175,59 +167,58 @@ def test_last_updated_fields_become_set(alice_api, portfolio, django_capture_on_
 
 
 def _ready(alice_api, portfolio, capture):
-    with capture(execute=True):
+    with capture():
         not_ready(alice_api.get(f"{portfolio['base']}/converted"))
     ok(alice_api.get(f"{portfolio['base']}/converted"))
 
 
 def test_stale_balances_are_answered_with_their_age_and_refreshed(
-    alice_api, portfolio, mocked, django_capture_on_commit_callbacks
+    alice_api, portfolio, mocked, run_tasks
 ):
-    _ready(alice_api, portfolio, django_capture_on_commit_callbacks)
+    _ready(alice_api, portfolio, run_tasks)
     old = timezone.now().replace(microsecond=0) - timedelta(hours=3)
     AddressFetchState.objects.filter(address_id=portfolio["address"]).update(
         balances_fetched_at=old
     )
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         rows = ok(alice_api.get(f"{portfolio['base']}/balances"))
     by_code = {r["currency"]: r for r in rows}
     assert by_code["btc"]["balance"] == "6.0535165"
     assert by_code["btc"]["balance_at"] == old.isoformat()
-    assert len(callbacks) == 1
+    assert ran.of(FETCH) == [(portfolio["address"],)] and ran.of(SPOT) == []
     fresh = AddressFetchState.objects.get(address_id=portfolio["address"]).balances_fetched_at
     assert fresh > old
 
 
-def test_stale_prices_are_answered_and_refreshed(
-    alice_api, portfolio, mocked, django_capture_on_commit_callbacks
-):
-    _ready(alice_api, portfolio, django_capture_on_commit_callbacks)
+def test_stale_prices_are_answered_and_refreshed(alice_api, portfolio, mocked, run_tasks):
+    _ready(alice_api, portfolio, run_tasks)
     calls = coingecko_calls(mocked)
     SpotPrice.objects.update(fetched_at=timezone.now() - timedelta(hours=1))
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         ok(alice_api.get(f"{portfolio['base']}/converted"))
 
-    assert len(callbacks) == 1 and coingecko_calls(mocked) == calls + 1
+    assert ran.of(SPOT) == [()] and ran.of(FETCH) == []
+    assert coingecko_calls(mocked) == calls + 1
 
 
 def test_prices_fetched_recently_are_not_refetched_whatever_their_quote_time(
-    alice_api, portfolio, mocked, django_capture_on_commit_callbacks
+    alice_api, portfolio, mocked, run_tasks
 ):
     # CoinGecko's last_updated_at of a quiet coin can be hours old: what counts is when we
     # asked, else every request would enqueue another refresh
-    _ready(alice_api, portfolio, django_capture_on_commit_callbacks)
+    _ready(alice_api, portfolio, run_tasks)
     SpotPrice.objects.update(at=timezone.now() - timedelta(days=2))
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         ok(alice_api.get(f"{portfolio['base']}/converted"))
 
-    assert callbacks == []
+    assert ran.calls == []
 
 
 def test_concurrent_requests_enqueue_one_fetch_per_address_and_one_price_refresh(
-    alice_api, enqueued, django_capture_on_commit_callbacks
+    alice_api, enqueued, run_tasks
 ):
     pid = make_portfolio(alice_api)
     ids = [
@@ -235,7 +226,7 @@ def test_concurrent_requests_enqueue_one_fetch_per_address_and_one_price_refresh
         for a in ("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", BTC_OTHER, BTC_THIRD)
     ]
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         for _ in range(5):
             not_ready(alice_api.get(f"/api/portfolios/{pid}/balances"))
             not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
@@ -245,7 +236,7 @@ def test_concurrent_requests_enqueue_one_fetch_per_address_and_one_price_refresh
 
 
 def test_try_again_at_follows_the_address_being_fetched_not_another_ones_backoff(
-    alice_api, mocked, django_capture_on_commit_callbacks
+    alice_api, mocked, run_tasks
 ):
     # Given one address fetched but failing (next retry in 6 hours) and a new one
     pid = make_portfolio(alice_api)
@@ -261,7 +252,7 @@ def test_try_again_at_follows_the_address_being_fetched_not_another_ones_backoff
     replay_esplora(mocked, BTC_THIRD)
     add_address(alice_api, pid, BTC_THIRD)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         when = not_ready(alice_api.get(f"/api/portfolios/{pid}/balances"))
 
     # Then the client is told to come back when the new one is fetched, not in 6 hours
@@ -270,9 +261,7 @@ def test_try_again_at_follows_the_address_being_fetched_not_another_ones_backoff
     assert rows[0]["balance"] == str(synthetic_balance(BTC_THIRD))
 
 
-def test_an_address_failing_its_first_fetch_says_when_it_is_retried(
-    alice_api, mocked, django_capture_on_commit_callbacks
-):
+def test_an_address_failing_its_first_fetch_says_when_it_is_retried(alice_api, mocked, run_tasks):
     pid = make_portfolio(alice_api)
     address = add_address(alice_api, pid, BTC_OTHER)
     retry = timezone.now() + timedelta(minutes=10)
@@ -280,16 +269,14 @@ def test_an_address_failing_its_first_fetch_says_when_it_is_retried(
         address_id=address, failures=1, error="HTTP 500", next_retry_at=retry
     )
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         when = not_ready(alice_api.get(f"/api/portfolios/{pid}/balances"))
 
     assert when == retry.replace(microsecond=0)
-    assert callbacks == []  # the backoff is respected
+    assert ran.calls == []  # the backoff is respected
 
 
-def test_a_rejected_address_does_not_block_the_totals(
-    alice_api, mocked, django_capture_on_commit_callbacks
-):
+def test_a_rejected_address_does_not_block_the_totals(alice_api, mocked, run_tasks):
     pid = make_portfolio(alice_api)
     add_address(alice_api, pid, BTC_OTHER)
     mocked.get(
@@ -297,7 +284,7 @@ def test_a_rejected_address_does_not_block_the_totals(
     )
     add_offset(alice_api, pid, {"btc": "1"})
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/balances"))
     rows = ok(alice_api.get(f"/api/portfolios/{pid}/balances"))
 

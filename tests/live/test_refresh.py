@@ -15,7 +15,9 @@ from tests.live.conftest import (
     BTC_ADDRESS,
     BTC_OTHER,
     BTC_THIRD,
+    FETCH,
     LTC_ADDRESS,
+    SPOT,
     add_address,
     make_portfolio,
     ok,
@@ -25,15 +27,12 @@ from tests.live.conftest import (
 
 pytestmark = pytest.mark.django_db
 
-FETCH = "addresses.tasks.address_fetch"
-SPOT = "prices.tasks.prices_refresh_spot"
 
-
-def test_refresh_answers_what_it_enqueued(alice_api, enqueued, django_capture_on_commit_callbacks):
+def test_refresh_answers_what_it_enqueued(alice_api, enqueued, run_tasks):
     pid = make_portfolio(alice_api)
     ids = [add_address(alice_api, pid, a) for a in (BTC_ADDRESS, BTC_OTHER)]
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         first = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
         second = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
 
@@ -45,7 +44,7 @@ def test_refresh_answers_what_it_enqueued(alice_api, enqueued, django_capture_on
 
 
 def test_refresh_fetches_fresh_data_too_and_skips_rejected_addresses(
-    alice_api, mocked, enqueued, django_capture_on_commit_callbacks
+    alice_api, mocked, enqueued, run_tasks
 ):
     pid = make_portfolio(alice_api)
     fresh = add_address(alice_api, pid, BTC_ADDRESS)
@@ -53,35 +52,35 @@ def test_refresh_fetches_fresh_data_too_and_skips_rejected_addresses(
     AddressFetchState.objects.create(address_id=fresh, balances_fetched_at=timezone.now())
     Address.objects.filter(pk=rejected).update(valid=False)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         answer = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
 
     assert answer["addresses"] == [fresh]
     assert enqueued.of(FETCH) == [(fresh,)]
 
 
-def test_refresh_runs_the_fetches(alice_api, mocked, django_capture_on_commit_callbacks):
+def test_refresh_runs_the_fetches(alice_api, mocked, run_tasks):
     replay_esplora(mocked)
     replay_coingecko(mocked)
     pid = make_portfolio(alice_api)
     address = add_address(alice_api, pid)
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with run_tasks() as ran:
         answer = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
 
     assert answer == {"addresses": [address], "already_queued": [], "prices": True}
-    assert len(callbacks) == 2
+    assert ran.of(FETCH) == [(address,)] and ran.of(SPOT) == [()]
     assert AddressFetchState.objects.get(address_id=address).balances_fetched_at is not None
     assert SpotPrice.objects.filter(base__code="btc", quote__code="usd").exists()
     # and once they finished, a new refresh may be queued again
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         again = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
     assert again["addresses"] == [address] and again["prices"] is True
 
 
-def test_refresh_of_an_empty_portfolio(alice_api, enqueued, django_capture_on_commit_callbacks):
+def test_refresh_of_an_empty_portfolio(alice_api, enqueued, run_tasks):
     pid = make_portfolio(alice_api)
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         assert ok(alice_api.post(f"/api/portfolios/{pid}/refresh")) == {
             "addresses": [],
             "already_queued": [],
@@ -89,9 +88,7 @@ def test_refresh_of_an_empty_portfolio(alice_api, enqueued, django_capture_on_co
         }
 
 
-def test_beat_enqueues_exactly_the_addresses_that_are_due(
-    alice, alice_api, enqueued, django_capture_on_commit_callbacks
-):
+def test_beat_enqueues_exactly_the_addresses_that_are_due(alice, alice_api, enqueued, run_tasks):
     now = timezone.now()
     pid = make_portfolio(alice_api)
     other = make_portfolio(alice_api, "Other")
@@ -124,7 +121,7 @@ def test_beat_enqueues_exactly_the_addresses_that_are_due(
     rejected = address(LTC_ADDRESS, currency="ltc")
     Address.objects.filter(pk=rejected).update(valid=False)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         count = addresses_refresh_stale.apply().get()
 
     due = sorted([never, never_tried_again, stale])
@@ -135,17 +132,17 @@ def test_beat_enqueues_exactly_the_addresses_that_are_due(
     }
 
     # run again before the workers got to them: nothing is queued twice
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         assert addresses_refresh_stale.apply().get() == 0
     assert len(enqueued.of(FETCH)) == 3
 
 
-def test_beat_runs_the_due_fetches(alice_api, mocked, django_capture_on_commit_callbacks):
+def test_beat_runs_the_due_fetches(alice_api, mocked, run_tasks):
     replay_esplora(mocked)
     pid = make_portfolio(alice_api)
     address = add_address(alice_api, pid)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with run_tasks():
         addresses_refresh_stale.apply()
 
     assert AddressFetchState.objects.get(address_id=address).balances_fetched_at is not None
