@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from addresses.models import Address, AddressBalance
+from addresses.models import Address
 from addresses.sync import REFRESH_INTERVAL
 from core.exceptions import NotReady
 from offsets.models import OffsetBalance
@@ -38,42 +38,53 @@ class Holdings:
 
 
 def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> Holdings:
-    """Reads in a fixed number of queries whatever the number of addresses and offsets."""
+    """Reads in a fixed number of queries whatever the number of addresses and offsets: the
+    reporting currencies, the addresses with their fetch state and balances (one row per
+    address and balance, joined), the offsets, the ledger's wallets. Plain rows, no model
+    instances: this runs on every totals request."""
     now = now or timezone.now()
-    reporting = PortfolioCurrency.objects.filter(portfolio=portfolio).values_list(
-        "currency__code", flat=True
+    # No ORDER BY anywhere: nothing computed from these rows depends on their order.
+    reporting = (
+        PortfolioCurrency.objects.filter(portfolio=portfolio)
+        .order_by()
+        .values_list("currency__code", flat=True)
     )
     holdings = Holdings(reporting=list(reporting), parts=[])
-    for address in Address.objects.filter(portfolio=portfolio, valid=True).select_related(
-        "fetch_state", "currency"
-    ):
-        state = getattr(address, "fetch_state", None)
-        fetched_at = state.balances_fetched_at if state else None
-        waiting = (
-            state.next_retry_at
-            if state and state.next_retry_at and state.next_retry_at > now
-            else None
+    rows = (
+        Address.objects.filter(portfolio=portfolio, valid=True)
+        .order_by()
+        .values_list(
+            "pk",
+            "currency__code",
+            "fetch_state__balances_fetched_at",
+            "fetch_state__next_retry_at",
+            "balances__currency__code",
+            "balances__balance",
+            "balances__source",
         )
+    )
+    seen: set[int] = set()
+    for pk, code, fetched_at, next_retry_at, held_code, balance, source in rows:
+        if held_code is not None:
+            holdings.parts.append(SourceBalance(held_code, balance, fetched_at, source))
+        if pk in seen:
+            continue
+        seen.add(pk)
+        waiting = next_retry_at if next_retry_at and next_retry_at > now else None
         if fetched_at is None:
-            holdings.fetching_codes.add(address.currency.code)
+            holdings.fetching_codes.add(code)
             if not waiting:
-                holdings.never_fetched.append(address.pk)
+                holdings.never_fetched.append(pk)
             else:
                 # Only what is still missing decides when to ask again, not another's backoff.
-                holdings.retrying.append(address.pk)
+                holdings.retrying.append(pk)
                 holdings.retry_at = max(waiting, holdings.retry_at or waiting)
         elif fetched_at < now - REFRESH_INTERVAL and not waiting:
-            holdings.stale.append(address.pk)
-    balances = AddressBalance.objects.filter(
-        address__portfolio=portfolio, address__valid=True
-    ).values_list(
-        "currency__code", "balance", "address__fetch_state__balances_fetched_at", "source"
-    )
-    holdings.parts.extend(
-        SourceBalance(code, balance, at, source) for code, balance, at, source in balances
-    )
-    offsets = OffsetBalance.objects.filter(offset__portfolio=portfolio).values_list(
-        "currency__code", "balance", "updated_at"
+            holdings.stale.append(pk)
+    offsets = (
+        OffsetBalance.objects.filter(offset__portfolio=portfolio)
+        .order_by()
+        .values_list("currency__code", "balance", "updated_at")
     )
     holdings.parts.extend(
         SourceBalance(code, balance, at, "offset") for code, balance, at in offsets

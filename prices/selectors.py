@@ -16,8 +16,10 @@ def spot_rates(
     rate table for ``prices.conversion``, the time of each rate (the source's quote time) and
     when we fetched it (what says whether a refresh is due). One query."""
     wanted = {c.lower() for c in codes} | {"usd", "btc"}
-    rows = SpotPrice.objects.filter(base__code__in=wanted, quote__code__in=wanted).values_list(
-        "base__code", "quote__code", "price", "at", "fetched_at"
+    rows = (
+        SpotPrice.objects.filter(base__code__in=wanted, quote__code__in=wanted)
+        .order_by()
+        .values_list("base__code", "quote__code", "price", "at", "fetched_at")
     )
     rates: dict[tuple[str, str], Decimal] = {}
     times: dict[tuple[str, str], datetime] = {}
