@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.urls import resolve
+from django.urls import Resolver404, resolve
 
 from ledger.costbasis_store import costbasis_rebuild_now
 from ledger.models import LedgerEntry, Transfer
@@ -46,8 +46,14 @@ def accept(out: LedgerEntry, into: LedgerEntry) -> Transfer:
 
 @pytest.fixture(autouse=True)
 def _costbasis_routes(settings):
-    """Mount the routes through tests/costbasis/urls.py until config/urls.py includes them."""
-    if resolve("/api/portfolios/1/cost-basis").url_name == "not-found":
+    """Mount the routes (and the admin) through tests/costbasis/urls.py until config/urls.py
+    and ledger/admin.py include them."""
+    try:
+        resolve("/admin/ledger/lot/")
+        mounted = resolve("/api/portfolios/1/cost-basis").url_name != "not-found"
+    except Resolver404:
+        mounted = False
+    if not mounted:
         settings.ROOT_URLCONF = "tests.costbasis.urls"
 
 
