@@ -43,10 +43,11 @@ def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> 
     address and balance, joined), the offsets, the ledger's wallets. Plain rows, no model
     instances: this runs on every totals request."""
     now = now or timezone.now()
-    # No ORDER BY anywhere: nothing computed from these rows depends on their order.
+    # Reporting currencies in the user's order; no ORDER BY for the rest: nothing computed
+    # from those rows depends on their order.
     reporting = (
         PortfolioCurrency.objects.filter(portfolio=portfolio)
-        .order_by()
+        .order_by("position", "id")
         .values_list("currency__code", flat=True)
     )
     holdings = Holdings(reporting=list(reporting), parts=[])
