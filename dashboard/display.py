@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from core.money import quantize_for_display
 
@@ -40,6 +41,12 @@ EXPLORERS = {
     "btc": "https://mempool.space/address/{address}",
     "ltc": "https://litecoinspace.org/address/{address}",
     "eth": "https://etherscan.io/address/{address}",
+}
+
+TX_EXPLORERS = {
+    "btc": "https://mempool.space/tx/{txid}",
+    "ltc": "https://litecoinspace.org/tx/{txid}",
+    "eth": "https://etherscan.io/tx/{txid}",
 }
 
 
@@ -108,6 +115,15 @@ def explorer_url(
     chain = "eth" if is_ethereum_token else currency_code.lower()
     template = EXPLORERS.get(chain)
     return template.format(address=address) if template else None
+
+
+def explorer_tx_url(
+    txid: str, currency_code: str, *, is_ethereum_token: bool = False
+) -> str | None:
+    """A public block explorer's page for the transaction, or None when we know of none."""
+    chain = "eth" if is_ethereum_token else currency_code.lower()
+    template = TX_EXPLORERS.get(chain)
+    return template.format(txid=quote(txid, safe="")) if template and txid else None
 
 
 def shorten_middle(text: str, head: int = 10, tail: int = 6) -> str:

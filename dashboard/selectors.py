@@ -4,12 +4,14 @@ filtered by owner, like the apps' selectors, and keeps its query count fixed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import F, Min, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, RefreshToken
 
+from addresses.models import AddressBalance
 from core.scopes import SCOPES
 from offsets.models import OffsetBalance
 from portfolios.models import Portfolio, PortfolioCurrency
@@ -40,7 +42,39 @@ def portfolio_page(*, user: User, portfolio_id: int | str) -> Portfolio:
         list(portfolio.offsets.all()),
         Prefetch("balances", queryset=OffsetBalance.objects.select_related("currency")),
     )
+    prefetch_related_objects(
+        list(portfolio.addresses.all()),
+        "fetch_state",
+        Prefetch("balances", queryset=AddressBalance.objects.select_related("currency")),
+    )
     return portfolio
+
+
+def address_with_state(*, address: Any) -> Any:
+    """The address (already owner-checked) with its fetch state loaded afresh: a fetch that
+    just ran in this request (no broker) is seen."""
+    from addresses.models import AddressFetchState
+
+    address.fetch_state = AddressFetchState.objects.filter(address=address).first()
+    return address
+
+
+def portfolio_first_day(*, portfolio: Portfolio) -> date | None:
+    """The UTC day of the portfolio's earliest known movement (a ledger row, an address
+    transaction, an offset): where "all" of its value history starts. Three queries."""
+    from addresses.models import AddressTransaction
+    from ledger.models import LedgerEntry
+    from offsets.models import Offset
+
+    moments = [
+        LedgerEntry.objects.filter(portfolio=portfolio).aggregate(m=Min("occurred_at"))["m"],
+        AddressTransaction.objects.filter(address__portfolio=portfolio).aggregate(m=Min("txn_at"))[
+            "m"
+        ],
+        Offset.objects.filter(portfolio=portfolio).aggregate(m=Min("created_at"))["m"],
+    ]
+    known = [m for m in moments if m is not None]
+    return min(known).date() if known else None
 
 
 # --- OAuth2: apps the user authorized ----------------------------------------------------------
@@ -137,3 +171,74 @@ def currency_codes() -> list[tuple[str, str]]:
     from currencies.models import Currency
 
     return list(Currency.objects.order_by("code").values_list("code", "title"))
+
+
+# --- Statement imports and the ledger -------------------------------------------------------
+
+
+@dataclass
+class ImportsPage:
+    """The portfolio's imports (newest first), the missing acquisitions of its whole history,
+    and those grouped by the import whose row first runs short."""
+
+    imports: QuerySet[Any]
+    missing: list[Any]
+    missing_by_import: dict[int | None, list[Any]]
+
+
+def imports_page(*, portfolio: Portfolio) -> ImportsPage:
+    from ingest.selectors import import_list, missing_acquisitions
+
+    missing = list(missing_acquisitions(portfolio))
+    by_import: dict[int | None, list[Any]] = {}
+    for item in missing:
+        by_import.setdefault(item.import_id, []).append(item)
+    return ImportsPage(import_list(portfolio=portfolio), missing, by_import)
+
+
+def import_wallet_names(*, portfolio: Portfolio) -> list[str]:
+    """Names of the portfolio's wallets a statement can be imported into."""
+    from ledger.models import Wallet
+
+    return list(
+        Wallet.objects.filter(portfolio=portfolio, kind__in=(Wallet.IMPORT, Wallet.ACCOUNT))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def ledger_wallets(*, portfolio: Portfolio) -> QuerySet[Any]:
+    """Every wallet of the portfolio (the transaction list's wallet filter)."""
+    from ledger.models import Wallet
+
+    return Wallet.objects.filter(portfolio=portfolio).order_by("kind", "name")
+
+
+def ledger_assets(*, portfolio: Portfolio) -> list[tuple[str, str]]:
+    """(code, "CODE — title") of the currencies the portfolio's ledger has rows of."""
+    from currencies.models import Currency
+    from ledger.models import LedgerEntry
+
+    ids = LedgerEntry.objects.filter(portfolio=portfolio).values("asset_id").distinct()
+    return [
+        (code, f"{code.upper()} — {title}")
+        for code, title in Currency.objects.filter(pk__in=ids)
+        .order_by("code")
+        .values_list("code", "title")
+    ]
+
+
+def fiat_choices(*, portfolio: Portfolio) -> list[tuple[str, str]]:
+    """Fiat currencies for a value: the portfolio's fiat reporting currencies first, then the
+    others by code."""
+    from currencies.models import Currency
+
+    first = list(
+        PortfolioCurrency.objects.filter(portfolio=portfolio, currency__is_fiat=True).values_list(
+            "currency__code", flat=True
+        )
+    )
+    rest = Currency.objects.filter(is_fiat=True).exclude(code__in=first).order_by("code")
+    return [(c, c.upper()) for c in first] + [
+        (c, c.upper()) for c in rest.values_list("code", flat=True)
+    ]

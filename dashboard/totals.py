@@ -1,130 +1,231 @@
-"""The numbers of the portfolio page, and the extension points where later work plugs in.
+"""The numbers of the portfolio page: holdings, totals, the allocation donut and the value over
+time, each with an honest sentence when it cannot be shown yet.
 
-What exists now: the offsets' balances summed per currency (``offset_holdings``). What comes
-later, from other apps, goes into the two functions marked EXTENSION POINT below, which the
-portfolio page already calls and renders (templates ``dashboard/_totals.html`` and
-``dashboard/_value_history.html``):
-
-* ``portfolio_totals`` — live totals: address balances added to the holdings, each holding
-  valued with prices, the total in every reporting currency.
-* ``portfolio_value_history`` — the value over time in the first reporting currency.
-
-Both return "nothing yet" today (None and []), and the page says so in plain words.
+* ``portfolio_totals`` — live totals (``dashboard.live``): every source's balances (addresses,
+  offsets, imported wallets), each holding valued in the first reporting currency, its share,
+  and its unrealized gain where the cost basis knows the cost; the total in every reporting
+  currency.
+* ``portfolio_value_history`` — the value at the end of each day, from the stored balances and
+  prices (``portfolios.history_selectors``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboard.charts import allocation_chart, empty_state, line_chart
+from dashboard.costbasis import unrealized_gains
 from dashboard.display import Unit
+from dashboard.live import live_numbers
+from portfolios.history import HistoryPoint
+from portfolios.history_selectors import portfolio_value_history as stored_value_history
 
 VALUES_NOT_YET = "Values appear once prices are fetched."
-ADDRESS_BALANCES_NOT_YET = (
-    "Balances of addresses are fetched in the background — not available yet."
+NO_PRICES_IN_RANGE = (
+    "Not enough history yet: no prices are stored for these days. Daily prices are fetched in "
+    "the background; try a longer range meanwhile."
 )
+
+# The ranges of the value chart: key -> (label, days; None: since the first movement).
+RANGES = {
+    "1m": ("1 month", 30),
+    "3m": ("3 months", 90),
+    "1y": ("1 year", 365),
+    "all": ("All", None),
+}
+DEFAULT_RANGE = "1y"
+MAX_HISTORY_DAYS = 5 * 365
 
 
 @dataclass(frozen=True)
 class Holding:
-    """A quantity of one currency in the portfolio, ``value`` in the valuation currency when
-    known (None until prices are fetched)."""
+    """A quantity of one currency in the portfolio. ``value`` (in the valuation currency) and
+    ``price`` (of one unit) are None until a price is known; ``estimated`` when the price is
+    the last one stored rather than a live one (``price_at``). ``share`` of the positive total;
+    ``cost`` and ``unrealized`` come from the cost basis (None when it is not built)."""
 
     currency: Any  # currencies.models.Currency
     quantity: Decimal
     value: Decimal | None = None
+    price: Decimal | None = None
+    share: Decimal | None = None
+    estimated: bool = False
+    price_at: datetime | None = None
+    cost: Decimal | None = None
+    unrealized: Decimal | None = None
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class PortfolioTotals:
-    """What ``portfolio_totals`` returns once prices and address balances exist.
-
-    ``holdings`` replace the offsets-only holdings on the page (addresses included, each valued
-    in ``currency``, the first reporting currency); ``totals`` is the portfolio's total in each
-    reporting currency, in the user's order; ``as_of`` is when the prices were taken;
-    ``problems`` are plain sentences shown under the table ("No price for xyz yet.")."""
+    """``holdings`` valued in ``currency`` (the first reporting currency); ``totals`` is the
+    whole portfolio in each reporting currency in the user's order (None: cannot be valued
+    yet). ``as_of`` is when the oldest live price was quoted, ``balances_at`` the oldest
+    balance counted. ``fetching`` and ``problems`` are sentences shown with the table;
+    ``try_again_at`` is set while fetches are on their way."""
 
     currency: Any
     holdings: list[Holding]
-    totals: list[tuple[Any, Decimal]]
+    totals: list[tuple[Any, Decimal | None]]
     as_of: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    fetching: list[str] = field(default_factory=list)
+    try_again_at: datetime | None = None
+    balances_at: datetime | None = None
+    cost_basis: Any = None  # dashboard.costbasis.GainsSource when a cost basis is built
+
+    @property
+    def has_prices(self) -> bool:
+        return any(h.value is not None for h in self.holdings)
+
+    @property
+    def shows_gains(self) -> bool:
+        """Whether the unrealized-gain column has anything to show."""
+        return any(h.unrealized is not None for h in self.holdings)
+
+    @property
+    def estimated(self) -> bool:
+        """Whether some value counted comes from a last stored price, not a live one."""
+        return any(h.estimated for h in self.holdings)
 
 
-def offset_holdings(offsets: Iterable[Any]) -> list[Holding]:
-    """Sum the (prefetched) balances of ``offsets`` per currency, by currency code. Negative
-    balances count as they are; a currency summing to zero is kept (it was entered)."""
-    sums: dict[str, Decimal] = {}
-    currencies: dict[str, Any] = {}
-    for offset in offsets:
-        for balance in offset.balances.all():
-            code = balance.currency.code
-            currencies[code] = balance.currency
-            sums[code] = sums.get(code, Decimal(0)) + balance.balance
-    return [Holding(currency=currencies[code], quantity=sums[code]) for code in sorted(sums)]
-
-
-def portfolio_totals(*, portfolio: Any, holdings: list[Holding]) -> PortfolioTotals | None:
-    """EXTENSION POINT for the live totals (address balances + prices). Receives the
-    offsets-only ``holdings``; returns None while nothing can be valued, which is always the
-    case until the prices work fills this in."""
-    return None
-
-
-def portfolio_value_history(*, portfolio: Any, currency: Any) -> list[tuple[date, Decimal]]:
-    """EXTENSION POINT for the value-over-time chart: (day, total value in ``currency``),
-    oldest first. Empty until the history work fills it in; the page then says "not enough
-    history yet"."""
-    return []
-
-
-def totals_context(
-    *, portfolio: Any, offsets: Iterable[Any], reporting: list[Any]
-) -> dict[str, Any]:
-    """Everything ``dashboard/_totals.html`` and ``dashboard/_value_history.html`` render:
-    ``holdings``, ``totals`` (PortfolioTotals or None), ``allocation_chart`` and
-    ``value_chart`` (safe HTML: a chart or a sentence saying why there is none)."""
-    holdings = offset_holdings(offsets)
-    totals = portfolio_totals(portfolio=portfolio, holdings=holdings)
-    if totals is not None:
-        holdings = totals.holdings
-    return {
-        "holdings": holdings,
-        "totals": totals,
-        "address_balances_note": ADDRESS_BALANCES_NOT_YET if totals is None else "",
-        "allocation_chart": _allocation(totals),
-        "value_chart": _value_history(portfolio=portfolio, reporting=reporting),
-    }
-
-
-def _allocation(totals: PortfolioTotals | None) -> SafeString:
-    items = (
-        [(h.currency.code.upper(), h.value) for h in totals.holdings if h.value is not None]
-        if totals
-        else []
-    )
-    if totals is None or not items:
-        return mark_safe(empty_state(VALUES_NOT_YET))  # noqa: S308 - escaped by charts
-    return mark_safe(  # noqa: S308 - every text is escaped by charts
-        allocation_chart(
-            items,
-            unit=Unit.of(totals.currency),
-            title=f"Allocation by value in {totals.currency.code.upper()}",
+def portfolio_totals(*, portfolio: Any, enqueue: bool = True) -> PortfolioTotals | None:
+    """The live totals, or None when the portfolio has no reporting currency."""
+    numbers = live_numbers(portfolio=portfolio, enqueue=enqueue)
+    if numbers.currency is None:
+        return None
+    positive = sum((r.value for r in numbers.rows if r.value and r.value > 0), Decimal(0))
+    gains = unrealized_gains(portfolio=portfolio)
+    holdings = []
+    for row in numbers.rows:
+        share = row.value / positive if row.value and row.value > 0 and positive else None
+        cost = unrealized = None
+        if gains is not None and row.value is not None:
+            cost, unrealized = gains.gain(
+                row.currency.code, row.quantity, row.price, valued_in=numbers.currency.code
+            )
+        holdings.append(
+            Holding(
+                currency=row.currency,
+                quantity=row.quantity,
+                value=row.value,
+                price=row.price,
+                share=share,
+                estimated=row.estimated,
+                price_at=row.price_at,
+                cost=cost,
+                unrealized=unrealized,
+                sources=row.sources,
+            )
         )
+    holdings.sort(key=lambda h: (h.value is None, -(h.value or 0), h.currency.code))
+    return PortfolioTotals(
+        currency=numbers.currency,
+        holdings=holdings,
+        totals=numbers.totals,
+        as_of=numbers.prices_at,
+        problems=numbers.problems,
+        fetching=numbers.fetching,
+        try_again_at=numbers.try_again_at,
+        balances_at=numbers.balances_at,
+        cost_basis=gains,
     )
 
 
-def _value_history(*, portfolio: Any, reporting: list[Any]) -> SafeString:
+def history_days(range_key: str, first_day: date | None, today: date) -> int:
+    """How many days the chart covers: the range's, or since ``first_day`` for "all"
+    (at most ``MAX_HISTORY_DAYS``, at least two)."""
+    days = RANGES.get(range_key, RANGES[DEFAULT_RANGE])[1]
+    if days is None:
+        days = (today - first_day).days + 1 if first_day else 30
+    return max(2, min(days, MAX_HISTORY_DAYS))
+
+
+def portfolio_value_history(*, portfolio: Any, currency: Any, days: int) -> list[HistoryPoint]:
+    """(day, value in ``currency``, unpriced) for the last ``days`` days, today last."""
+    return stored_value_history(portfolio=portfolio, target=currency.code, days=days)
+
+
+def chart_points(points: list[HistoryPoint]) -> tuple[list[tuple[date, Decimal]], list[str]]:
+    """The points a line can honestly be drawn through: days where something held had a
+    price. Days whose every holding lacked a price are gaps, not zeros. Also the currencies
+    left out of some days' values."""
+    drawn = []
+    left_out: set[str] = set()
+    seen_value = False
+    for point in points:
+        if point.value == 0 and point.unpriced:
+            continue  # nothing on this day could be valued
+        seen_value = seen_value or point.value != 0
+        if not seen_value and point.value == 0:
+            continue  # before the first holding: the line starts at the first value
+        drawn.append((point.day, point.value))
+        left_out.update(point.unpriced)
+    return drawn, sorted(left_out)
+
+
+def change(points: list[HistoryPoint], days_back: int) -> tuple[Decimal, Decimal | None] | None:
+    """(amount, fraction) the value changed over the last ``days_back`` days, from fully priced
+    days only; None when either end is missing or not fully priced."""
+    by_day = {p.day: p for p in points}
+    if not points:
+        return None
+    last = points[-1]
+    first = by_day.get(last.day - timedelta(days=days_back))
+    if first is None or first.unpriced or last.unpriced:
+        return None
+    delta = last.value - first.value
+    return delta, (delta / first.value if first.value else None)
+
+
+def value_history_context(
+    *, portfolio: Any, reporting: list[Any], range_key: str, first_day: date | None
+) -> dict[str, Any]:
+    """The value chart of the chosen range, and the change of the value over the last day
+    and month (``day_change``, ``month_change``: (amount, fraction) or None)."""
     currency = reporting[0] if reporting else None
+    range_key = range_key if range_key in RANGES else DEFAULT_RANGE
+    context: dict[str, Any] = {
+        "ranges": [(key, label) for key, (label, _) in RANGES.items()],
+        "range": range_key,
+        "history_note": "",
+        "day_change": None,
+        "month_change": None,
+    }
     if currency is None:
-        return mark_safe(empty_state("Choose a reporting currency to see the value over time."))  # noqa: S308
-    points = portfolio_value_history(portfolio=portfolio, currency=currency)
+        context["value_chart"] = mark_safe(  # noqa: S308 - escaped by charts
+            empty_state("Choose a reporting currency to see the value over time.")
+        )
+        return context
+    today = timezone.now().date()
+    days = history_days(range_key, first_day, today)
+    history = portfolio_value_history(portfolio=portfolio, currency=currency, days=days)
+    recent = (
+        history
+        if days > 30
+        else portfolio_value_history(portfolio=portfolio, currency=currency, days=31)
+    )
+    context["day_change"], context["month_change"] = change(recent, 1), change(recent, 30)
+    points, left_out = chart_points(history)
+    if left_out and len(points) >= 2:
+        context["history_note"] = (
+            f"Days without a price for {', '.join(c.upper() for c in left_out)} leave it out of "
+            "that day's value."
+        )
+    if len(points) < 2 and any(p.unpriced for p in history):
+        context["value_chart"] = mark_safe(empty_state(NO_PRICES_IN_RANGE))  # noqa: S308
+        return context
+    context["value_chart"] = _line(points, currency)
+    return context
+
+
+def _line(points: list[tuple[date, Decimal]], currency: Any) -> SafeString:
     title = f"Value over time in {currency.code.upper()}"
     wide = line_chart(points, unit=Unit.of(currency), title=title, chart_id="value-chart")
     if "<svg" not in wide:
@@ -142,4 +243,73 @@ def _value_history(*, portfolio: Any, reporting: list[Any]) -> SafeString:
     )
     return mark_safe(  # noqa: S308 - every text is escaped by charts
         f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>'
+    )
+
+
+def allocation(totals: PortfolioTotals | None) -> SafeString:
+    items = (
+        [(h.currency.code.upper(), h.value) for h in totals.holdings if h.value is not None]
+        if totals
+        else []
+    )
+    if totals is None or not items:
+        return mark_safe(empty_state(VALUES_NOT_YET))  # noqa: S308 - escaped by charts
+    return mark_safe(  # noqa: S308 - every text is escaped by charts
+        allocation_chart(
+            items,
+            unit=Unit.of(totals.currency),
+            title=f"Allocation by value in {totals.currency.code.upper()}",
+        )
+    )
+
+
+def totals_context(
+    *, portfolio: Any, reporting: list[Any], range_key: str = DEFAULT_RANGE, first_day=None
+) -> dict[str, Any]:
+    """Everything ``dashboard/_totals.html`` and ``dashboard/_value_history.html`` render."""
+    totals = portfolio_totals(portfolio=portfolio)
+    return {
+        "totals": totals,
+        "holdings": totals.holdings if totals else [],
+        "allocation_chart": allocation(totals),
+        **value_history_context(
+            portfolio=portfolio, reporting=reporting, range_key=range_key, first_day=first_day
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class PortfolioSummary:
+    """A portfolio's line on the portfolio list: its total in the first reporting currency,
+    how that changed over the last day and month (amount, fraction; None when the history
+    cannot tell), whether fetches are on their way, and when its data was last updated."""
+
+    currency: Any
+    total: Decimal | None
+    day: tuple[Decimal, Decimal | None] | None
+    month: tuple[Decimal, Decimal | None] | None
+    pending: bool
+    partial: bool
+    updated_at: datetime | None
+
+
+def portfolio_summary(*, portfolio: Any) -> PortfolioSummary | None:
+    """A fixed number of queries per portfolio (live totals and 31 days of history)."""
+    numbers = live_numbers(portfolio=portfolio)
+    if numbers.currency is None:
+        return None
+    history = portfolio_value_history(portfolio=portfolio, currency=numbers.currency, days=31)
+    updates = [
+        portfolio.balances_last_updated,
+        portfolio.converted_balances_last_updated,
+        numbers.updated_at,
+    ]
+    return PortfolioSummary(
+        currency=numbers.currency,
+        total=numbers.total,
+        day=change(history, 1),
+        month=change(history, 30),
+        pending=numbers.pending,
+        partial=bool(numbers.unpriced or numbers.estimated),
+        updated_at=max((u for u in updates if u), default=None),
     )

@@ -1,20 +1,27 @@
+import contextlib
 from urllib.parse import urlsplit
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from addresses.selectors import address_get
+from addresses.freshness import address_data_ready
+from addresses.selectors import address_balances, address_get, address_transactions
 from addresses.services import address_create, address_delete, address_update
-from core.exceptions import ValidationFailed
+from core.exceptions import NotReady, ValidationFailed
 from dashboard.access import owner_view
 from dashboard.display import explorer_url
 from dashboard.forms import AddressForm
-from dashboard.selectors import address_currency_choices
+from dashboard.live import address_words
+from dashboard.selectors import address_currency_choices, address_with_state
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get
+
+TRANSACTIONS_PER_PAGE = 50
 
 
 @owner_view
@@ -49,6 +56,9 @@ def address_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 def address_detail(request: HttpRequest, portfolio_id: int, address_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     address = address_get(portfolio=portfolio, address_id=address_id)
+    # A first fetch or a refresh of stale data is enqueued; never fetched, the page says so.
+    with contextlib.suppress(NotReady):
+        address_data_ready(address)
     url = explorer_url(
         address.address, address.currency.code, is_ethereum_token=address.currency.is_ethereum_token
     )
@@ -57,7 +67,11 @@ def address_detail(request: HttpRequest, portfolio_id: int, address_id: int) -> 
         "address": address,
         "explorer_url": url,
         "explorer_host": urlsplit(url).netloc if url else "",
-        "transactions": None,  # filled once address transactions are fetched (another app)
+        "balances": list(address_balances(address=address)),
+        "words": address_words(address_with_state(address=address), now=timezone.now()),
+        "transactions": Paginator(
+            address_transactions(address=address), TRANSACTIONS_PER_PAGE
+        ).get_page(request.GET.get("page")),
     }
     return render(request, "dashboard/address_detail.html", context)
 

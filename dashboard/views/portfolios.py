@@ -2,13 +2,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
 from dashboard.forms import PortfolioForm
-from dashboard.selectors import portfolio_overview, portfolio_page
-from dashboard.totals import totals_context
+from dashboard.live import address_words
+from dashboard.selectors import portfolio_first_day, portfolio_overview, portfolio_page
+from dashboard.totals import portfolio_summary, totals_context
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get, reporting_currencies
 from portfolios.services import portfolio_create, portfolio_delete, portfolio_update
@@ -18,11 +20,10 @@ DEFAULT_CURRENCIES = "usd, btc"
 
 @owner_view
 def portfolio_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "dashboard/portfolio_list.html",
-        {"portfolios": portfolio_overview(user=request.user)},
-    )
+    portfolios = list(portfolio_overview(user=request.user))
+    for portfolio in portfolios:
+        portfolio.summary = portfolio_summary(portfolio=portfolio)
+    return render(request, "dashboard/portfolio_list.html", {"portfolios": portfolios})
 
 
 @owner_view
@@ -49,13 +50,19 @@ def portfolio_new(request: HttpRequest) -> HttpResponse:
 def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_page(user=request.user, portfolio_id=portfolio_id)
     reporting = reporting_currencies(portfolio)
-    offsets = list(portfolio.offsets.all())
+    now = timezone.now()
     context = {
         "portfolio": portfolio,
         "reporting": reporting,
-        "addresses": list(portfolio.addresses.all()),
-        "offsets": offsets,
-        **totals_context(portfolio=portfolio, offsets=offsets, reporting=reporting),
+        "addresses": [(a, address_words(a, now=now)) for a in portfolio.addresses.all()],
+        "offsets": list(portfolio.offsets.all()),
+        "tab": "overview",
+        **totals_context(
+            portfolio=portfolio,
+            reporting=reporting,
+            range_key=request.GET.get("range", ""),
+            first_day=portfolio_first_day(portfolio=portfolio),
+        ),
     }
     return render(request, "dashboard/portfolio_detail.html", context)
 

@@ -82,4 +82,43 @@
       row.querySelector("input").focus();
     });
   });
+  // "Refresh now" progress: poll the status endpoint and update each step in place until
+  // everything is finished (without JavaScript a <meta refresh> reloads the page instead).
+  var refresh = document.getElementById("refresh");
+  if (refresh && refresh.getAttribute("data-done") !== "true" && window.fetch) {
+    var url = refresh.getAttribute("data-status-url");
+    var every = (parseInt(refresh.getAttribute("data-poll-seconds"), 10) || 2) * 1000;
+    var list = document.getElementById("refresh-steps");
+    var summary = document.getElementById("refresh-summary");
+    var icons = document.getElementById("step-icons");
+    var polls = 0;
+    var update = function (data) {
+      data.steps.forEach(function (step) {
+        var item = list.querySelector('[data-key="' + step.key + '"]');
+        if (!item) return;
+        item.className = "step step-" + step.state;
+        var icon = icons && icons.content.querySelector('[data-state="' + step.state + '"]');
+        if (icon) item.querySelector(".step-icon").innerHTML = icon.innerHTML;
+        item.querySelector(".step-label").textContent = step.label;
+        item.querySelector(".step-words").textContent = step.words;
+      });
+      summary.textContent = data.summary;
+      if (data.done) refresh.setAttribute("data-done", "true");
+      return data.done;
+    };
+    var poll = function () {
+      polls += 1;
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          // Slow down after a minute; a worker may be busy with other portfolios.
+          if (!update(data)) setTimeout(poll, polls > 30 ? every * 3 : every);
+        })
+        .catch(function () { window.location.reload(); });
+    };
+    setTimeout(poll, every);
+  }
 })();

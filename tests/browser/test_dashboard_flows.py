@@ -5,7 +5,7 @@ screen and revoke it on Connected apps. Every test leaves screenshots in var/scr
 from __future__ import annotations
 
 import base64
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -122,15 +122,15 @@ def test_sign_up_create_portfolio_add_offset_and_address(browser, live_server):
     submit(browser)
     wait_for_text(browser, "Address “Hardware wallet” added.")
 
-    # Then the portfolio page shows it all, with honest empty states instead of charts
+    # Then the portfolio page shows it all, with honest "fetching" states instead of charts
+    # (this test cannot reach the explorer or the price service: both fetches fail)
     assert browser.current_url == portfolio_url
     body = browser.find_element(By.TAG_NAME, "body").text
     assert "Paper wallet" in body and "0.5 BTC" in body and "-1.25 ETH" in body
     assert "Hardware wallet" in body
     assert "Values appear once prices are fetched." in body
     assert "Not enough history yet" in body
-    assert "Balances of addresses are fetched in the background — not available yet." in body
-    holdings = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#totals tbody tr")]
+    holdings = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "#holdings tbody tr")]
     assert holdings[0].startswith("BTC") and "0.5" in holdings[0]
     screenshot(browser, "07-portfolio-page")
 
@@ -138,7 +138,7 @@ def test_sign_up_create_portfolio_add_offset_and_address(browser, live_server):
     browser.find_element(By.LINK_TEXT, "Hardware wallet").click()
     link = browser.find_element(By.PARTIAL_LINK_TEXT, "mempool.space")
     assert link.get_attribute("href") == f"https://mempool.space/address/{BTC_ADDRESS}"
-    assert "No transactions fetched yet." in browser.page_source
+    assert "Fetching failed" in browser.page_source  # offline: said in plain words
     screenshot(browser, "08-address-page")
 
     # And on a phone the same page still works, menus included (plain <details>, no JS needed)
@@ -150,20 +150,25 @@ def test_sign_up_create_portfolio_add_offset_and_address(browser, live_server):
     screenshot(browser, "10-phone-menu", size=PHONE)
 
 
-def test_charts_render_once_values_exist(browser, live_server, monkeypatch):
-    """The extension points filled (as the prices and history work will): a donut and a line
-    chart drawn as inline SVG, with their text alternatives."""
+def test_charts_render_once_values_exist(browser, live_server):
+    """With stored prices (as the price workers leave them): a donut and a line chart drawn as
+    inline SVG, with their text alternatives."""
+    from datetime import UTC, datetime, time
+
+    from django.utils import timezone
+
     from currencies.models import Currency
-    from dashboard import totals
+    from offsets.models import Offset, OffsetBalance
     from offsets.services import offset_create
     from portfolios.services import portfolio_create
+    from prices.models import Price, SpotPrice
     from users.models import User
 
     user = User.objects.create_user(email="dora@example.com", password=PASSWORD, name="Dora")
     portfolio = portfolio_create(
         user=user, title="Long term", currency_codes=["usd", "eur"], source="test"
     )
-    offset_create(
+    offset = offset_create(
         portfolio=portfolio,
         title="Cold storage",
         balances=[
@@ -172,34 +177,42 @@ def test_charts_render_once_values_exist(browser, live_server, monkeypatch):
         ],
         source="test",
     )
+    # Held for four months, with a daily price for every day of them and spot prices now
+    since = timezone.now() - timedelta(days=120)
+    Offset.objects.filter(pk=offset.pk).update(created_at=since)
+    OffsetBalance.objects.filter(offset=offset).update(created_at=since)
     usd = Currency.objects.get(code="usd")
     eur = Currency.objects.get(code="eur")
-    prices = {
-        "btc": Decimal("64250.10"),
-        "eth": Decimal("3120.5"),
-        "ltc": Decimal("71.2"),
-        "usdt": Decimal("1"),
-    }
-
-    def valued(*, portfolio, holdings):
-        rows = [
-            totals.Holding(h.currency, h.quantity, h.quantity * prices[h.currency.code])
-            for h in holdings
-        ]
-        total = sum((r.value for r in rows), Decimal(0))
-        return totals.PortfolioTotals(
-            currency=usd, holdings=rows, totals=[(usd, total), (eur, total * Decimal("0.92"))]
+    prices = {"btc": "64250.10", "eth": "3120.5", "ltc": "71.2", "usdt": "1"}
+    today = timezone.now().date()
+    for code, price in prices.items():
+        base = Currency.objects.get(code=code)
+        SpotPrice.objects.create(
+            base=base,
+            quote=usd,
+            price=Decimal(price),
+            at=timezone.now(),
+            fetched_at=timezone.now(),
+            source="coingecko",
         )
-
-    def history(*, portfolio, currency):
-        start = date(2024, 1, 1)
-        return [
-            (start + timedelta(days=i), Decimal(60000 + 150 * i + (i % 7) * 900))
-            for i in range(120)
-        ]
-
-    monkeypatch.setattr(totals, "portfolio_totals", valued)
-    monkeypatch.setattr(totals, "portfolio_value_history", history)
+        Price.objects.bulk_create(
+            Price(
+                base=base,
+                quote=usd,
+                at=datetime.combine(today - timedelta(days=n), time(12), UTC),
+                price=Decimal(price) * (1 + Decimal((n % 9) - 4) / 50 - Decimal(n) / 400),
+                source="test",
+            )
+            for n in range(1, 125)
+        )
+    SpotPrice.objects.create(
+        base=usd,
+        quote=eur,
+        price=Decimal("0.92"),
+        at=timezone.now(),
+        fetched_at=timezone.now(),
+        source="coingecko",
+    )
 
     sign_in(browser, live_server.url, "dora@example.com", PASSWORD)
     browser.get(f"{live_server.url}/portfolios/{portfolio.pk}/")
@@ -214,6 +227,8 @@ def test_charts_render_once_values_exist(browser, live_server, monkeypatch):
     y_labels = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".chart-wide .y-label")]
     assert all(label.startswith("$") for label in y_labels) and len(y_labels) >= 3
     assert "Not enough history yet" not in browser.page_source
+    totals = browser.find_element(By.CSS_SELECTOR, ".totals-head").text
+    assert "$75,471.08" in totals and "€69,433.39" in totals
     screenshot(browser, "11-portfolio-with-charts")
     screenshot(browser, "12-charts-phone", size=PHONE)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from addresses.models import Address
@@ -148,8 +149,10 @@ def test_address_page(alice_client, portfolio, address):
     assert BTC_ADDRESS in html
     assert f'href="https://mempool.space/address/{BTC_ADDRESS}"' in html
     assert '<span class="pill pill-good">Valid</span>' in html
-    assert "No transactions fetched yet." in html
+    assert "Not fetched yet — fetching now." in html
     assert "Transactions fetched</dt><dd>not fetched yet" in html
+    # and the first fetch was enqueued (address_data_ready), the page did not fail
+    assert cache.get(f"enqueued:address:{address.pk}") is not None
 
 
 @pytest.mark.parametrize(
@@ -176,7 +179,8 @@ def test_address_page_links_the_chain_explorer(
 def test_rejected_address_says_so(alice_client, portfolio, address):
     Address.objects.filter(pk=address.pk).update(valid=False)
     html = alice_client.get(url("address-detail", portfolio, address)).content.decode()
-    assert "The block explorer rejected this address." in html
+    assert "The explorer says this is not a valid address." in html
+    assert cache.get(f"enqueued:address:{address.pk}") is None  # not fetched again
 
 
 def test_edit_address(alice_client, portfolio, address):
@@ -216,3 +220,104 @@ def test_remove_asks_first(alice_client, portfolio, address):
         "portfolio-detail", portfolio
     )
     assert not Address.objects.exists()
+
+
+# --- Balance and transactions --------------------------------------------------------------
+
+
+def _txn(address, n: int, delta: str, *, fee: str = "0", confirmed: bool = True):
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from addresses.models import AddressTransaction
+
+    return AddressTransaction.objects.create(
+        address=address,
+        currency=address.currency,
+        key=f"k{n}",
+        reference=f"{n:064x}",
+        delta=Decimal(delta),
+        fee=Decimal(fee),
+        txn_at=datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=n),
+        confirmed=confirmed,
+        source="esplora",
+    )
+
+
+def test_balance_and_transactions_newest_first_with_explorer_links(
+    alice_client, portfolio, address
+):
+    from tests.dashboard.conftest import fetched
+
+    fetched(address, "0.75")
+    for n in range(3):
+        _txn(address, n, "0.5" if n != 1 else "-0.25", fee="0" if n != 1 else "0.0001")
+    html = alice_client.get(url("address-detail", portfolio, address)).content.decode()
+    assert "0.75 BTC" in html
+    assert "Balance from" in html and "now" in html
+    newest, oldest = f"{2:064x}", f"{0:064x}"
+    assert html.index(f"tx/{newest}") < html.index(f"tx/{oldest}")
+    assert f'href="https://mempool.space/tx/{newest}"' in html
+    assert "+0.5 BTC" in html and "-0.25 BTC" in html and "0.0001 BTC" in html
+    assert "3 in all" in html
+
+
+@pytest.mark.parametrize(
+    ("currency", "address_text", "explorer"),
+    [
+        ("ltc", LTC_ADDRESS, "https://litecoinspace.org/tx/"),
+        ("eth", ETH_ADDRESS, "https://etherscan.io/tx/"),
+        ("usdt", ETH_ADDRESS, "https://etherscan.io/tx/"),
+    ],
+)
+def test_transactions_link_their_chain_explorer(
+    alice_client, portfolio, currency, address_text, explorer
+):
+    from addresses.services import address_create
+
+    created = address_create(
+        portfolio=portfolio, title="", address=address_text, currency_code=currency, source="t"
+    )
+    _txn(created, 7, "1")
+    html = alice_client.get(url("address-detail", portfolio, created)).content.decode()
+    assert f'href="{explorer}{7:064x}"' in html
+
+
+def test_transactions_are_paged(alice_client, portfolio, address):
+    from tests.dashboard.conftest import fetched
+
+    fetched(address, "1")
+    for n in range(55):
+        _txn(address, n, "0.01")
+    target = url("address-detail", portfolio, address)
+    first = alice_client.get(target).content.decode()
+    assert "Page 1 of 2" in first and 'rel="next" href="?page=2#transactions"' in first
+    assert f"tx/{54:064x}" in first and f"tx/{0:064x}" not in first
+    second = alice_client.get(target + "?page=2").content.decode()
+    assert "Page 2 of 2" in second and f"tx/{0:064x}" in second
+    assert alice_client.get(target + "?page=999").status_code == 200  # the last page
+    assert alice_client.get(target + "?page=x").status_code == 200  # the first page
+
+
+def test_failing_fetch_in_plain_words_with_the_details_kept(alice_client, portfolio, address):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.dashboard.conftest import fetched
+
+    now = timezone.now()
+    fetched(
+        address,
+        "0.5",
+        at=now - timedelta(hours=2),
+        error="esplora-btc: GET https://x: HTTP 503 Service Unavailable",
+        error_at=now - timedelta(minutes=1),
+        failures=2,
+        next_retry_at=now + timedelta(minutes=3),
+    )
+    html = alice_client.get(url("address-detail", portfolio, address)).content.decode()
+    assert "Fetching failed twice: the explorer had a problem of its own (HTTP 503)." in html
+    assert "The balance below is the last one fetched." in html
+    assert "HTTP 503 Service Unavailable" in html  # in the technical details
+    assert "0.5 BTC" in html

@@ -85,7 +85,42 @@ def test_list_shows_each_portfolio_with_currencies_counts_and_age(
     assert "<dt>Address</dt><dd>1</dd>" in html
     assert "<dt>Offset</dt><dd>1</dd>" in html
     assert "<dt>Currencies</dt><dd>2</dd>" in html
-    assert "Balances updated: not fetched yet" in html
+    assert "Last updated: <time" in html  # the offset, just now
+    assert "Fetching balances and prices…" in html  # nothing priced yet: never an error
+
+
+def test_list_shows_total_and_its_change_over_a_day_and_a_month(alice_client, portfolio):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from offsets.models import Offset, OffsetBalance
+    from offsets.services import offset_create
+    from tests.dashboard.conftest import daily, spot
+
+    # Given 2 BTC held for 40 days, a daily price over the last month and a spot price now
+    offset = offset_create(
+        portfolio=portfolio,
+        title="Old coins",
+        balances=[{"currency": "btc", "balance": "2"}],
+        source="test",
+    )
+    long_ago = timezone.now() - timedelta(days=40)
+    Offset.objects.filter(pk=offset.pk).update(created_at=long_ago)
+    OffsetBalance.objects.filter(offset=offset).update(created_at=long_ago)
+    today = timezone.now().date()
+    daily("btc", "usd", today - timedelta(days=30), "40000")
+    daily("btc", "usd", today - timedelta(days=1), "49000")
+    spot("btc", "usd", "50000")
+    response = alice_client.get(reverse("dashboard:portfolio-list"))
+    summary = response.context["portfolios"][0].summary
+    # Then the total is today's value, up 2 x 1000 over a day and 2 x 10000 over the month
+    assert summary.total == 100000
+    assert summary.day[0] == 2000 and summary.month[0] == 20000
+    html = response.content.decode()
+    assert "$100,000.00" in html
+    assert "+$2,000.00" in html and "+2.0%" in html
+    assert "+$20,000.00" in html and "+25.0%" in html
 
 
 def test_list_shows_when_balances_were_updated(alice_client, portfolio):

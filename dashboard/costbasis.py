@@ -1,0 +1,149 @@
+"""The dashboard's side of the cost basis (``ledger.costbasis_store`` and
+``ledger.costbasis_report``, built by the ledger work). Every function here copes with those
+modules being absent (an older install): it then answers None and the pages say the cost basis
+is not available, instead of failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+from core.exceptions import NotReady, ValidationFailed
+
+
+def _modules() -> tuple[ModuleType, ModuleType] | None:
+    try:
+        from ledger import costbasis_report, costbasis_store
+    except ImportError:
+        return None
+    return costbasis_store, costbasis_report
+
+
+def available() -> bool:
+    return _modules() is not None
+
+
+@dataclass(frozen=True)
+class GainsSource:
+    """The open lots' quantity and remaining cost per asset, in ``currency_code`` (the
+    build's fiat currency), from the last cost-basis build."""
+
+    currency_code: str
+    held: dict[str, tuple[Decimal, Decimal]]
+    stale: bool
+
+    def gain(
+        self, code: str, quantity: Decimal, price: Decimal | None, *, valued_in: str
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """(cost, unrealized gain) of the part of ``quantity`` the lots cover, at ``price``
+        (of one unit, in ``valued_in``). (None, None) when the lots know nothing of it, or
+        when the cost is in another currency than the price."""
+        if price is None or valued_in != self.currency_code or code not in self.held:
+            return None, None
+        lots, cost = self.held[code]
+        if lots <= 0 or quantity <= 0:
+            return None, None
+        covered = min(lots, quantity)
+        covered_cost = cost if covered == lots else cost * covered / lots
+        return covered_cost, price * covered - covered_cost
+
+
+def unrealized_gains(*, portfolio: Any) -> GainsSource | None:
+    """From the stored build (a stale one is used while a rebuild is enqueued); None when the
+    cost basis is not available or not built yet (its first build is then enqueued)."""
+    modules = _modules()
+    if modules is None:
+        return None
+    store, _ = modules
+    try:
+        freshness = store.costbasis_ready(portfolio=portfolio)
+    except NotReady:
+        return None
+    build = freshness.build
+    held = {
+        code: (Decimal(values[0]), Decimal(values[1]))
+        for code, values in (build.summary or {}).get("holdings", {}).items()
+    }
+    code = build.currency.code if build.currency is not None else "usd"
+    return GainsSource(currency_code=code, held=held, stale=freshness.stale)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the cost-basis page shows. ``summary`` (``ledger.costbasis_report.Summary``) is
+    None while the first build is on its way (``pending``) or when the cost basis is not
+    available at all (``available`` False). ``failure`` is the last failed build's error."""
+
+    available: bool
+    summary: Any = None
+    pending: bool = False
+    failure: str = ""
+    settings: Any = None
+    lots: Any = None  # QuerySet of open lots, for paging
+
+
+def costbasis_overview(*, portfolio: Any) -> Overview:
+    """The stored cost basis of the portfolio (enqueueing a build when there is none or it is
+    stale, as the API does)."""
+    modules = _modules()
+    if modules is None:
+        return Overview(available=False)
+    store, report = modules
+    settings = store.costbasis_settings_get(portfolio=portfolio)
+    try:
+        freshness = store.costbasis_ready(portfolio=portfolio)
+    except NotReady:
+        build = _build(portfolio)
+        failure = build.error if build is not None and build.status == "failed" else ""
+        return Overview(available=True, pending=True, failure=failure, settings=settings)
+    summary = report.costbasis_summary(portfolio=portfolio, freshness=freshness)
+    failure = freshness.build.error if freshness.build.status == "failed" else ""
+    return Overview(
+        available=True,
+        summary=summary,
+        failure=failure,
+        settings=settings,
+        lots=report.costbasis_lots(portfolio=portfolio),
+    )
+
+
+def _build(portfolio: Any) -> Any:
+    from ledger.models_costbasis import CostBasisBuild
+
+    return CostBasisBuild.objects.filter(portfolio=portfolio).first()
+
+
+def settings_update(*, portfolio: Any, **changes: Any) -> Any:
+    """``costbasis_settings_update`` (ValidationFailed with its sentences)."""
+    modules = _modules()
+    if modules is None:
+        raise ValidationFailed("the cost basis is not available on this server")
+    return modules[0].costbasis_settings_update(portfolio=portfolio, **changes)
+
+
+def rebuild(*, portfolio: Any) -> bool:
+    modules = _modules()
+    return bool(modules and modules[0].costbasis_rebuild(portfolio, force=True))
+
+
+def year_report(*, portfolio: Any, year: int) -> str | None:
+    """The realized gains of ``year`` as CSV (the API's report), None before the first build."""
+    modules = _modules()
+    if modules is None:
+        return None
+    store, report = modules
+    try:
+        build = store.costbasis_ready(portfolio=portfolio).build
+    except NotReady:
+        return None
+    return report.report_csv(portfolio=portfolio, build=build, year=year)
+
+
+def choices() -> tuple[list[str], list[str]]:
+    """The engine's methods and poolings."""
+    from ledger.costbasis import Method, Pooling
+
+    return [m.value for m in Method], [p.value for p in Pooling]
