@@ -20,6 +20,9 @@ reported in btc, usd and eur, with fresh spot prices. Then:
    seconds each (gunicorn's sync workers close every connection, so every request pays the
    same connect). It runs on the same machine: compare the ratios, not the absolute rates.
 
+3. the CPU time one request of each costs this process, in-process (best of five rounds):
+   the figure least moved by whatever else the machine is doing.
+
 Nothing is fetched from outside: the data is fresh, and the outside services' URLs point at a
 closed local port in case anything tried.
 """
@@ -212,6 +215,25 @@ def count_queries(path: str) -> tuple[int, dict]:
     return len(queries), response.json()
 
 
+def cpu_per_request(paths: dict[str, str], *, rounds: int = 5, n: int = 40) -> dict[str, float]:
+    """CPU milliseconds of this process per request, in-process through Django's test client,
+    best of ``rounds`` (interleaved): what the code costs, whatever else runs on the machine.
+    The database's own time is not in it."""
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    best = dict.fromkeys(paths, float("inf"))
+    for path in paths.values():
+        client.get(path)
+    for _ in range(rounds):
+        for name, path in paths.items():
+            started = time.process_time()
+            for _ in range(n):
+                client.get(path)
+            best[name] = min(best[name], (time.process_time() - started) / n * 1000)
+    return best
+
+
 # -- load ------------------------------------------------------------------------------------
 
 
@@ -393,6 +415,13 @@ def main() -> None:
         if name == "converted":
             assert body_large["unpriced"] == [], body_large
     user_queries, _ = count_queries("/api/user")
+    cpu = cpu_per_request(
+        {
+            "trivial": "/bench/trivial",
+            "user": "/api/user",
+            **{name: template.format(large) for name, template in endpoints.items()},
+        }
+    )
     connections.close_all()
 
     port = free_port()
@@ -416,9 +445,9 @@ def main() -> None:
     )
     print(
         f"{'endpoint':<32} {'queries':>7} {'queries':>7} {'req/s':>6} {'rounds req/s':>13} "
-        f"{'p50 ms':>6} {'vs trivial':>10} {'vs /api/user':>12}"
+        f"{'p50 ms':>6} {'vs trivial':>10} {'vs /api/user':>12} {'CPU ms':>7}"
     )
-    print(f"{'':<32} {f'{args.small} addr':>7} {f'{args.addresses} addr':>7}")
+    print(f"{'':<32} {f'{args.small} addr':>7} {f'{args.addresses} addr':>7}{'':>53}{'in-proc':>7}")
     rows = [
         ("/bench/trivial (constant JSON)", "trivial", (0, 0)),
         ("/api/user (token + one row)", "user", (user_queries, user_queries)),
@@ -429,8 +458,8 @@ def main() -> None:
         low, high = r["spread"]
         print(
             f"{label:<32} {q_small:>7} {q_large:>7} {r['rps']:>6.0f} {f'{low:.0f}-{high:.0f}':>13} "
-            f"{r['p50_ms']:>6.1f} {r['rps'] / trivial:>10.2f} {r['rps'] / user:>12.2f}"
-            + (f"  ({r['errors']} errors)" if r["errors"] else "")
+            f"{r['p50_ms']:>6.1f} {r['rps'] / trivial:>10.2f} {r['rps'] / user:>12.2f} "
+            f"{cpu[key]:>7.2f}" + (f"  ({r['errors']} errors)" if r["errors"] else "")
         )
     grew = [name for name, (a, b) in queries.items() if a != b]
     print("\nquery count grows with addresses: " + (", ".join(grew) if grew else "no"))
