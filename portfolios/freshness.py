@@ -16,7 +16,7 @@ from offsets.models import OffsetBalance
 from portfolios.models import Portfolio, PortfolioCurrency
 from portfolios.totals import ConvertedRows, SourceBalance
 from prices.conversion import Rates, rate
-from prices.services import PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
+from prices.services import LAST_ATTEMPT_KEY, PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
 
 # How soon a client should ask again when a fetch was just enqueued.
 FIRST_FETCH_SECONDS = 5
@@ -120,9 +120,11 @@ def ensure_balances(holdings: Holdings, *, now: datetime | None = None) -> None:
 def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None = None) -> None:
     """Enqueue a spot-price refresh when an asset that has no price yet was never tried (then
     raise NotReady), or when the stored prices were fetched longer ago than twice their refresh
-    interval (answer them meanwhile). A refresh asks CoinGecko for every currency in use, fiat
-    included, so one attempt settles whether an asset can be priced at all; after it an asset
-    still without a price is answered as ``unpriced``."""
+    interval (answer them meanwhile) and no refresh was attempted within the interval (a coin
+    CoinGecko stopped answering keeps its old price, and CoinGecko may be down: neither is a
+    reason to ask again on every request). A refresh asks CoinGecko for every currency in use,
+    fiat included, so one attempt settles whether an asset can be priced at all; after it an
+    asset still without a price is answered as ``unpriced``."""
     from prices.tasks import prices_spot_enqueue
 
     now = now or timezone.now()
@@ -130,6 +132,10 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
     untried = bool(keys) and len(cache.get_many(keys)) < len(keys)
     oldest = min(fetched_at.values()) if fetched_at else None
     stale = oldest is not None and oldest < now - timedelta(seconds=SPOT_REFRESH_SECONDS * 2)
+    if stale:
+        attempt = (cache.get(LAST_ATTEMPT_KEY) or {}).get("at")
+        recent = now - timedelta(seconds=SPOT_REFRESH_SECONDS)
+        stale = not attempt or datetime.fromisoformat(attempt) < recent
     if untried or stale:
         prices_spot_enqueue()
     if untried:

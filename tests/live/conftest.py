@@ -9,7 +9,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -321,3 +321,15 @@ def run_tasks(monkeypatch, django_capture_on_commit_callbacks):
             active.remove(record)
 
     return run
+
+
+def age_prices(ago: timedelta) -> None:
+    """As if the stored spot prices, and the last attempt to refresh them, were ``ago`` old."""
+    from django.utils import timezone
+
+    from prices.models import SpotPrice
+    from prices.services import LAST_ATTEMPT_KEY
+
+    then = timezone.now() - ago
+    SpotPrice.objects.update(fetched_at=then)
+    cache.set(LAST_ATTEMPT_KEY, {"at": then.isoformat(), "error": ""}, None)

@@ -24,6 +24,7 @@ from tests.live.conftest import (
     SPOT,
     add_address,
     add_offset,
+    age_prices,
     make_portfolio,
     not_ready,
     ok,
@@ -266,7 +267,7 @@ def test_coingecko_failing_keeps_the_stored_prices(alice_api, mocked, run_tasks)
     add_offset(alice_api, pid, {"btc": "0.5"})
     with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
-    SpotPrice.objects.update(fetched_at=timezone.now() - timedelta(hours=1))
+    age_prices(timedelta(hours=1))
     mocked.reset()
     mocked.get(f"{COINGECKO}/simple/price", status=500)
 
@@ -298,3 +299,23 @@ def test_coingecko_failing_before_any_price_is_not_ready(alice_api, mocked, run_
     with run_tasks():
         not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
     assert not SpotPrice.objects.exists()
+
+
+def test_after_a_failed_price_refresh_requests_do_not_retry_at_once(alice_api, mocked, run_tasks):
+    replay_coingecko(mocked)
+    pid = make_portfolio(alice_api, currencies=["usd"])
+    add_offset(alice_api, pid, {"btc": "0.5"})
+    with run_tasks():
+        not_ready(alice_api.get(f"/api/portfolios/{pid}/converted"))
+    age_prices(timedelta(hours=1))
+    mocked.reset()
+    mocked.get(f"{COINGECKO}/simple/price", status=500)
+    with run_tasks() as ran:
+        ok(alice_api.get(f"/api/portfolios/{pid}/converted"))
+    assert ran.of(SPOT) == [()]
+
+    # the refresh failed just now: the next requests answer the old prices and wait
+    with run_tasks() as ran:
+        for _ in range(3):
+            assert ok(alice_api.get(f"/api/portfolios/{pid}/converted"))[0]["balance"] == "30000.25"
+    assert ran.calls == [] and len(mocked.calls) == 3

@@ -23,6 +23,7 @@ from tests.live.conftest import (
     SPOT,
     add_address,
     add_offset,
+    age_prices,
     make_portfolio,
     not_ready,
     ok,
@@ -194,13 +195,28 @@ def test_stale_balances_are_answered_with_their_age_and_refreshed(
 def test_stale_prices_are_answered_and_refreshed(alice_api, portfolio, mocked, run_tasks):
     _ready(alice_api, portfolio, run_tasks)
     calls = coingecko_calls(mocked)
-    SpotPrice.objects.update(fetched_at=timezone.now() - timedelta(hours=1))
+    age_prices(timedelta(hours=1))
 
     with run_tasks() as ran:
         ok(alice_api.get(f"{portfolio['base']}/converted"))
 
     assert ran.of(SPOT) == [()] and ran.of(FETCH) == []
     assert coingecko_calls(mocked) == calls + 1
+
+
+def test_prices_that_stay_old_are_not_refetched_on_every_request(
+    alice_api, portfolio, mocked, run_tasks
+):
+    # A coin CoinGecko stopped answering keeps its old price, or CoinGecko is down: the last
+    # attempt was just now, so requests do not enqueue another one each
+    _ready(alice_api, portfolio, run_tasks)
+    SpotPrice.objects.filter(base__code="ltc").update(fetched_at=timezone.now() - timedelta(days=1))
+
+    with run_tasks() as ran:
+        for _ in range(3):
+            ok(alice_api.get(f"{portfolio['base']}/converted"))
+
+    assert ran.calls == []
 
 
 def test_prices_fetched_recently_are_not_refetched_whatever_their_quote_time(
