@@ -23,7 +23,15 @@ class FetchStateInline(admin.StackedInline):
 class BalanceInline(admin.TabularInline):
     model = AddressBalance
     extra = 0
-    readonly_fields = ["currency", "balance", "transactions", "sent", "received", "source", "updated_at"]
+    readonly_fields = [
+        "currency",
+        "balance",
+        "transactions",
+        "sent",
+        "received",
+        "source",
+        "updated_at",
+    ]
     can_delete = False
 
 
@@ -32,12 +40,24 @@ def refresh_now(modeladmin, request, queryset):
     from addresses.tasks import address_fetch_enqueue
 
     queued = sum(address_fetch_enqueue(pk) for pk in queryset.values_list("pk", flat=True))
-    modeladmin.message_user(request, f"{queued} fetch(es) enqueued; others were already queued.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"{queued} fetch(es) enqueued; others were already queued.", messages.SUCCESS
+    )
 
 
 @admin.register(Address)
 class AddressAdmin(admin.ModelAdmin):
-    list_display = ["address", "title", "currency", "portfolio", "owner", "valid", "fetched", "failures", "fetch_error"]
+    list_display = [
+        "address",
+        "title",
+        "currency",
+        "portfolio",
+        "owner",
+        "valid",
+        "fetched",
+        "failures",
+        "fetch_error",
+    ]
     list_filter = ["valid", "currency"]
     search_fields = ["address", "title", "portfolio__title", "portfolio__user__email"]
     list_select_related = ["currency", "portfolio__user", "fetch_state"]
@@ -63,12 +83,25 @@ class AddressAdmin(admin.ModelAdmin):
     @admin.display(description="last error")
     def fetch_error(self, obj):
         state = getattr(obj, "fetch_state", None)
-        return (state.error[:80] + ("…" if len(state.error) > 80 else "")) if state and state.error else ""
+        return (
+            (state.error[:80] + ("…" if len(state.error) > 80 else ""))
+            if state and state.error
+            else ""
+        )
 
 
 @admin.register(AddressTransaction)
 class AddressTransactionAdmin(admin.ModelAdmin):
-    list_display = ["reference", "address", "currency", "delta", "fee", "txn_at", "confirmed", "source"]
+    list_display = [
+        "reference",
+        "address",
+        "currency",
+        "delta",
+        "fee",
+        "txn_at",
+        "confirmed",
+        "source",
+    ]
     list_filter = ["confirmed", "source", "currency"]
     search_fields = ["reference", "address__address"]
     list_select_related = ["address", "currency"]

@@ -5,7 +5,11 @@ from django.urls import path
 from addresses.api import AddressBalancesView, AddressTransactionsView
 
 urlpatterns = [
-    path("portfolios/<int:portfolio_id>/addresses/<int:address_id>/balances", AddressBalancesView.as_view(), name="address-balances"),
+    path(
+        "portfolios/<int:portfolio_id>/addresses/<int:address_id>/balances",
+        AddressBalancesView.as_view(),
+        name="address-balances",
+    ),
     path(
         "portfolios/<int:portfolio_id>/addresses/<int:address_id>/transactions",
         AddressTransactionsView.as_view(),

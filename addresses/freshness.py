@@ -23,7 +23,9 @@ def address_data_ready(address: Address) -> None:
         return
     now = timezone.now()
     state = AddressFetchState.objects.filter(address=address).first()
-    waiting = state.next_retry_at if state and state.next_retry_at and state.next_retry_at > now else None
+    waiting = (
+        state.next_retry_at if state and state.next_retry_at and state.next_retry_at > now else None
+    )
     if state is None or state.balances_fetched_at is None:
         if not waiting:
             address_fetch_enqueue(address.pk)

@@ -8,7 +8,9 @@ class Address(TimeStampedModel):
     """A public blockchain address in a portfolio, checked for its currency before it is stored.
     ``valid`` turns false when the chain's explorer rejects it later."""
 
-    portfolio = models.ForeignKey("portfolios.Portfolio", on_delete=models.CASCADE, related_name="addresses")
+    portfolio = models.ForeignKey(
+        "portfolios.Portfolio", on_delete=models.CASCADE, related_name="addresses"
+    )
     title = models.CharField(max_length=100, blank=True, default="")
     address = models.CharField(max_length=128)
     currency = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, related_name="+")
@@ -19,7 +21,9 @@ class Address(TimeStampedModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["portfolio", "address", "currency"], name="address_unique_in_portfolio"),
+            models.UniqueConstraint(
+                fields=["portfolio", "address", "currency"], name="address_unique_in_portfolio"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -31,7 +35,9 @@ class AddressFetchState(models.Model):
     data was last fetched, where incremental history sync goes on from, and the last failure
     with the time of the next retry. A failed fetch never touches the stored data."""
 
-    address = models.OneToOneField(Address, on_delete=models.CASCADE, related_name="fetch_state", primary_key=True)
+    address = models.OneToOneField(
+        Address, on_delete=models.CASCADE, related_name="fetch_state", primary_key=True
+    )
     balances_fetched_at = models.DateTimeField(null=True, blank=True)
     sync_cursor = models.CharField(max_length=200, blank=True, default="")
     history_complete = models.BooleanField(default=False)
@@ -62,7 +68,11 @@ class AddressBalance(TimeStampedModel):
 
     class Meta:
         ordering = ["address", "currency__code"]
-        constraints = [models.UniqueConstraint(fields=["address", "currency"], name="address_balance_one_per_currency")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "currency"], name="address_balance_one_per_currency"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.balance} {self.currency_id} at {self.address_id}"
@@ -86,8 +96,14 @@ class AddressTransaction(TimeStampedModel):
 
     class Meta:
         ordering = ["-txn_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["address", "key"], name="address_transaction_unique_key")]
-        indexes = [models.Index(fields=["address", "-txn_at", "-id"], name="address_txn_newest_first")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address", "key"], name="address_transaction_unique_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["address", "-txn_at", "-id"], name="address_txn_newest_first")
+        ]
 
     def __str__(self) -> str:
         return f"{self.delta} {self.currency_id} {self.reference}"

@@ -29,4 +29,8 @@ def address_balances(*, address: Address) -> QuerySet[AddressBalance]:
 
 def address_transactions(*, address: Address) -> QuerySet[AddressTransaction]:
     """Newest first (unconfirmed ones carry the time they were first seen)."""
-    return AddressTransaction.objects.filter(address=address).select_related("currency").order_by("-txn_at", "-id")
+    return (
+        AddressTransaction.objects.filter(address=address)
+        .select_related("currency")
+        .order_by("-txn_at", "-id")
+    )

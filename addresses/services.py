@@ -18,7 +18,9 @@ def _checked(address: str, currency: Currency) -> str:
     return validate_address(currency.code, address, is_ethereum_token=currency.is_ethereum_token)
 
 
-def _check_unique(portfolio: Portfolio, address: str, currency: Currency, exclude_id: int | None = None) -> None:
+def _check_unique(
+    portfolio: Portfolio, address: str, currency: Currency, exclude_id: int | None = None
+) -> None:
     clash = Address.objects.filter(portfolio=portfolio, address=address, currency=currency)
     if exclude_id is not None:
         clash = clash.exclude(pk=exclude_id)
@@ -27,7 +29,9 @@ def _check_unique(portfolio: Portfolio, address: str, currency: Currency, exclud
 
 
 @transaction.atomic
-def address_create(*, portfolio: Portfolio, title: str | None, address: str, currency_code: Any, source: str) -> Address:
+def address_create(
+    *, portfolio: Portfolio, title: str | None, address: str, currency_code: Any, source: str
+) -> Address:
     currency = resolve_currency(currency_code)
     normalized = _checked(address, currency)
     _check_unique(portfolio, normalized, currency)
@@ -38,7 +42,11 @@ def address_create(*, portfolio: Portfolio, title: str | None, address: str, cur
 
 @transaction.atomic
 def address_update(
-    *, address: Address, title: str | None = None, new_address: str | None = None, currency_code: Any = None
+    *,
+    address: Address,
+    title: str | None = None,
+    new_address: str | None = None,
+    currency_code: Any = None,
 ) -> Address:
     currency = resolve_currency(currency_code) if currency_code is not None else address.currency
     if title is not None:

@@ -36,10 +36,16 @@ def addresses_refresh_stale() -> int:
     now = timezone.now()
     due = (
         Address.objects.filter(valid=True)
-        .filter(Q(fetch_state__isnull=True) | Q(fetch_state__balances_fetched_at__isnull=True)
-                | Q(fetch_state__balances_fetched_at__lt=now - REFRESH_INTERVAL))
-        .filter(Q(fetch_state__isnull=True) | Q(fetch_state__next_retry_at__isnull=True)
-                | Q(fetch_state__next_retry_at__lte=now))
+        .filter(
+            Q(fetch_state__isnull=True)
+            | Q(fetch_state__balances_fetched_at__isnull=True)
+            | Q(fetch_state__balances_fetched_at__lt=now - REFRESH_INTERVAL)
+        )
+        .filter(
+            Q(fetch_state__isnull=True)
+            | Q(fetch_state__next_retry_at__isnull=True)
+            | Q(fetch_state__next_retry_at__lte=now)
+        )
         .values_list("pk", flat=True)
     )
     return sum(address_fetch_enqueue(pk) for pk in due.iterator())

@@ -15,11 +15,17 @@ app.conf.beat_schedule = {
     # Spot prices for every currency held or reported in any portfolio.
     "prices-refresh-spot": {"task": "prices.tasks.prices_refresh_spot", "schedule": 300.0},
     # Addresses whose data is older than their refresh interval.
-    "addresses-refresh-stale": {"task": "addresses.tasks.addresses_refresh_stale", "schedule": 600.0},
+    "addresses-refresh-stale": {
+        "task": "addresses.tasks.addresses_refresh_stale",
+        "schedule": 600.0,
+    },
     # Lets /api/status see that a worker is alive.
     "core-worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
     # Daily price history for held assets, once a day after CoinGecko publishes the last day.
-    "prices-refresh-history": {"task": "prices.tasks.prices_refresh_history", "schedule": crontab(minute=45, hour=0)},
+    "prices-refresh-history": {
+        "task": "prices.tasks.prices_refresh_history",
+        "schedule": crontab(minute=45, hour=0),
+    },
 }
 
 

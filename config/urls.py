@@ -29,14 +29,24 @@ oauth_patterns = [
     path("applications/<int:pk>/", oauth.ApplicationDetail.as_view(), name="detail"),
     path("applications/<int:pk>/delete/", oauth.ApplicationDelete.as_view(), name="delete"),
     path("applications/<int:pk>/update/", oauth.ApplicationUpdate.as_view(), name="update"),
-    path("authorized_tokens/", oauth.AuthorizedTokensListView.as_view(), name="authorized-token-list"),
-    path("authorized_tokens/<int:pk>/delete/", oauth.AuthorizedTokenDeleteView.as_view(), name="authorized-token-delete"),
+    path(
+        "authorized_tokens/", oauth.AuthorizedTokensListView.as_view(), name="authorized-token-list"
+    ),
+    path(
+        "authorized_tokens/<int:pk>/delete/",
+        oauth.AuthorizedTokenDeleteView.as_view(),
+        name="authorized-token-delete",
+    ),
 ]
 
 api_patterns = [
     path("status", StatusView.as_view(), name="status"),
     path("currencies", CurrencyListView.as_view(), name="currency-list"),
-    path("currencies/cryptocurrencies", CurrencyListView.as_view(kind="cryptocurrencies"), name="currency-crypto"),
+    path(
+        "currencies/cryptocurrencies",
+        CurrencyListView.as_view(kind="cryptocurrencies"),
+        name="currency-crypto",
+    ),
     path("currencies/fiat", CurrencyListView.as_view(kind="fiat"), name="currency-fiat"),
     path("currencies/tokens", CurrencyListView.as_view(kind="tokens"), name="currency-tokens"),
     path("currencies/<str:code>", CurrencyDetailView.as_view(), name="currency-detail"),
@@ -44,9 +54,17 @@ api_patterns = [
     path("portfolios", PortfolioListView.as_view(), name="portfolio-list"),
     path("portfolios/<int:portfolio_id>", PortfolioDetailView.as_view(), name="portfolio-detail"),
     path("portfolios/<int:portfolio_id>/addresses", AddressListView.as_view(), name="address-list"),
-    path("portfolios/<int:portfolio_id>/addresses/<int:address_id>", AddressDetailView.as_view(), name="address-detail"),
+    path(
+        "portfolios/<int:portfolio_id>/addresses/<int:address_id>",
+        AddressDetailView.as_view(),
+        name="address-detail",
+    ),
     path("portfolios/<int:portfolio_id>/offsets", OffsetListView.as_view(), name="offset-list"),
-    path("portfolios/<int:portfolio_id>/offsets/<int:offset_id>", OffsetDetailView.as_view(), name="offset-detail"),
+    path(
+        "portfolios/<int:portfolio_id>/offsets/<int:offset_id>",
+        OffsetDetailView.as_view(),
+        name="offset-detail",
+    ),
     # Routes added by later apps live in their own api_urls.py.
     path("", include("addresses.api_urls")),
     path("", include("portfolios.api_urls")),

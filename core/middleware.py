@@ -32,7 +32,9 @@ class RequestIdMiddleware:
 
     def __call__(self, request):
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
-        request.request_id = incoming[:64] if re.fullmatch(r"[\w.-]{1,64}", incoming) else uuid.uuid4().hex
+        request.request_id = (
+            incoming[:64] if re.fullmatch(r"[\w.-]{1,64}", incoming) else uuid.uuid4().hex
+        )
         _local.request_id = request.request_id
         try:
             response = self.get_response(request)

@@ -59,4 +59,6 @@ class CryptfolioScopes(BasePermission):
             return False
         if getattr(request.auth, "is_api_key", False) and request.method not in SAFE_METHODS:
             return False
-        return scopes_allow(scopes, request.method, info_allowed=getattr(view, "info_allowed", False))
+        return scopes_allow(
+            scopes, request.method, info_allowed=getattr(view, "info_allowed", False)
+        )

@@ -64,4 +64,6 @@ def clear_enqueued(key: str) -> None:
 
 @shared_task(name="core.tasks.worker_heartbeat", ignore_result=True)
 def worker_heartbeat() -> None:
-    cache.set(HEARTBEAT_KEY, timezone.now().isoformat(), int(HEARTBEAT_MAX_AGE.total_seconds()) * 10)
+    cache.set(
+        HEARTBEAT_KEY, timezone.now().isoformat(), int(HEARTBEAT_MAX_AGE.total_seconds()) * 10
+    )

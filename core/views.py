@@ -15,7 +15,11 @@ class StatusView(ApiView):
 
     @extend_schema(
         responses=inline_serializer(
-            "Status", {"ok": serializers.ListField(child=serializers.CharField()), "failing": serializers.ListField(child=serializers.CharField())}
+            "Status",
+            {
+                "ok": serializers.ListField(child=serializers.CharField()),
+                "failing": serializers.ListField(child=serializers.CharField()),
+            },
         ),
         summary="Service health: 200 when nothing is failing, 503 otherwise",
     )

@@ -46,7 +46,9 @@ class CurrencyListView(ApiView):
     @extend_schema(responses=CurrencyListSerializer, summary="List currencies")
     def get(self, request: Request) -> Response:
         rows = list(currency_list(kind=self.kind))
-        return Response({"count": len(rows), "currencies": CurrencySerializer(rows, many=True).data})
+        return Response(
+            {"count": len(rows), "currencies": CurrencySerializer(rows, many=True).data}
+        )
 
 
 class CurrencyDetailView(ApiView):

@@ -44,6 +44,12 @@ def currency_get_or_create_crypto(*, code: str, source: str) -> Currency:
     (``source`` names the statement) -- never a reason to refuse the file."""
     code = code.strip().lower()
     currency, _ = Currency.objects.get_or_create(
-        code=code, defaults={"title": code.upper(), "is_cryptocurrency": True, "decimals": 18, "source": source}
+        code=code,
+        defaults={
+            "title": code.upper(),
+            "is_cryptocurrency": True,
+            "decimals": 18,
+            "source": source,
+        },
     )
     return currency

@@ -40,7 +40,10 @@ OFFSET_BODY = inline_serializer(
     {
         "title": serializers.CharField(),
         "balances": serializers.ListField(
-            child=inline_serializer("OffsetBalanceBody", {"currency": serializers.CharField(), "balance": serializers.CharField()})
+            child=inline_serializer(
+                "OffsetBalanceBody",
+                {"currency": serializers.CharField(), "balance": serializers.CharField()},
+            )
         ),
     },
 )
@@ -54,12 +57,18 @@ def _balances(data: dict):
 
 
 class OffsetListView(ApiView):
-    @extend_schema(responses=OffsetListItemSerializer(many=True), summary="List a portfolio's offsets")
+    @extend_schema(
+        responses=OffsetListItemSerializer(many=True), summary="List a portfolio's offsets"
+    )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(OffsetListItemSerializer(offset_list(portfolio=portfolio), many=True).data)
 
-    @extend_schema(request=OFFSET_BODY, responses={201: OffsetSerializer}, summary="Create an offset with balances")
+    @extend_schema(
+        request=OFFSET_BODY,
+        responses={201: OffsetSerializer},
+        summary="Create an offset with balances",
+    )
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
@@ -69,7 +78,9 @@ class OffsetListView(ApiView):
             balances=_balances(data),
             source="private-api",
         )
-        return Response(OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset.pk)).data, status=201)
+        return Response(
+            OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset.pk)).data, status=201
+        )
 
 
 class OffsetDetailView(ApiView):
@@ -78,7 +89,11 @@ class OffsetDetailView(ApiView):
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset_id)).data)
 
-    @extend_schema(request=OFFSET_BODY, responses=OffsetSerializer, summary="Rename; with balances, replace them all")
+    @extend_schema(
+        request=OFFSET_BODY,
+        responses=OffsetSerializer,
+        summary="Rename; with balances, replace them all",
+    )
     def patch(self, request: Request, portfolio_id: int, offset_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         offset = offset_get(portfolio=portfolio, offset_id=offset_id)

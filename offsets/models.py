@@ -8,7 +8,9 @@ class Offset(TimeStampedModel):
     """Balances noted down by hand (coins held somewhere not tracked, or a correction to a
     total). Its balances may be negative."""
 
-    portfolio = models.ForeignKey("portfolios.Portfolio", on_delete=models.CASCADE, related_name="offsets")
+    portfolio = models.ForeignKey(
+        "portfolios.Portfolio", on_delete=models.CASCADE, related_name="offsets"
+    )
     title = models.CharField(max_length=100)
     source = models.CharField(max_length=20, default="private-api")
 
@@ -27,7 +29,11 @@ class OffsetBalance(TimeStampedModel):
 
     class Meta:
         ordering = ["offset", "currency__code"]
-        constraints = [models.UniqueConstraint(fields=["offset", "currency"], name="offset_balance_one_per_currency")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offset", "currency"], name="offset_balance_one_per_currency"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.balance} {self.currency_id}"

@@ -18,7 +18,9 @@ def offset_get(*, portfolio: Portfolio, offset_id: int | str) -> Offset:
         raise NotFound("no such offset")
     offset = (
         offset_list(portfolio=portfolio)
-        .prefetch_related(Prefetch("balances", queryset=OffsetBalance.objects.select_related("currency")))
+        .prefetch_related(
+            Prefetch("balances", queryset=OffsetBalance.objects.select_related("currency"))
+        )
         .filter(pk=pk)
         .first()
     )

@@ -56,19 +56,24 @@ def _replace_balances(offset: Offset, balances: list[Any], source: str) -> None:
     parsed = parse_balances(balances)
     OffsetBalance.objects.filter(offset=offset).delete()
     OffsetBalance.objects.bulk_create(
-        OffsetBalance(offset=offset, currency=currency, balance=amount, source=source) for currency, amount in parsed
+        OffsetBalance(offset=offset, currency=currency, balance=amount, source=source)
+        for currency, amount in parsed
     )
 
 
 @transaction.atomic
-def offset_create(*, portfolio: Portfolio, title: str, balances: list[Any] | None, source: str) -> Offset:
+def offset_create(
+    *, portfolio: Portfolio, title: str, balances: list[Any] | None, source: str
+) -> Offset:
     offset = Offset.objects.create(portfolio=portfolio, title=title, source=source)
     _replace_balances(offset, balances or [], source)
     return offset
 
 
 @transaction.atomic
-def offset_update(*, offset: Offset, title: str | None = None, balances: list[Any] | None = None, source: str) -> Offset:
+def offset_update(
+    *, offset: Offset, title: str | None = None, balances: list[Any] | None = None, source: str
+) -> Offset:
     """``balances`` given replaces the whole set; None keeps them."""
     if title is not None:
         offset.title = title

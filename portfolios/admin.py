@@ -40,7 +40,15 @@ def refresh_now(modeladmin, request, queryset):
 
 @admin.register(Portfolio)
 class PortfolioAdmin(admin.ModelAdmin):
-    list_display = ["title", "user", "source", "n_addresses", "n_offsets", "balances_last_updated", "created_at"]
+    list_display = [
+        "title",
+        "user",
+        "source",
+        "n_addresses",
+        "n_offsets",
+        "balances_last_updated",
+        "created_at",
+    ]
     list_filter = ["source"]
     search_fields = ["title", "user__email"]
     list_select_related = ["user"]
@@ -49,8 +57,13 @@ class PortfolioAdmin(admin.ModelAdmin):
     actions = [refresh_now]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _addresses=Count("addresses", distinct=True), _offsets=Count("offsets", distinct=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _addresses=Count("addresses", distinct=True),
+                _offsets=Count("offsets", distinct=True),
+            )
         )
 
     @admin.display(ordering="_addresses", description="addresses")

@@ -8,7 +8,12 @@ from rest_framework.response import Response
 from core.api import ApiView, CurrencyRefField, UtcDateTimeField, body_dict, list_input, text_input
 from portfolios import services
 from portfolios.models import Portfolio
-from portfolios.selectors import portfolio_get, portfolio_get_detailed, portfolio_list, reporting_currencies
+from portfolios.selectors import (
+    portfolio_get,
+    portfolio_get_detailed,
+    portfolio_list,
+    reporting_currencies,
+)
 
 TIMESTAMPS = [
     "created_at",
@@ -76,20 +81,31 @@ class PortfolioDetailSerializer(serializers.Serializer):
 
 PORTFOLIO_BODY = inline_serializer(
     "PortfolioBody",
-    {"title": serializers.CharField(max_length=100), "currencies": serializers.ListField(child=serializers.CharField())},
+    {
+        "title": serializers.CharField(max_length=100),
+        "currencies": serializers.ListField(child=serializers.CharField()),
+    },
 )
 
 
 def detail(user, portfolio_id) -> dict:
-    return PortfolioDetailSerializer(portfolio_get_detailed(user=user, portfolio_id=portfolio_id)).data
+    return PortfolioDetailSerializer(
+        portfolio_get_detailed(user=user, portfolio_id=portfolio_id)
+    ).data
 
 
 class PortfolioListView(ApiView):
     @extend_schema(responses=PortfolioSummarySerializer(many=True), summary="List your portfolios")
     def get(self, request: Request) -> Response:
-        return Response(PortfolioSummarySerializer(portfolio_list(user=request.user), many=True).data)
+        return Response(
+            PortfolioSummarySerializer(portfolio_list(user=request.user), many=True).data
+        )
 
-    @extend_schema(request=PORTFOLIO_BODY, responses={201: PortfolioDetailSerializer}, summary="Create a portfolio")
+    @extend_schema(
+        request=PORTFOLIO_BODY,
+        responses={201: PortfolioDetailSerializer},
+        summary="Create a portfolio",
+    )
     def post(self, request: Request) -> Response:
         data = body_dict(request)
         portfolio = services.portfolio_create(
@@ -102,11 +118,18 @@ class PortfolioListView(ApiView):
 
 
 class PortfolioDetailView(ApiView):
-    @extend_schema(responses=PortfolioDetailSerializer, summary="A portfolio with its currencies, addresses, offsets")
+    @extend_schema(
+        responses=PortfolioDetailSerializer,
+        summary="A portfolio with its currencies, addresses, offsets",
+    )
     def get(self, request: Request, portfolio_id: int) -> Response:
         return Response(detail(request.user, portfolio_id))
 
-    @extend_schema(request=PORTFOLIO_BODY, responses=PortfolioDetailSerializer, summary="Update title or currencies")
+    @extend_schema(
+        request=PORTFOLIO_BODY,
+        responses=PortfolioDetailSerializer,
+        summary="Update title or currencies",
+    )
     def patch(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
@@ -117,8 +140,12 @@ class PortfolioDetailView(ApiView):
         )
         return Response(detail(request.user, portfolio.pk))
 
-    @extend_schema(responses=PortfolioDetailSerializer, summary="Delete a portfolio (answers it as it was)")
+    @extend_schema(
+        responses=PortfolioDetailSerializer, summary="Delete a portfolio (answers it as it was)"
+    )
     def delete(self, request: Request, portfolio_id: int) -> Response:
         before = detail(request.user, portfolio_id)
-        services.portfolio_delete(portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id))
+        services.portfolio_delete(
+            portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        )
         return Response(before)

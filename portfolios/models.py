@@ -12,10 +12,14 @@ class Portfolio(TimeStampedModel):
     SOURCE_WEB = "web"
     SOURCE_DEMO = "demo"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portfolios"
+    )
     title = models.CharField(max_length=100)
     source = models.CharField(max_length=20, default=SOURCE_API)
-    currencies = models.ManyToManyField("currencies.Currency", through="PortfolioCurrency", related_name="+")
+    currencies = models.ManyToManyField(
+        "currencies.Currency", through="PortfolioCurrency", related_name="+"
+    )
 
     balances_last_updated = models.DateTimeField(null=True, blank=True)
     histories_last_updated = models.DateTimeField(null=True, blank=True)
@@ -24,7 +28,11 @@ class Portfolio(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
-        constraints = [models.UniqueConstraint(fields=["user", "title"], name="portfolio_title_unique_per_user")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "title"], name="portfolio_title_unique_per_user"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -33,14 +41,18 @@ class Portfolio(TimeStampedModel):
 class PortfolioCurrency(models.Model):
     """A reporting currency of a portfolio; ``position`` keeps the user's order."""
 
-    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="reporting_currencies")
+    portfolio = models.ForeignKey(
+        Portfolio, on_delete=models.CASCADE, related_name="reporting_currencies"
+    )
     currency = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, related_name="+")
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["portfolio", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["portfolio", "currency"], name="portfolio_currency_unique"),
+            models.UniqueConstraint(
+                fields=["portfolio", "currency"], name="portfolio_currency_unique"
+            ),
         ]
 
     def __str__(self) -> str:

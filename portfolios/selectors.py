@@ -39,7 +39,10 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
     return (
         Portfolio.objects.filter(pk=portfolio.pk)
         .prefetch_related(
-            Prefetch("reporting_currencies", queryset=PortfolioCurrency.objects.select_related("currency")),
+            Prefetch(
+                "reporting_currencies",
+                queryset=PortfolioCurrency.objects.select_related("currency"),
+            ),
             Prefetch("addresses", queryset=Address.objects.select_related("currency")),
             Prefetch("offsets", queryset=Offset.objects.all()),
         )

@@ -28,12 +28,15 @@ def _set_currencies(portfolio: Portfolio, raw_codes: list[Any]) -> None:
         raise ValidationFailed(NO_CURRENCY)
     PortfolioCurrency.objects.filter(portfolio=portfolio).delete()
     PortfolioCurrency.objects.bulk_create(
-        PortfolioCurrency(portfolio=portfolio, currency=c, position=i) for i, c in enumerate(currencies)
+        PortfolioCurrency(portfolio=portfolio, currency=c, position=i)
+        for i, c in enumerate(currencies)
     )
 
 
 @transaction.atomic
-def portfolio_create(*, user: User, title: str, currency_codes: list[Any] | None, source: str) -> Portfolio:
+def portfolio_create(
+    *, user: User, title: str, currency_codes: list[Any] | None, source: str
+) -> Portfolio:
     if not currency_codes:
         raise ValidationFailed(NO_CURRENCY)
     _check_title(user=user, title=title)
@@ -47,7 +50,9 @@ def portfolio_create(*, user: User, title: str, currency_codes: list[Any] | None
 
 
 @transaction.atomic
-def portfolio_update(*, portfolio: Portfolio, title: str | None = None, currency_codes: list[Any] | None = None) -> Portfolio:
+def portfolio_update(
+    *, portfolio: Portfolio, title: str | None = None, currency_codes: list[Any] | None = None
+) -> Portfolio:
     if title is not None and title != portfolio.title:
         _check_title(user=portfolio.user, title=title, exclude_id=portfolio.pk)
         portfolio.title = title

@@ -22,7 +22,9 @@ def portfolio_refresh(*, portfolio: Portfolio) -> RefreshEnqueued:
     from prices.tasks import prices_spot_enqueue
 
     queued, already = [], []
-    for address_id in Address.objects.filter(portfolio=portfolio, valid=True).values_list("pk", flat=True):
+    for address_id in Address.objects.filter(portfolio=portfolio, valid=True).values_list(
+        "pk", flat=True
+    ):
         (queued if address_fetch_enqueue(address_id) else already).append(address_id)
     prices = prices_spot_enqueue()
     return RefreshEnqueued(addresses=queued, already_queued=already, prices=prices)

@@ -39,7 +39,9 @@ def _oldest(times: Iterable[datetime | None]) -> datetime | None:
     return min(known) if known else None
 
 
-def sum_balances(parts: Iterable[SourceBalance], reporting: Iterable[str], *, now: datetime) -> list[TotalRow]:
+def sum_balances(
+    parts: Iterable[SourceBalance], reporting: Iterable[str], *, now: datetime
+) -> list[TotalRow]:
     """One row per currency that is held (by any source) or is a reporting currency, sorted by
     code. ``source`` is the one source when a single one contributed, else ``calculated``."""
     totals: dict[str, Decimal] = {}

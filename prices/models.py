@@ -16,7 +16,9 @@ class SpotPrice(models.Model):
 
     class Meta:
         ordering = ["base", "quote"]
-        constraints = [models.UniqueConstraint(fields=["base", "quote"], name="spot_price_one_per_pair")]
+        constraints = [
+            models.UniqueConstraint(fields=["base", "quote"], name="spot_price_one_per_pair")
+        ]
 
     def __str__(self) -> str:
         return f"1 {self.base_id} = {self.price} {self.quote_id}"
@@ -40,7 +42,9 @@ class Price(models.Model):
     class Meta:
         ordering = ["base", "quote", "at"]
         constraints = [
-            models.UniqueConstraint(fields=["base", "quote", "at", "source"], name="price_unique_point"),
+            models.UniqueConstraint(
+                fields=["base", "quote", "at", "source"], name="price_unique_point"
+            ),
         ]
         indexes = [models.Index(fields=["base", "quote", "at"], name="price_pair_time")]
 

@@ -51,11 +51,15 @@ def _extra_codes_in_use() -> Iterable[str]:
     return assets_in_use()
 
 
-def prices_refresh_spot(*, codes: Iterable[str] | None = None, client: CoinGeckoClient | None = None) -> int:
+def prices_refresh_spot(
+    *, codes: Iterable[str] | None = None, client: CoinGeckoClient | None = None
+) -> int:
     """Fetch spot prices of the cryptocurrencies among ``codes`` (default: all in use) in USD,
     BTC and every fiat among them, and store them. Returns the number of pairs stored. A failure
     keeps the stored prices and is recorded for the status page."""
-    wanted = {c.lower() for c in (codes if codes is not None else currencies_in_use())} | set(ALWAYS_QUOTED)
+    wanted = {c.lower() for c in (codes if codes is not None else currencies_in_use())} | set(
+        ALWAYS_QUOTED
+    )
     currencies = list(Currency.objects.filter(code__in=wanted))
     by_id: dict[str, list[Currency]] = defaultdict(list)
     for currency in currencies:
@@ -85,10 +89,17 @@ def prices_refresh_spot(*, codes: Iterable[str] | None = None, client: CoinGecko
                 SpotPrice.objects.update_or_create(
                     base=base,
                     quote=quote_currency,
-                    defaults={"price": quote.price, "at": quote.at, "source": quote.source, "fetched_at": now},
+                    defaults={
+                        "price": quote.price,
+                        "at": quote.at,
+                        "source": quote.source,
+                        "fetched_at": now,
+                    },
                 )
                 stored += 1
         Portfolio.objects.update(converted_balances_last_updated=now)
     cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": ""}, None)
-    cache.set_many({PRICE_ATTEMPT_KEY.format(code=c.code): now.isoformat() for c in currencies}, None)
+    cache.set_many(
+        {PRICE_ATTEMPT_KEY.format(code=c.code): now.isoformat() for c in currencies}, None
+    )
     return stored

@@ -15,6 +15,8 @@ class UserSerializer(serializers.Serializer):
 class CurrentUserView(ApiView):
     info_allowed = True
 
-    @extend_schema(responses=UserSerializer, summary="The signed-in user (scope admin, read or info)")
+    @extend_schema(
+        responses=UserSerializer, summary="The signed-in user (scope admin, read or info)"
+    )
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)

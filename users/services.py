@@ -33,7 +33,11 @@ def api_key_create(*, user: User, name: str, scopes: list[str]) -> NewApiKey:
     """Create a key with ``read`` and/or ``info``. The returned ``key`` is the only copy."""
     name = (name or "").strip() or "API key"
     wanted = [s.strip() for s in scopes if s and s.strip()]
-    problems = [f"scope '{s}' is not allowed for API keys (only {', '.join(API_KEY_SCOPES)})" for s in wanted if s not in API_KEY_SCOPES]
+    problems = [
+        f"scope '{s}' is not allowed for API keys (only {', '.join(API_KEY_SCOPES)})"
+        for s in wanted
+        if s not in API_KEY_SCOPES
+    ]
     if not wanted:
         problems.append("choose at least one scope: read, info")
     if len(name) > 100:
@@ -44,7 +48,11 @@ def api_key_create(*, user: User, name: str, scopes: list[str]) -> NewApiKey:
     secret = secrets.token_urlsafe(32)
     key = f"{KEY_PREFIX}_{prefix}_{secret}"
     api_key = ApiKey.objects.create(
-        user=user, name=name, prefix=prefix, key_hash=_hash(key), scopes=" ".join(sorted(set(wanted)))
+        user=user,
+        name=name,
+        prefix=prefix,
+        key_hash=_hash(key),
+        scopes=" ".join(sorted(set(wanted))),
     )
     return NewApiKey(api_key=api_key, key=key)
 
@@ -54,7 +62,11 @@ def api_key_authenticate(*, key: str) -> ApiKey | None:
     parts = key.strip().split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         return None
-    api_key = ApiKey.objects.select_related("user").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(prefix=parts[1], revoked_at__isnull=True)
+        .first()
+    )
     if api_key is None or not api_key.user.is_active:
         return None
     if not hmac.compare_digest(api_key.key_hash, _hash(key.strip())):

@@ -21,12 +21,35 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", bind, "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
-            "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info",
-                     "--schedule", str(settings.BASE_DIR / "var" / "celerybeat-schedule")],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "info",
+                "--schedule",
+                str(settings.BASE_DIR / "var" / "celerybeat-schedule"),
+            ],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-        self.stdout.write(f"started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}")
+        self.stdout.write(
+            f"started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}"
+        )
         try:
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)

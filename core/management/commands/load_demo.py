@@ -4,7 +4,9 @@ from core.demo import demo_load
 
 
 class Command(BaseCommand):
-    help = "Create (or refresh) the demo user and portfolio, and print how to sign in and get a token."
+    help = (
+        "Create (or refresh) the demo user and portfolio, and print how to sign in and get a token."
+    )
 
     def handle(self, *args, **options):
         creds = demo_load()

@@ -1,0 +1,87 @@
+"""Totals over the engine's records. They take plain iterables, so the records of several
+incremental compute() calls can be chained together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+from ledger.costbasis.arith import EXACT, ZERO
+from ledger.costbasis.model import Disposal, Income, Lot, PoolKey
+
+
+@dataclass(frozen=True, slots=True)
+class YearGains:
+    """Realized gains of one UTC year, in fiat. Gains by holding period, from the lot portions."""
+
+    proceeds: Decimal
+    cost: Decimal
+    short_term: Decimal
+    long_term: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.short_term + self.long_term
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """Open quantity and its remaining cost; `elsewhere` of it is held in untracked wallets."""
+
+    quantity: Decimal
+    cost: Decimal
+    elsewhere: Decimal = ZERO
+
+
+def realized_gains_by_year(disposals: Iterable[Disposal]) -> dict[int, YearGains]:
+    totals: dict[int, list[Decimal]] = {}
+    with localcontext(EXACT):
+        for disposal in disposals:
+            year = totals.setdefault(disposal.at.year, [ZERO, ZERO, ZERO, ZERO])
+            year[0] += disposal.proceeds
+            year[1] += disposal.cost
+            for portion in disposal.portions:
+                year[3 if portion.long_term else 2] += portion.proceeds - portion.cost
+    return {year: YearGains(*values) for year, values in sorted(totals.items())}
+
+
+def income_by_year(incomes: Iterable[Income]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    with localcontext(EXACT):
+        for income in incomes:
+            totals[income.year] = totals.get(income.year, ZERO) + income.value
+    return dict(sorted(totals.items()))
+
+
+def holdings_by_pool(lots: Iterable[Lot]) -> dict[PoolKey, Holding]:
+    """Per (asset, wallet): wallet None in universal pooling; ELSEWHERE and in-transit pools
+    appear as their own keys in per-wallet pooling."""
+    totals: dict[PoolKey, tuple[Decimal, Decimal]] = {}
+    with localcontext(EXACT):
+        for lot in lots:
+            quantity, cost = totals.get(lot.pool, (ZERO, ZERO))
+            totals[lot.pool] = (quantity + lot.remaining_quantity, cost + lot.remaining_cost)
+    return {
+        key: Holding(quantity, cost)
+        for key, (quantity, cost) in sorted(
+            totals.items(), key=lambda item: (item[0][0], item[0][1] or "")
+        )
+    }
+
+
+def holdings(
+    lots: Iterable[Lot], elsewhere: dict[str, Decimal] | None = None
+) -> dict[str, Holding]:
+    """Per asset, everywhere (tracked wallets, elsewhere, in transit); pass Result.elsewhere to
+    fill `Holding.elsewhere`."""
+    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    with localcontext(EXACT):
+        for lot in lots:
+            quantity, cost = totals.get(lot.asset, (ZERO, ZERO))
+            totals[lot.asset] = (quantity + lot.remaining_quantity, cost + lot.remaining_cost)
+    elsewhere = elsewhere or {}
+    return {
+        asset: Holding(quantity, cost, elsewhere.get(asset, ZERO))
+        for asset, (quantity, cost) in sorted(totals.items())
+    }
