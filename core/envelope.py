@@ -43,7 +43,11 @@ class Envelope:
 
 
 def failure_body(status: int, *, message: str | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"success": False, "time": unix_now(), "message": message or MESSAGES.get(status, "Error")}
+    body: dict[str, Any] = {
+        "success": False,
+        "time": unix_now(),
+        "message": message or MESSAGES.get(status, "Error"),
+    }
     body.update(extra)
     return body
 
@@ -68,7 +72,11 @@ def _sentences(detail: Any, prefix: str = "") -> list[str]:
     if isinstance(detail, dict):
         out: list[str] = []
         for key, value in detail.items():
-            name = "" if key == "non_field_errors" else (f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+            name = (
+                ""
+                if key == "non_field_errors"
+                else (f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+            )
             out.extend(_sentences(value, name))
         return out
     if isinstance(detail, list):
@@ -82,7 +90,11 @@ def _sentences(detail: Any, prefix: str = "") -> list[str]:
     text = str(detail)
     if not prefix:
         return [text]
-    return [f"{prefix} {text[0].lower()}{text[1:]}" if text.startswith("This field") else f"{prefix}: {text}"]
+    return [
+        f"{prefix} {text[0].lower()}{text[1:]}"
+        if text.startswith("This field")
+        else f"{prefix}: {text}"
+    ]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -98,8 +110,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, NotReady):
         status = 503
         extra = {"try_again_at": format_datetime(exc.try_again_at)}
-        headers["Retry-After"] = str(max(1, int((exc.try_again_at.timestamp() - unix_now()))))
-        return Response(failure_body(503, message="Not ready", **extra), status=503, headers=headers)
+        headers["Retry-After"] = str(max(1, int(exc.try_again_at.timestamp() - unix_now())))
+        return Response(
+            failure_body(503, message="Not ready", **extra), status=503, headers=headers
+        )
     elif isinstance(exc, Unavailable):
         status = 503
         extra = {"reason": str(exc)} if str(exc) else {}
@@ -107,7 +121,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         status = 401
         view = context.get("view")
         request = context.get("request")
-        header = view.get_authenticate_header(request) if view is not None and request is not None else None
+        header = (
+            view.get_authenticate_header(request)
+            if view is not None and request is not None
+            else None
+        )
         headers["WWW-Authenticate"] = header or 'Bearer realm="api"'
     elif isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
         status = 403
@@ -130,7 +148,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     else:
         request = context.get("request")
         request_id = getattr(getattr(request, "_request", request), "request_id", "-")
-        logger.exception("unhandled error in %s (request %s)", context.get("view").__class__.__name__, request_id)
+        logger.exception(
+            "unhandled error in %s (request %s)", context.get("view").__class__.__name__, request_id
+        )
         status, extra = 500, {"request_id": request_id}
     return Response(failure_body(status, **extra), status=status, headers=headers)
 
