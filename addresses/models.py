@@ -19,6 +19,7 @@ class Address(TimeStampedModel):
     txns_last_updated = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "addresses"
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(

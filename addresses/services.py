@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from addresses.chains import validate_address
-from addresses.models import Address
+from addresses.models import Address, AddressBalance, AddressFetchState, AddressTransaction
 from core.exceptions import ValidationFailed
 from currencies.models import Currency
 from currencies.validation import resolve_currency
@@ -59,8 +59,17 @@ def address_update(
             address.currency = currency
             address.valid = True
             address.txns_last_updated = None
+            _forget_fetched_data(address)
     address.save()
     return address
+
+
+def _forget_fetched_data(address: Address) -> None:
+    """Another address (or currency) is another history: what was fetched for the old one must
+    not be answered as the new one's. The ledger's mirror follows on the next sync."""
+    AddressFetchState.objects.filter(address=address).delete()
+    AddressBalance.objects.filter(address=address).delete()
+    AddressTransaction.objects.filter(address=address).delete()
 
 
 @transaction.atomic

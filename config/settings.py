@@ -206,6 +206,11 @@ ETHERSCAN_URL = env.str("ETHERSCAN_URL", default="https://api.etherscan.io/v2/ap
 ETHERSCAN_API_KEY = env.str("ETHERSCAN_API_KEY", default="")
 COINGECKO_URL = env.str("COINGECKO_URL", default="https://api.coingecko.com/api/v3")
 COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
+# How old fetched data may get before a request (or beat) refreshes it.
+ADDRESS_REFRESH_SECONDS = env.int("ADDRESS_REFRESH_SECONDS", default=600)
+PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", default=300)
+TRANSFER_MATCH_WINDOW_HOURS = env.float("TRANSFER_MATCH_WINDOW_HOURS", default=12.0)
+TRANSFER_MATCH_TOLERANCE = env.str("TRANSFER_MATCH_TOLERANCE", default="0.01")
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-hosted)")
 

@@ -322,11 +322,6 @@ def test_a_rejected_address_is_not_fetched_again_on_every_request(
     assert ran.calls == [] and len(mocked.calls) == calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="addresses.services.address_update keeps the old address's fetch state, balances and "
-    "transactions when the address or currency changes (not this suite's file to fix)",
-)
 def test_changing_the_address_forgets_the_old_ones_data(alice_api, wallet, mocked, run_tasks):
     _fetched(alice_api, wallet, mocked, run_tasks)
 
