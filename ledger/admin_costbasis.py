@@ -139,7 +139,7 @@ class DisposalAdmin(DerivedAdmin):
         "gain",
         "missing_quantity",
     ]
-    list_filter = ["method", "kind", "year"]
+    list_filter = ["method", "kind"]
     list_select_related = ["portfolio", "asset"]
     search_fields = ["=portfolio__id", "=entry__id"]
     ordering = ["-at", "-id"]

@@ -8,9 +8,9 @@ Loading is one streamed ``values_list`` over the rows (index ledger_portfolio_ti
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
@@ -84,20 +84,28 @@ def fingerprints(
         )
         e = cursor.fetchone()
         micros = _micros_sql("t.updated_at")
-        early = (
-            "(o.occurred_at < %s OR (o.occurred_at = %s AND o.id <= %s) "
-            "OR i.occurred_at < %s OR (i.occurred_at = %s AND i.id <= %s))"
-        )
-        cursor.execute(
-            f"SELECT count(*), max(updated_at), sum(us), sum(early), "  # noqa: S608
-            f"max(CASE WHEN early = 1 THEN updated_at END), "
-            f"sum(CASE WHEN early = 1 THEN us END) FROM ("
-            f"SELECT t.updated_at AS updated_at, {micros} AS us, "
-            f"CASE WHEN {early} THEN 1 ELSE 0 END AS early FROM {transfers} t "
-            f"JOIN {entries} o ON o.id = t.out_entry_id JOIN {entries} i ON i.id = t.in_entry_id "
-            f"WHERE t.portfolio_id = %s AND t.status = %s) rows",
-            [at, at, pk, at, at, pk, portfolio_id, Transfer.ACCEPTED],
-        )
+        if cutoff is None:  # nothing is early: no need to look at the legs
+            cursor.execute(
+                f"SELECT count(*), max(t.updated_at), sum({micros}), 0, NULL, 0 "  # noqa: S608
+                f"FROM {transfers} t WHERE t.portfolio_id = %s AND t.status = %s",
+                [portfolio_id, Transfer.ACCEPTED],
+            )
+        else:
+            early = (
+                "(o.occurred_at < %s OR (o.occurred_at = %s AND o.id <= %s) "
+                "OR i.occurred_at < %s OR (i.occurred_at = %s AND i.id <= %s))"
+            )
+            cursor.execute(
+                f"SELECT count(*), max(updated_at), sum(us), sum(early), "  # noqa: S608
+                f"max(CASE WHEN early = 1 THEN updated_at END), "
+                f"sum(CASE WHEN early = 1 THEN us END) FROM ("
+                f"SELECT t.updated_at AS updated_at, {micros} AS us, "
+                f"CASE WHEN {early} THEN 1 ELSE 0 END AS early FROM {transfers} t "
+                f"JOIN {entries} o ON o.id = t.out_entry_id "
+                f"JOIN {entries} i ON i.id = t.in_entry_id "
+                f"WHERE t.portfolio_id = %s AND t.status = %s) rows",
+                [at, at, pk, at, at, pk, portfolio_id, Transfer.ACCEPTED],
+            )
         t = cursor.fetchone()
     return (
         _fingerprint(e[3:6]),
@@ -124,30 +132,43 @@ class Loaded:
 
 
 def _peers(portfolio_id: int) -> dict[int, int]:
-    """Both legs of each accepted transfer, each pointing at the other; links that the engine
-    would refuse (wrong kinds, different assets, a row in two accepted transfers) are left out:
-    those rows then count as moves to or from elsewhere."""
-    rows = Transfer.objects.filter(portfolio_id=portfolio_id, status=Transfer.ACCEPTED).values_list(
-        "out_entry_id",
-        "in_entry_id",
-        "out_entry__kind",
-        "in_entry__kind",
-        "out_entry__asset_id",
-        "in_entry__asset_id",
+    """Both legs of each accepted transfer, each pointing at the other. A row in two accepted
+    transfers keeps neither link (see also _check_links)."""
+    pairs = list(
+        Transfer.objects.filter(portfolio_id=portfolio_id, status=Transfer.ACCEPTED).values_list(
+            "out_entry_id", "in_entry_id"
+        )
     )
     seen: defaultdict[int, int] = defaultdict(int)
-    pairs = []
-    for out_id, in_id, out_kind, in_kind, out_asset, in_asset in rows:
+    for out_id, in_id in pairs:
         seen[out_id] += 1
         seen[in_id] += 1
-        if out_kind == Kind.TRANSFER_OUT and in_kind == Kind.TRANSFER_IN and out_asset == in_asset:
-            pairs.append((out_id, in_id))
     peers: dict[int, int] = {}
     for out_id, in_id in pairs:
         if seen[out_id] == 1 and seen[in_id] == 1:
             peers[out_id] = in_id
             peers[in_id] = out_id
     return peers
+
+
+def _check_links(entries: list[Entry], linked: dict[int, int]) -> None:
+    """Drop the transfer links the engine would refuse (legs that are not a TRANSFER_OUT and a
+    TRANSFER_IN of one asset): those rows then count as moves to or from elsewhere. ``linked``:
+    entry id -> index of the loaded rows that have a peer; peers before a continuation's cutoff
+    are looked up."""
+    legs = {pk: (entries[i].kind, entries[i].asset) for pk, i in linked.items()}
+    early = {entries[i].transfer_peer for i in linked.values()} - legs.keys()
+    if early:
+        for pk, kind, code in LedgerEntry.objects.filter(pk__in=early).values_list(
+            "pk", "kind", "asset__code"
+        ):
+            legs[pk] = (_KINDS[kind], code)
+    for i in linked.values():
+        entry = entries[i]
+        other = legs.get(entry.transfer_peer)
+        kinds = {entry.kind, other[0]} if other is not None else set()
+        if kinds != {Kind.TRANSFER_OUT, Kind.TRANSFER_IN} or other[1] != entry.asset:
+            entries[i] = replace(entry, transfer_peer=None)
 
 
 def _pins(rows) -> dict[int, tuple[tuple[int, Decimal], ...]]:
@@ -169,11 +190,56 @@ def _pins(rows) -> dict[int, tuple[tuple[int, Decimal], ...]]:
     return pins
 
 
+_COLUMNS = (
+    "id",
+    "occurred_at",
+    "kind",
+    "asset_id",
+    "quantity",
+    "wallet_id",
+    "value",
+    "value_currency_id",
+    "fee_value",
+    "fee_asset_id",
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _rows(portfolio_id: int, rows, after: tuple[datetime, int] | None) -> Iterator[tuple]:
+    """The columns of _COLUMNS in (at, id) order. On PostgreSQL a plain query whose time comes
+    as whole microseconds since the epoch: Django's timestamptz loader is pure Python and would
+    take most of the loading time. Elsewhere the ORM's values_list, streamed."""
+    if connection.vendor != "postgresql":
+        yield from (
+            rows.order_by("occurred_at", "id")
+            .values_list(*_COLUMNS)
+            .iterator(chunk_size=LOAD_CHUNK)
+        )
+        return
+    columns = ", ".join(_COLUMNS).replace(
+        "occurred_at", "(extract(epoch from occurred_at) * 1000000)::bigint"
+    )
+    where, params = "portfolio_id = %s", [portfolio_id]
+    if after is not None:
+        where += " AND (occurred_at, id) > (%s, %s)"
+        params += [after[0], after[1]]
+    sql = (
+        f"SELECT {columns} FROM {LedgerEntry._meta.db_table} WHERE {where} ORDER BY occurred_at, id"  # noqa: S608
+    )
+    epoch, tick = _EPOCH, _MICROSECOND
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(LOAD_CHUNK):
+            for pk, micros, *rest in chunk:
+                yield (pk, epoch + micros * tick, *rest)
+
+
 def load_entries(
     portfolio: Portfolio, currency: Currency, after: tuple[datetime, int] | None = None
 ) -> Loaded:
     """The portfolio's rows after ``after`` (all when None), in (at, id) order, as engine
-    entries. Three small queries (wallets, currencies, transfers), the pins, and one streamed
+    entries. Small queries (wallets, currencies, accepted transfers, pins) and one streamed
     query over the rows."""
     wallet_keys = {
         pk: f"{kind}:{pk}"
@@ -193,22 +259,14 @@ def load_entries(
     append = entries.append
     kinds = _KINDS
     peer, pin = peers.get, pins.get
-    columns = rows.order_by("occurred_at", "id").values_list(
-        "id",
-        "occurred_at",
-        "kind",
-        "asset_id",
-        "quantity",
-        "wallet_id",
-        "value",
-        "value_currency_id",
-        "fee_value",
-        "fee_asset_id",
-    )
-    for pk, at, kind, asset, quantity, wallet, value, value_cur, fee, fee_cur in columns.iterator(
-        chunk_size=LOAD_CHUNK
+    linked: dict[int, int] = {}
+    for pk, at, kind, asset, quantity, wallet, value, value_cur, fee, fee_cur in _rows(
+        portfolio.pk, rows, after
     ):
         wallet_of[pk] = wallet
+        other = peer(pk)
+        if other is not None:
+            linked[pk] = len(entries)
         if (value is not None and value_cur is not None and value_cur != fiat_id) or (
             fee is not None and fee_cur is not None and fee_cur != fiat_id
         ):
@@ -223,10 +281,12 @@ def load_entries(
                 wallet_keys[wallet],
                 value,
                 fee if fee is not None else ZERO,
-                peer(pk),
+                other,
                 pin(pk, ()),
             )
         )
+    if linked:
+        _check_links(entries, linked)
     if foreign:
         _convert_foreign(entries, foreign, currency, codes)
     return Loaded(entries, wallet_of, wallet_keys, codes, ids)

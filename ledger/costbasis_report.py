@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 import django_filters
@@ -184,11 +184,21 @@ class YearField(forms.CharField):
         return int(text)
 
 
+def year_span(year: int) -> tuple[datetime, datetime]:
+    """The first moment of the UTC year and of the next."""
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
 class YearFilter(django_filters.Filter):
+    """The rows whose ``field_name`` (a time) falls in that UTC year."""
+
     field_class = YearField
 
     def filter(self, qs, value):
-        return qs if value is None else qs.filter(**{self.field_name: value})
+        if value is None:
+            return qs
+        start, end = year_span(value)
+        return qs.filter(**{f"{self.field_name}__gte": start, f"{self.field_name}__lt": end})
 
 
 class _Problems:
@@ -213,7 +223,7 @@ class DisposalFilter(_Problems, django_filters.FilterSet):
     """``asset=btc`` (or ``btc,eth``); ``year=2024`` (UTC year of the disposal)."""
 
     asset = CurrencyFilter(field_name="asset__code", label="asset")
-    year = YearFilter(field_name="year", label="year")
+    year = YearFilter(field_name="at", label="year")
 
     class Meta:
         model = Disposal
@@ -236,7 +246,12 @@ def costbasis_disposals(*, portfolio: Portfolio) -> QuerySet[Disposal]:
         Disposal.objects.filter(portfolio=portfolio)
         .select_related("asset", "wallet")
         .prefetch_related(
-            Prefetch("lots", queryset=DisposalLot.objects.order_by("disposal_id", "position"))
+            Prefetch(
+                "lots",
+                queryset=DisposalLot.objects.filter(portfolio=portfolio).order_by(
+                    "disposal_id", "position"
+                ),
+            )
         )
         .order_by("at", "entry_id", "id")
     )
@@ -247,9 +262,12 @@ def costbasis_disposals(*, portfolio: Portfolio) -> QuerySet[Disposal]:
 
 def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
     """One row per lot used by the year's disposals, in time order: (quantity, code, acquired
-    at, source entry, sold at, disposal entry, proceeds, cost, gain, long_term). Streamed."""
+    at, source entry, sold at, disposal entry, proceeds, cost, long_term). Streamed."""
+    start, end = year_span(year)
     return (
-        DisposalLot.objects.filter(portfolio=portfolio, disposal__year=year)
+        DisposalLot.objects.filter(
+            portfolio=portfolio, disposal__at__gte=start, disposal__at__lt=end
+        )
         .order_by("disposal__at", "disposal__entry_id", "disposal_id", "position")
         .values_list(
             "quantity",
@@ -260,7 +278,6 @@ def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
             "disposal__entry_id",
             "proceeds",
             "cost",
-            "gain",
             "long_term",
         )
         .iterator(chunk_size=5000)
@@ -299,7 +316,8 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
 
     with localcontext(EXACT):
         for row in report_rows(portfolio=portfolio, year=year):
-            quantity, asset, acquired, source, sold, entry, proceeds, cost, gain, long_term = row
+            quantity, asset, acquired, source, sold, entry, proceeds, cost, long_term = row
+            gain = proceeds - cost
             sums[long_term][0] += proceeds
             sums[long_term][1] += cost
             sums[long_term][2] += gain

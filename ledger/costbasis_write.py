@@ -35,7 +35,11 @@ ZERO = Decimal(0)
 
 
 def q18(value: Decimal) -> Decimal:
-    """An engine amount as stored: rounded half-even to 18 decimal places."""
+    """An engine amount as stored: rounded half-even to 18 decimal places.
+
+    Only money needs it (costs and proceeds are split by division). Quantities are written as
+    they are: the engine only adds and subtracts them, and they come from numeric(38, 18)
+    columns, so they never have more than 18 decimal places."""
     return value.quantize(PLACES, context=_STORE)
 
 
@@ -92,8 +96,8 @@ def write_result(
                 _pool_wallet(lot.wallet) if per_wallet else wallet_of.get(lot.source_entry_id),
                 lot.source_entry_id,
                 lot.acquired_at,
-                q18(lot.original_quantity),
-                q18(lot.remaining_quantity),
+                lot.original_quantity,
+                lot.remaining_quantity,
                 q18(lot.cost),
                 q18(lot.unit_cost),
                 q18(lot.remaining_cost),
@@ -111,7 +115,6 @@ def write_result(
             "portfolio_id",
             "entry_id",
             "at",
-            "year",
             "kind",
             "asset_id",
             "pool",
@@ -120,7 +123,6 @@ def write_result(
             "quantity",
             "proceeds",
             "cost",
-            "gain",
             "missing_quantity",
         ],
         (
@@ -129,17 +131,15 @@ def write_result(
                 pid,
                 d.entry_id,
                 d.at,
-                d.at.year,
                 d.kind.value,
                 ids[d.asset],
                 d.wallet or "",
                 wallet_of.get(d.entry_id),
                 d.method.value,
-                q18(d.quantity),
+                d.quantity,
                 q18(d.proceeds),
                 q18(d.cost),
-                q18(d.proceeds - d.cost),
-                q18(d.missing_quantity),
+                d.missing_quantity,
             )
             for n, d in enumerate(disposals)
         ),
@@ -155,7 +155,6 @@ def write_result(
             "quantity",
             "cost",
             "proceeds",
-            "gain",
             "long_term",
         ],
         (
@@ -165,10 +164,9 @@ def write_result(
                 position,
                 p.source_entry_id,
                 p.acquired_at,
-                q18(p.quantity),
+                p.quantity,
                 q18(p.cost),
                 q18(p.proceeds),
-                q18(p.proceeds - p.cost),
                 p.long_term,
             )
             for n, d in enumerate(disposals)
@@ -179,17 +177,14 @@ def write_result(
         IncomeRecord,
         ["portfolio_id", "entry_id", "at", "year", "asset_id", "quantity", "value"],
         (
-            (pid, i.entry_id, i.at, i.year, ids[i.asset], q18(i.quantity), q18(i.value))
+            (pid, i.entry_id, i.at, i.year, ids[i.asset], i.quantity, q18(i.value))
             for i in result.incomes
         ),
     )
     writer.rows(
         CostBasisFlag,
         ["portfolio_id", "entry_id", "code", "quantity"],
-        (
-            (pid, f.entry_id, f.code.value, None if f.quantity is None else q18(f.quantity))
-            for f in result.flags
-        ),
+        ((pid, f.entry_id, f.code.value, f.quantity) for f in result.flags),
     )
     return len(disposals)
 
@@ -207,9 +202,10 @@ class _Writer:
             return lambda n: None
         with connection.cursor() as cursor:
             if self.copy:
+                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+                sequence = cursor.fetchone()[0]
                 cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [table, count],
+                    "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
                 )
                 reserved = [row[0] for row in cursor.fetchall()]
                 return reserved.__getitem__

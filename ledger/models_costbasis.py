@@ -16,6 +16,8 @@ thousands of rows and per-row constraint checks would double its time. Deleting 
 still deletes its rows (Django cascades), and every read is scoped to a portfolio.
 """
 
+from decimal import Decimal
+
 from django.db import models
 
 from core.models import TimeStampedModel
@@ -166,13 +168,11 @@ class Lot(models.Model):
 class Disposal(models.Model):
     """A taxable disposal (``entry``; a transfer's fee is a disposal of its TRANSFER_OUT).
     proceeds = value - fee; cost = the lots' costs; ``missing_quantity`` had no lot (zero
-    cost, short-term). ``pool`` as on Lot, ``wallet`` the entry's; ``year`` is the UTC year of
-    ``at``."""
+    cost, short-term). ``pool`` as on Lot, ``wallet`` the entry's. gain = proceeds - cost."""
 
     portfolio = _link("portfolios.Portfolio", on_delete=models.CASCADE, db_index=False)
     entry = _link("ledger.LedgerEntry", db_index=False)
     at = models.DateTimeField()
-    year = models.PositiveSmallIntegerField()
     kind = models.CharField(max_length=20, choices=[(k.value, k.value) for k in Kind])
     asset = _link("currencies.Currency", db_index=False)
     pool = models.CharField(max_length=60, blank=True, default="")
@@ -181,40 +181,46 @@ class Disposal(models.Model):
     quantity = _amount()
     proceeds = _amount()
     cost = _amount()
-    gain = _amount()
     missing_quantity = _amount()
 
     class Meta:
         ordering = ["portfolio", "at", "entry"]
-        indexes = [
-            models.Index(fields=["portfolio", "at", "entry"], name="cb_disposal_time"),
-            models.Index(fields=["portfolio", "year", "asset"], name="cb_disposal_year"),
-        ]
+        indexes = [models.Index(fields=["portfolio", "at", "entry"], name="cb_disposal_time")]
 
     def __str__(self) -> str:
         return f"disposal of {self.quantity} {self.asset_id} (entry {self.entry_id})"
+
+    @property
+    def gain(self) -> Decimal:
+        return self.proceeds - self.cost
 
 
 class DisposalLot(models.Model):
     """The part of a disposal taken from one lot (the engine's LotUse). ``source_entry`` None is
     the missing part of an oversell: zero cost, acquired at the disposal itself."""
 
-    portfolio = _link("portfolios.Portfolio", on_delete=models.CASCADE)
-    disposal = _link("ledger.Disposal", related_name="lots")
+    portfolio = _link("portfolios.Portfolio", on_delete=models.CASCADE, db_index=False)
+    disposal = _link("ledger.Disposal", related_name="lots", db_index=False)
     position = models.PositiveIntegerField(default=0)
     source_entry = _link("ledger.LedgerEntry", null=True, blank=True, db_index=False)
     acquired_at = models.DateTimeField()
     quantity = _amount()
     cost = _amount()
     proceeds = _amount()
-    gain = _amount()
     long_term = models.BooleanField()
 
     class Meta:
         ordering = ["disposal", "position"]
+        # One index serves the DELETE of a rebuild, the lots of a page of disposals (filtered by
+        # portfolio too) and the report's join.
+        indexes = [models.Index(fields=["portfolio", "disposal"], name="cb_disposal_lot")]
 
     def __str__(self) -> str:
         return f"{self.quantity} from entry {self.source_entry_id} for disposal {self.disposal_id}"
+
+    @property
+    def gain(self) -> Decimal:
+        return self.proceeds - self.cost
 
 
 class IncomeRecord(models.Model):
