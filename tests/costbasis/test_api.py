@@ -609,3 +609,20 @@ def test_unchanged_settings_enqueue_nothing(api, book, django_capture_on_commit_
 def test_bad_settings_are_422_with_sentences(api, book, body, problems):
     assert invalid(api.patch(book.url("/settings"), body, format="json")) == problems
     assert ok(api.get(book.url("/settings")))["method"] == "fifo"
+
+
+@pytest.mark.parametrize("path", ["", "/lots", "/disposals", "/report.csv?year=2024"])
+def test_query_count_does_not_grow_with_rows(api, book, path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    build(book.portfolio)
+    with CaptureQueriesContext(connection) as few:
+        assert api.get(book.url(path)).status_code == 200
+    for n in range(20):
+        make_entry(book.a.wallet, "buy", "1", day("2024-02-01"), value=str(100 + n))
+        make_entry(book.a.wallet, "sell", "0.5", day("2024-02-02"), value="90")
+    build(book.portfolio)
+    with CaptureQueriesContext(connection) as many:
+        assert api.get(book.url(path)).status_code == 200
+    assert len(many) == len(few)
