@@ -143,7 +143,7 @@ def insert_prices(points: Iterable[PricePoint], *, kind: str, source: str) -> No
             "CREATE TEMP TABLE IF NOT EXISTS ingest_price_points "
             "(base_id bigint, quote_id bigint, at timestamptz, price numeric) ON COMMIT DROP"
         )
-        raw.execute("TRUNCATE ingest_price_points")
+        raw.execute("DELETE FROM ingest_price_points")  # TRUNCATE would swap files each batch
         with raw.copy("COPY ingest_price_points FROM STDIN") as copy:
             for point in points:
                 copy.write_row(point)

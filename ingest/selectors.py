@@ -77,23 +77,20 @@ def missing_acquisitions(
     rows = (
         rows.annotate(
             outflow=Case(
-                When(kind__in=_INFLOWS, then=Value(0)), default=Value(1), output_field=IntegerField()
+                When(kind__in=_INFLOWS, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
             )
         )
         .order_by("wallet_id", "asset_id", "occurred_at", "outflow", "id")
-        .values_list(
-            "wallet_id", "asset_id", "outflow", "quantity", "occurred_at", "id", "line",
-            "source_import_id",
-        )
-    )  # fmt: skip
-    found: list[tuple] = []
+        .values_list("wallet_id", "asset_id", "outflow", "quantity", "id")
+    )
+    found: list[tuple] = []  # (wallet id, asset id, shortfall, id of the first row below zero)
     group = None
     balance = lowest = Decimal(0)
     first = None
     with localcontext(prec=80):
-        for wallet_id, asset_id, outflow, quantity, at, entry_id, line, import_id in rows.iterator(
-            chunk_size=5000
-        ):
+        for wallet_id, asset_id, outflow, quantity, entry_id in rows.iterator(chunk_size=5000):
             if (wallet_id, asset_id) != group:
                 if lowest < 0:
                     found.append((*group, -lowest, first))
@@ -102,14 +99,21 @@ def missing_acquisitions(
             if balance < lowest:
                 lowest = balance
                 if first is None:
-                    first = (at, entry_id, line, import_id)
+                    first = entry_id
         if group is not None and lowest < 0:
             found.append((*group, -lowest, first))
     if not found:
         return
     names = dict(Wallet.objects.filter(pk__in={f[0] for f in found}).values_list("id", "name"))
     codes = dict(Currency.objects.filter(pk__in={f[1] for f in found}).values_list("id", "code"))
-    for wallet_id, asset_id, shortfall, (at, entry_id, line, import_id) in found:
+    where = {
+        pk: rest
+        for pk, *rest in LedgerEntry.objects.filter(pk__in=[f[3] for f in found]).values_list(
+            "id", "occurred_at", "line", "source_import_id"
+        )
+    }
+    for wallet_id, asset_id, shortfall, entry_id in found:
+        at, line, import_id = where[entry_id]
         yield MissingAcquisition(
             wallet_id, names[wallet_id], codes[asset_id], shortfall, at, entry_id, line, import_id
         )

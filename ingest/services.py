@@ -21,8 +21,9 @@ from django.db import transaction
 from core.exceptions import ValidationFailed
 from core.money import format_amount
 from core.tasks import enqueue
-from ingest.coinbase import CoinbaseCsvParser, StatementRow
+from ingest.coinbase import CoinbaseCsvParser
 from ingest.progress import MeteredReader
+from ingest.readahead import batches_ahead
 from ingest.selectors import MissingAcquisition, missing_acquisitions
 from ingest.storing import BATCH_SIZE, EntryWriter, Tally, skipped_rows
 from ledger.holdings import wallet_holdings_recompute
@@ -155,16 +156,10 @@ def _import(
         wallet=target, imp=imp, fallback_fiat=_fallback_fiat(portfolio), tally=tally
     )
     parser = CoinbaseCsvParser(reader)
-    batch: list[StatementRow] = []
-    for row in parser:
-        batch.append(row)
-        if len(batch) >= BATCH_SIZE:
-            writer.write(batch)
-            batch.clear()
-            if on_progress is not None:
-                on_progress(reader.bytes_read, tally.rows_read)
-    if batch:
+    for batch in batches_ahead(parser, BATCH_SIZE):
         writer.write(batch)
+        if on_progress is not None:
+            on_progress(reader.bytes_read, tally.rows_read)
     writer.finish()
     reader.drain()
     if on_progress is not None:

@@ -21,6 +21,7 @@ to 18 decimal places and 15 significant digits, which both databases keep exactl
 
 from __future__ import annotations
 
+import copy
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -29,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from psycopg.errors import UniqueViolation
 
 from core.exceptions import ValidationFailed
 from core.money import (
@@ -43,13 +45,14 @@ from currencies.models import Currency
 from currencies.services import currency_get_or_create_crypto
 from ingest.bulk import (
     ENTRY_COLUMNS,
+    copy_supported,
     existing_external_ids,
     insert_entries,
     insert_prices,
     reserve_entry_ids,
 )
 from ingest.coinbase import StatementRejected, StatementRow
-from ledger.kinds import INFLOWS, Kind
+from ledger.kinds import INFLOWS, IncomeType, Kind
 from ledger.models import Import, LedgerEntry, Wallet
 from prices.models import Price
 
@@ -62,6 +65,14 @@ _Q18 = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 _SKIPPED = re.compile(r"^skipped .*: (\d+) rows? \(line")
 _PRECISION = 80  # running sums stay exact
 _INFLOWS = frozenset(k.value for k in INFLOWS)
+_UNIQUE_IN_WALLET = next(
+    c.name
+    for c in LedgerEntry._meta.constraints
+    if set(getattr(c, "fields", ())) == {"wallet", "external_id"}
+)
+# Enum members as plain text (a StrEnum's .value is a slow property; psycopg would dump an
+# Enum by name).
+_TEXT = {member: member.value for enum in (Kind, IncomeType) for member in enum}
 _ID = ENTRY_COLUMNS.index("id")
 _PAIR = ENTRY_COLUMNS.index("pair_id")
 _KIND = ENTRY_COLUMNS.index("kind")
@@ -86,6 +97,15 @@ class Tally:
     prices_observed: int = 0
     prices_rounded: int = 0
     new_currencies: list[str] = field(default_factory=list)
+
+
+def _repeated_external_id(exc: Exception) -> bool:
+    """Whether a database error is the wallet's unique external id (wrapped by Django or not)."""
+    for error in (exc, exc.__cause__):
+        diag = getattr(error, "diag", None)
+        if diag is not None and diag.constraint_name == _UNIQUE_IN_WALLET:
+            return True
+    return False
 
 
 def skipped_rows(warnings: Iterable[str]) -> int:
@@ -154,12 +174,44 @@ class EntryWriter:
         self._waiting: dict[str, tuple[int, bool, list | None]] = {}
         self._late: list[LedgerEntry] = []  # links to rows already inserted
         self.pairs_linked = 0
+        # A wallet with no rows yet can only get a duplicate from the file itself (an id it
+        # repeats): on PostgreSQL such batches skip the lookup of existing ids, and the unique
+        # constraint catches a repeat, whose batch is then done again with the lookup.
+        self._fresh = copy_supported() and not LedgerEntry.objects.filter(wallet=wallet).exists()
 
     def write(self, rows: list[StatementRow]) -> None:
-        tally = self.tally
-        existing = existing_external_ids(self.wallet.pk, [row.external_id for row in rows])
+        """Store one batch: new rows are inserted, rows whose external id the wallet has are
+        counted as duplicates and left alone."""
         self._resolve_codes(rows)
         self._observe_prices(rows)
+        if self._fresh:
+            saved = self._snapshot()
+            try:
+                with transaction.atomic():  # a savepoint: a repeated id undoes only this batch
+                    self._add(rows, {})
+                return
+            except (IntegrityError, UniqueViolation) as exc:
+                if not _repeated_external_id(exc):
+                    raise
+                self._restore(saved)
+                self._fresh = False
+        self._add(rows, existing_external_ids(self.wallet.pk, [r.external_id for r in rows]))
+
+    def _snapshot(self) -> tuple:
+        tally = self.tally
+        return (
+            copy.deepcopy(tally),
+            dict(self._waiting),
+            list(self._late),
+            self.pairs_linked,
+        )
+
+    def _restore(self, saved: tuple) -> None:
+        tally, self._waiting, self._late, self.pairs_linked = saved
+        self.tally.__dict__.update(tally.__dict__)
+
+    def _add(self, rows: list[StatementRow], existing: dict[str, bool]) -> None:
+        tally = self.tally
         new: list[StatementRow] = []
         seen: set[str] = set()
         by_type = tally.by_type
@@ -390,8 +442,8 @@ class EntryWriter:
                         portfolio_id,
                         wallet_id,
                         row.occurred_at,
-                        kind.value,
-                        row.income_type.value if row.income_type else "",
+                        _TEXT[kind],
+                        _TEXT[row.income_type] if row.income_type else "",
                         ids[row.asset],
                         row.quantity,
                         value,

@@ -231,3 +231,16 @@ def test_imports_list_and_detail(api, portfolio, alice):
     page = api.get(imports_url(portfolio) + "?limit=1").json()
     assert len(page["result"]) == 1 and page["next"].endswith("limit=1&offset=1")
     fail(api.get(imports_url(portfolio, 999999)), 404)
+
+
+def test_an_id_the_file_repeats_is_a_duplicate_not_an_error(api, portfolio, monkeypatch):
+    """In a new wallet, and whether the repeat is in the same batch or a later one."""
+    monkeypatch.setattr("ingest.services.BATCH_SIZE", 2)
+    text = V4_HEAD + V4_ROWS[0] + V4_ROWS[1] + V4_ROWS[2] + V4_ROWS[0] + V4_ROWS[3] + V4_ROWS[3]
+
+    result = ok(upload(api, portfolio, text), 201)
+
+    assert (result["rows_read"], result["rows_added"], result["rows_duplicate"]) == (6, 4, 2)
+    assert result["holdings_change"] == [{"currency": "btc", "change": "0.04"}]
+    assert holdings(portfolio) == {"btc": D("0.04")}
+    assert LedgerEntry.objects.count() == 4
