@@ -8,7 +8,9 @@ from typing import Any
 
 from django import forms
 
-from dashboard.forms import ServiceForm
+from core.exceptions import ValidationFailed
+from core.money import parse_amount
+from dashboard.forms import ServiceForm, sentence
 from ledger.kinds import INFLOWS, OUTFLOWS, IncomeType, Kind
 
 KIND_LABELS = {
@@ -50,6 +52,7 @@ class StatementUploadForm(ServiceForm):
     file = forms.FileField(
         required=False,
         label="Coinbase statement (CSV)",
+        error_messages={"empty": "The file is empty."},
         help_text="On coinbase.com: Profile → Statements → Transaction history → CSV. "
         "Nothing is stored until you confirm the preview.",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv", "required": True}),
@@ -140,6 +143,16 @@ class LedgerEntryForm(ServiceForm):
             "received something." if current in INFLOWS else "sent something away."
         )
         self.fields["value_currency"].choices = fiat
+
+    def clean_value(self) -> str:
+        """The API's amount check, so that a bad value is said with the other problems."""
+        text = (self.cleaned_data.get("value") or "").strip()
+        if text:
+            try:
+                parse_amount(text, field="value")
+            except ValidationFailed as exc:
+                raise forms.ValidationError([sentence(p) for p in exc.problems])
+        return text
 
     @staticmethod
     def initial_for(entry: Any) -> dict[str, Any]:

@@ -64,11 +64,12 @@ def _import_new(
     if request.method == "POST":
         # Reading the form runs the upload through the size limit.
         form = StatementUploadForm(request.POST, request.FILES)
-        if limiter.too_large:
-            form = StatementUploadForm(initial={"wallet": request.POST.get("wallet", "")})
-            form.add_error("file", sentence(str(PayloadTooLarge(settings.MAX_UPLOAD_SIZE))))
+        if limiter.too_large:  # the file was dropped unread: say why instead of "missing"
+            form.full_clean()
+            too_large = sentence(str(PayloadTooLarge(settings.MAX_UPLOAD_SIZE)))
+            form.errors["file"] = form.error_class([too_large])
             status = 413
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not limiter.too_large and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             token = statement_preview(

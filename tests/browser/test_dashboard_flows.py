@@ -335,3 +335,89 @@ def test_developer_creates_an_api_key_and_sees_it_once(browser, live_server):
     browser.find_element(By.LINK_TEXT, "Done").click()
     assert key not in browser.page_source
     screenshot(browser, "18-developer")
+
+
+def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(browser, live_server):
+    """Upload a Coinbase statement: a malformed one is refused naming its line; the demo
+    statement is previewed, confirmed, and its holdings are valued on the portfolio page (at
+    the prices the statement carries: this test is offline) with both charts drawn."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from ledger.models import Import
+    from portfolios.services import portfolio_create
+    from users.models import User
+
+    user = User.objects.create_user(email="gus@example.com", password=PASSWORD, name="Gus")
+    portfolio = portfolio_create(user=user, title="Coinbase", currency_codes=["usd"], source="t")
+    base = live_server.url
+    statements = Path(settings.BASE_DIR)
+    sign_in(browser, base, "gus@example.com", PASSWORD)
+    browser.get(f"{base}/portfolios/{portfolio.pk}/")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Import a statement").click()
+    wait_for(browser, "#upload-form")
+    screenshot(browser, "19-import-form")
+
+    # A malformed file is refused, naming its line; nothing is stored
+    fill(browser, "wallet", "Coinbase (Jane)")
+    browser.find_element(By.NAME, "file").send_keys(
+        str(statements / "tests/ingest/statements/malformed_bad_quantity.csv")
+    )
+    submit(browser)
+    wait_for_text(browser, "The file was not imported, and nothing was stored.")
+    assert "Line 10: quantity '1O.5x' is not a number." in browser.page_source.replace(
+        "&#x27;", "'"
+    )
+    assert browser.find_element(By.NAME, "wallet").get_attribute("value") == "Coinbase (Jane)"
+    assert not Import.objects.exists()
+    screenshot(browser, "20-import-refused")
+
+    # The demo statement: a preview of what it would import, nothing stored yet
+    browser.find_element(By.NAME, "file").send_keys(
+        str(statements / "core/demo_data/coinbase-demo.csv")
+    )
+    submit(browser)
+    preview = wait_for(browser, "#preview").text
+    assert "NOT IMPORTED YET" in preview  # a pill, shown upper-case
+    assert "Preview: “coinbase-demo.csv”" in preview and "Coinbase (Jane)" in preview
+    assert "Rows by type" in preview and "Holdings change" in preview
+    assert "+0.03519 BTC" in preview
+    assert not Import.objects.exists()
+    screenshot(browser, "21-import-preview")
+    screenshot(browser, "22-import-preview-phone", size=PHONE)
+
+    # Confirmed: imported, and the import's page says what it added
+    browser.set_window_size(1280, 900)
+    browser.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
+    wait_for_text(browser, "Imported “coinbase-demo.csv”: 25 new rows in Coinbase (Jane)")
+    assert Import.objects.get().rows_added == 25
+    screenshot(browser, "23-import-done")
+
+    # The portfolio page: holdings valued (at the statement's prices), both charts drawn
+    browser.get(f"{base}/portfolios/{portfolio.pk}/?range=all")
+    donut = wait_for(browser, "svg.donut")
+    line = browser.find_element(By.CSS_SELECTOR, ".chart-wide .chart-line svg")
+    for chart in (donut, line):
+        assert chart.is_displayed() and chart.size["width"] > 150 and chart.size["height"] > 150
+    holdings = browser.find_element(By.ID, "holdings").text
+    assert "BTC" in holdings and "0.03519" in holdings and "SOL" in holdings
+    assert "last known" in holdings  # no live price offline: the statement's last price
+    assert "Demo data" not in browser.page_source  # a real user's upload, not the demo
+    screenshot(browser, "24-portfolio-after-import")
+    screenshot(browser, "25-portfolio-after-import-phone", size=PHONE)
+
+    # Its rows are in the transactions, filterable
+    browser.set_window_size(1280, 900)
+    browser.get(f"{base}/portfolios/{portfolio.pk}/transactions/?asset=eth")
+    wait_for_text(browser, "Matching rows")
+    assert "Income" in browser.find_element(By.CSS_SELECTOR, "table.ledger").text
+    screenshot(browser, "26-transactions-filtered")
+
+    # And "refresh now" shows the fetches finishing (offline: the prices fail, said plainly)
+    browser.get(f"{base}/portfolios/{portfolio.pk}/")
+    browser.find_element(By.XPATH, "//button[contains(., 'Refresh now')]").click()
+    wait_for_text(browser, "Refreshing “Coinbase”")
+    wait_for_text(browser, "Finished", timeout=20)
+    assert "could not be reached" in browser.find_element(By.ID, "refresh-steps").text
+    screenshot(browser, "27-refresh-progress")
