@@ -85,3 +85,21 @@ def _no_network(monkeypatch):
         raise socket.gaierror(socket.EAI_NONAME, f"tests cannot reach the network (tried {name})")
 
     monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
+def pytest_collection_modifyitems(items):
+    """Every transactional test (live_server, transactional_db, transaction=True) restores the
+    database's content after its flush, so rows loaded by data migrations (the currency table)
+    are there for every later test whatever the order."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (
+            "transactional_db" in item.fixturenames
+            or "live_server" in item.fixturenames
+            or bool(marker and marker.kwargs.get("transaction"))
+        )
+        if not transactional:
+            continue
+        kwargs = dict(marker.kwargs) if marker else {}
+        kwargs.update(transaction=True, serialized_rollback=True)
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
