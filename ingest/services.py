@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from django.db import transaction
+from django.db.models import Q
 
 from core.exceptions import ValidationFailed
 from core.money import format_amount
@@ -27,7 +28,8 @@ from ingest.readahead import batches_ahead
 from ingest.selectors import MissingAcquisition, missing_acquisitions
 from ingest.storing import BATCH_SIZE, EntryWriter, Tally, skipped_rows
 from ledger.holdings import wallet_holdings_recompute
-from ledger.models import Import, LedgerEntry, Wallet
+from ledger.kinds import Kind
+from ledger.models import Import, LedgerEntry, Transfer, Wallet
 from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
 
@@ -259,6 +261,7 @@ def import_undo(*, imp: Import) -> UndoOutcome:
     wallet = Wallet.objects.select_for_update().get(pk=imp.wallet_id)
     entries = LedgerEntry.objects.filter(source_import=imp)
     modified = entries.filter(user_modified=True).count()
+    _release_transfers(imp)
     LedgerEntry.objects.filter(pair__source_import=imp).exclude(source_import=imp).update(pair=None)
     entries.exclude(pair=None).update(pair=None)
     removed = 0
@@ -270,6 +273,25 @@ def import_undo(*, imp: Import) -> UndoOutcome:
     wallet_holdings_recompute(wallet=wallet)
     transaction.on_commit(lambda: _after_import_enqueue(portfolio_id))
     return UndoOutcome(imp=imp, rows_removed=removed, user_modified_removed=modified)
+
+
+def _release_transfers(imp: Import) -> None:
+    """An accepted transfer between a row of ``imp`` and a row elsewhere goes with the import's
+    row (cascade); the other row gets back the kind the accept replaced, as a rejection would
+    do (its wallet's holdings do not change: a transfer and an unclassified move have the same
+    direction)."""
+    accepted = Transfer.objects.filter(
+        Q(out_entry__source_import=imp) | Q(in_entry__source_import=imp),
+        status=Transfer.ACCEPTED,
+    ).select_related("out_entry", "in_entry")
+    for transfer in accepted:
+        for leg, before, set_by_accept in (
+            (transfer.out_entry, transfer.out_kind_before, Kind.TRANSFER_OUT),
+            (transfer.in_entry, transfer.in_kind_before, Kind.TRANSFER_IN),
+        ):
+            if leg.source_import_id != imp.pk and before and leg.kind == set_by_accept.value:
+                leg.kind = before
+                leg.save(update_fields=["kind", "updated_at"])
 
 
 def undo_warnings(outcome: UndoOutcome) -> list[str]:

@@ -244,3 +244,29 @@ def test_an_id_the_file_repeats_is_a_duplicate_not_an_error(api, portfolio, monk
     assert result["holdings_change"] == [{"currency": "btc", "change": "0.04"}]
     assert holdings(portfolio) == {"btc": D("0.04")}
     assert LedgerEntry.objects.count() == 4
+
+
+def test_undo_gives_the_other_leg_of_an_accepted_transfer_its_kind_back(api, portfolio):
+    from ledger.models import Transfer
+    from ledger.transfers import transfer_accept, transfers_match
+
+    # Given a Coinbase send and a receive in another wallet, accepted as one transfer
+    sent = ok(upload(api, portfolio, statement("v5.csv")), 201)
+    receive = V3_HEAD + (
+        "2025-08-01 19:00:00 UTC,Receive,ETH,0.0999,USD,3700,369.63,369.63,0,Received\n"
+    )
+    ok(upload(api, portfolio, receive, wallet="Ledger"), 201)
+    transfers_match(portfolio)
+    transfer = Transfer.objects.get()
+    transfer_accept(transfer=transfer)
+    received = LedgerEntry.objects.get(wallet__name="Ledger")
+    assert received.kind == "transfer_in"
+
+    # When the Coinbase import is undone
+    ok(api.delete(imports_url(portfolio, sent["id"])))
+
+    # Then the transfer is gone and the receive is unclassified again, its holdings unchanged
+    received.refresh_from_db()
+    assert received.kind == "unclassified_in"
+    assert not Transfer.objects.exists()
+    assert holdings(portfolio, "Ledger") == {"eth": D("0.0999")}
