@@ -103,7 +103,11 @@
         item.querySelector(".step-words").textContent = step.words;
       });
       summary.textContent = data.summary;
-      if (data.done) refresh.setAttribute("data-done", "true");
+      if (data.done) {
+        refresh.setAttribute("data-done", "true");
+        var hint = document.getElementById("refresh-nojs");
+        if (hint) hint.hidden = true;
+      }
       return data.done;
     };
     var poll = function () {

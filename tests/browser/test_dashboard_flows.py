@@ -421,3 +421,54 @@ def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(browser
     wait_for_text(browser, "Finished", timeout=20)
     assert "could not be reached" in browser.find_element(By.ID, "refresh-steps").text
     screenshot(browser, "27-refresh-progress")
+
+
+def test_refresh_progress_follows_the_workers_without_reloading(browser, live_server):
+    """The progress page's script polls the JSON status and updates each row in place until
+    everything is finished (here a worker is played by the test: it marks the fetch queued,
+    then stores its result)."""
+    import time as clock
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from addresses.models import AddressBalance, AddressFetchState
+    from addresses.services import address_create
+    from portfolios.services import portfolio_create
+    from users.models import User
+
+    user = User.objects.create_user(email="hal@example.com", password=PASSWORD)
+    portfolio = portfolio_create(user=user, title="Watched", currency_codes=["usd"], source="t")
+    address = address_create(
+        portfolio=portfolio,
+        title="Savings",
+        address=BTC_ADDRESS,
+        currency_code="btc",
+        source="t",
+    )
+    since = int(clock.time()) - 1
+    cache.set(f"enqueued:address:{address.pk}", timezone.now().isoformat(), 300)  # queued
+    sign_in(browser, live_server.url, "hal@example.com", PASSWORD)
+    browser.get(f"{live_server.url}/portfolios/{portfolio.pk}/refresh/progress/?since={since}")
+    step = wait_for(browser, f'[data-key="address-{address.pk}"]')
+    assert "Queued" in step.text.title()
+    browser.execute_script("window.stillTheSamePage = true;")
+    screenshot(browser, "28-refresh-queued")
+
+    # The worker finishes: balance stored, flag cleared
+    state = AddressFetchState.objects.create(address=address)
+    AddressBalance.objects.create(
+        address=address, currency=address.currency, balance=Decimal("0.1"), source="esplora"
+    )
+    state.balances_fetched_at = timezone.now()
+    state.save()
+    cache.delete(f"enqueued:address:{address.pk}")
+    done = f'[data-key="address-{address.pk}"].step-done'
+    step = WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.CSS_SELECTOR, done)))
+    assert "Balance and transactions fetched at" in step.text
+    # (the price refresh that adding the address enqueued failed offline: said, and finished)
+    summary = browser.find_element(By.ID, "refresh-summary").text
+    assert summary in ("All done.", "Finished: 1 fetch failed — see below.")
+    assert browser.execute_script("return window.stillTheSamePage === true;")  # no reload
+    screenshot(browser, "29-refresh-done")
+    screenshot(browser, "30-refresh-done-phone", size=PHONE)
