@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -158,10 +159,11 @@ def _import(
         wallet=target, imp=imp, fallback_fiat=_fallback_fiat(portfolio), tally=tally
     )
     parser = CoinbaseCsvParser(reader)
-    for batch in batches_ahead(parser, BATCH_SIZE):
-        writer.write(batch)
-        if on_progress is not None:
-            on_progress(reader.bytes_read, tally.rows_read)
+    with closing(batches_ahead(parser, BATCH_SIZE)) as batches:  # stops the parser on errors
+        for batch in batches:
+            writer.write(batch)
+            if on_progress is not None:
+                on_progress(reader.bytes_read, tally.rows_read)
     writer.finish()
     reader.drain()
     if on_progress is not None:
@@ -313,13 +315,18 @@ def _after_import_enqueue(portfolio_id: int) -> None:
 def after_import(portfolio: Portfolio) -> list[str]:
     """Run the ledger work that follows an import or an undo (transfer matching, cost-basis
     rebuild), for the hooks that exist: each is imported lazily and skipped when its module
-    or function is not there. Returns the names of the hooks that ran."""
+    or function is not there; one that fails is logged and the next still runs. Returns the
+    names of the hooks that ran."""
     ran = []
     for module_name, function_name in AFTER_IMPORT_HOOKS:
         try:
             hook = getattr(importlib.import_module(module_name), function_name)
         except (ImportError, AttributeError):
             continue
-        hook(portfolio)
+        try:
+            hook(portfolio)
+        except Exception:  # one failing hook must not keep the others from running
+            logger.exception("after-import hook %s.%s failed", module_name, function_name)
+            continue
         ran.append(f"{module_name}.{function_name}")
     return ran

@@ -270,3 +270,36 @@ def test_undo_gives_the_other_leg_of_an_accepted_transfer_its_kind_back(api, por
     assert received.kind == "unclassified_in"
     assert not Transfer.objects.exists()
     assert holdings(portfolio, "Ledger") == {"eth": D("0.0999")}
+
+
+def test_after_import_runs_the_hooks_that_exist(portfolio, monkeypatch, caplog):
+    from ingest import services
+
+    called = []
+    monkeypatch.setattr(
+        services,
+        "AFTER_IMPORT_HOOKS",
+        (
+            ("ingest.no_such_module", "anything"),
+            ("ingest.services", "no_such_function"),
+            ("tests.ingest.test_import_history", "_failing_hook"),
+            ("tests.ingest.test_import_history", "_recording_hook"),
+        ),
+    )
+    monkeypatch.setattr(
+        "tests.ingest.test_import_history._recording_hook", lambda p: called.append(p)
+    )
+
+    ran = services.after_import(portfolio)
+
+    assert ran == ["tests.ingest.test_import_history._recording_hook"]
+    assert called == [portfolio]
+    assert "after-import hook tests.ingest.test_import_history._failing_hook failed" in caplog.text
+
+
+def _failing_hook(portfolio):
+    raise RuntimeError("boom")
+
+
+def _recording_hook(portfolio):
+    raise AssertionError("replaced by the test")
