@@ -168,7 +168,7 @@ def _import(
     reader.drain()
     if on_progress is not None:
         on_progress(reader.bytes_read, tally.rows_read)
-    if tally.rows_added:
+    if tally.rows_added and not dry_run:  # a dry run is rolled back: no holdings to keep
         wallet_holdings_recompute(wallet=target)
     missing = list(missing_acquisitions(portfolio, wallet=target))
     parser_warnings = parser.warnings
