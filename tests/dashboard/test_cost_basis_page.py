@@ -28,8 +28,9 @@ def built(alice, portfolio):
 
 
 def test_signed_out_and_other_users(anon_client, bob_client, built):
+    for page in (url("cost-basis", built), url("cost-basis-report", built, 2024)):
+        assert_login_redirect(anon_client.get(page), page)
     page = url("cost-basis", built)
-    assert_login_redirect(anon_client.get(page), page)
     assert bob_client.get(page).status_code == 404
     assert bob_client.get(url("cost-basis-report", built, 2024)).status_code == 404
     for name in ("cost-basis-settings", "cost-basis-rebuild"):

@@ -299,3 +299,38 @@ def test_delete_asks_first_then_deletes(alice_client, portfolio, address, offset
     )
     assert not Portfolio.objects.filter(pk=portfolio.pk).exists()
     assert "Portfolio “Main” deleted." in alice_client.get(response["Location"]).content.decode()
+
+
+def test_list_queries_do_not_grow_with_addresses(alice, alice_client):
+    """Each portfolio costs a fixed number of queries (totals and a month of history),
+    whatever it holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from addresses.services import address_create
+    from currencies.models import Currency
+    from portfolios.services import portfolio_create
+    from tests.dashboard.conftest import ETH_ADDRESS, fetched, spot
+
+    spot("eth", "usd", "3000")
+    target = portfolio_create(user=alice, title="One", currency_codes=["usd"], source="test")
+    codes = ["eth", *Currency.objects.filter(is_ethereum_token=True).values_list("code", flat=True)]
+    counts = []
+    for total in (2, 20):
+        while target.addresses.count() < total:
+            i = target.addresses.count()
+            fetched(
+                address_create(
+                    portfolio=target,
+                    title=f"A{i}",
+                    address=ETH_ADDRESS,
+                    currency_code=codes[i],
+                    source="test",
+                ),
+                "1",
+            )
+        alice_client.get(reverse("dashboard:portfolio-list"))
+        with CaptureQueriesContext(connection) as captured:
+            assert alice_client.get(reverse("dashboard:portfolio-list")).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
