@@ -24,6 +24,7 @@ from core.api import (
 )
 from core.exceptions import ValidationFailed
 from ledger import costbasis_store as store
+from ledger.api.serializers import WalletRefSerializer
 from ledger.costbasis_report import (
     DisposalFilter,
     LotFilter,
@@ -37,12 +38,6 @@ from ledger.models_costbasis import CostBasisSettings
 from portfolios.selectors import portfolio_get
 
 # --- serializers -------------------------------------------------------------------------------
-
-
-class WalletRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    kind = serializers.CharField()
 
 
 def pool_name(pool: str) -> str:
