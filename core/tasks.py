@@ -41,7 +41,12 @@ def enqueue(task, *args: Any, **kwargs: Any) -> None:
         elif settings.TASKS_IN_PROCESS:
             if _pool is None:
                 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tasks")
-            _pool.submit(_in_process, task, args, kwargs)
+            try:
+                _pool.submit(_in_process, task, args, kwargs)
+            except RuntimeError:
+                # The interpreter is exiting (a management command finishing while its tasks
+                # queue more work): run it here rather than lose it.
+                _in_process(task, args, kwargs)
         else:
             task.apply_async(args=args, kwargs=kwargs)
 
