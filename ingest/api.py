@@ -141,6 +141,7 @@ class StatementUploadView(ApiView):
 
 class ImportListView(ApiView):
     @extend_schema(
+        operation_id="portfolios_imports_list",
         responses=OpenApiTypes.OBJECT,
         summary="The portfolio's statement imports, newest first, with their warnings; the "
         "envelope's `missing_acquisitions` lists every wallet and asset whose history still "
