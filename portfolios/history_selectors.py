@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Max, Subquery
 from django.utils import timezone
 
 from addresses.models import AddressBalance, AddressTransaction
@@ -78,16 +79,29 @@ def _ledger_holdings(portfolio: Portfolio, since: datetime) -> list[Holding]:
 
 
 def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
+    """Daily and observed prices inside the window, the last known price of each pair before
+    it (so a pair priced only long ago, e.g. by an old statement, still carries forward), and
+    today's spot prices. Three queries."""
+    since = datetime.combine(start, time.min, UTC)
+    pairs = Price.objects.filter(base__code__in=codes, quote__code__in=codes)
     points = [
         PricePoint(base, quote, at.date(), price)
-        for base, quote, at, price in Price.objects.filter(
-            base__code__in=codes,
-            quote__code__in=codes,
-            at__gte=datetime.combine(start, time.min, UTC),
+        for base, quote, at, price in pairs.filter(at__gte=since).values_list(
+            "base__code", "quote__code", "at", "price"
         )
-        .order_by("at")
-        .values_list("base__code", "quote__code", "at", "price")
     ]
+    latest_before = (
+        pairs.filter(at__lt=since)
+        .values("base_id", "quote_id")
+        .annotate(last=Max("at"))
+        .values_list("last", flat=True)
+    )
+    points.extend(
+        PricePoint(base, quote, at.date(), price)
+        for base, quote, at, price in pairs.filter(at__in=Subquery(latest_before.values("last")))
+        .filter(at__lt=since)
+        .values_list("base__code", "quote__code", "at", "price")
+    )
     points.extend(
         PricePoint(base, quote, today, price)
         for base, quote, price in SpotPrice.objects.filter(

@@ -113,3 +113,31 @@ def test_converted_history_endpoint(alice, bob):
         client_for(bob, "read").get(f"/api/portfolios/{portfolio.pk}/converted/history").status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+def test_a_price_older_than_the_window_carries_forward(alice):
+    # Given an offset of 2 BTC and one BTC price observed two years ago (an old statement row)
+    from offsets.services import offset_create
+
+    portfolio = portfolio_create(
+        user=alice, title="Old", currency_codes=["usd"], source="private-api"
+    )
+    offset_create(
+        portfolio=portfolio, title="o", balances=[{"currency": "btc", "balance": "2"}], source="web"
+    )
+    btc, usd = Currency.objects.get(code="btc"), Currency.objects.get(code="usd")
+    Price.objects.create(
+        base=btc,
+        quote=usd,
+        at=datetime.now(UTC) - timedelta(days=730),
+        price=D("20000"),
+        kind=Price.OBSERVED,
+        source="coinbase-statement",
+    )
+    # When the last 2 days are valued
+    from portfolios.history_selectors import portfolio_value_history
+
+    points = portfolio_value_history(portfolio=portfolio, target="usd", days=2)
+    # Then today is valued with that last known price
+    assert points[-1].value == D("40000") and points[-1].unpriced == ()
