@@ -337,7 +337,9 @@ def test_developer_creates_an_api_key_and_sees_it_once(browser, live_server):
     screenshot(browser, "18-developer")
 
 
-def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(browser, live_server):
+def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(
+    browser, live_server, settings, tmp_path
+):
     """Upload a Coinbase statement: a malformed one is refused naming its line; the demo
     statement is previewed, confirmed, and its holdings are valued on the portfolio page (at
     the prices the statement carries: this test is offline) with both charts drawn."""
@@ -349,6 +351,7 @@ def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(browser
     from portfolios.services import portfolio_create
     from users.models import User
 
+    settings.DASHBOARD_UPLOAD_DIR = tmp_path / "uploads"
     user = User.objects.create_user(email="gus@example.com", password=PASSWORD, name="Gus")
     portfolio = portfolio_create(user=user, title="Coinbase", currency_codes=["usd"], source="t")
     base = live_server.url
@@ -392,6 +395,7 @@ def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(browser
     browser.find_element(By.CSS_SELECTOR, "button[value=confirm]").click()
     wait_for_text(browser, "Imported “coinbase-demo.csv”: 25 new rows in Coinbase (Jane)")
     assert Import.objects.get().rows_added == 25
+    assert not list((tmp_path / "uploads").rglob("*.csv"))  # the kept file is gone
     screenshot(browser, "23-import-done")
 
     # The portfolio page: holdings valued (at the statement's prices), both charts drawn
