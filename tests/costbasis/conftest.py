@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import Resolver404, resolve
 
+from ledger import costbasis_store
 from ledger.costbasis_store import costbasis_rebuild_now
 from ledger.models import LedgerEntry, Transfer
 from prices.models import SpotPrice
@@ -55,6 +57,14 @@ def _costbasis_routes(settings):
         mounted = False
     if not mounted:
         settings.ROOT_URLCONF = "tests.costbasis.urls"
+
+
+@pytest.fixture(autouse=True)
+def _own_enqueued_flags(monkeypatch):
+    """The enqueued flags live in the cache, which is Redis when REDIS_URL is set and outlives
+    the test's transaction (and the portfolio ids of another run): each test gets its own."""
+    token = uuid.uuid4().hex[:12]
+    monkeypatch.setattr(costbasis_store, "rebuild_key", lambda pk: f"costbasis:{token}:{pk}")
 
 
 @pytest.fixture
