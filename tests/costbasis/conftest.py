@@ -1,5 +1,5 @@
 """Builders for the cost-basis tests: alice's portfolio with rows made directly with the ORM
-(the sources are tested elsewhere), builds run in-process, and the routes mounted."""
+(the sources are tested elsewhere), builds run in-process."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.urls import Resolver404, resolve
 
 from ledger import costbasis_store
 from ledger.costbasis_store import costbasis_rebuild_now
@@ -44,19 +43,6 @@ def accept(out: LedgerEntry, into: LedgerEntry) -> Transfer:
     return Transfer.objects.create(
         portfolio=out.portfolio, out_entry=out, in_entry=into, status=Transfer.ACCEPTED
     )
-
-
-@pytest.fixture(autouse=True)
-def _costbasis_routes(settings):
-    """Mount the routes (and the admin) through tests/costbasis/urls.py until config/urls.py
-    and ledger/admin.py include them."""
-    try:
-        resolve("/admin/ledger/lot/")
-        mounted = resolve("/api/portfolios/1/cost-basis").url_name != "not-found"
-    except Resolver404:
-        mounted = False
-    if not mounted:
-        settings.ROOT_URLCONF = "tests.costbasis.urls"
 
 
 @pytest.fixture(autouse=True)
