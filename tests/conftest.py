@@ -14,7 +14,9 @@ from users.models import User
 
 @pytest.fixture
 def alice(db) -> User:
-    return User.objects.create_user(email="alice@example.com", password="alice-password-1", name="Alice")
+    return User.objects.create_user(
+        email="alice@example.com", password="alice-password-1", name="Alice"
+    )
 
 
 @pytest.fixture
