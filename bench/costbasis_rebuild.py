@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SCRATCH_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench.scratch import database_url, run_child  # noqa: E402
+
 SCRATCH_DB = "bench_costbasis"
 WALLETS = {"address:1": "account", "address:2": "account", "import:coinbase": "import"}
 WALLETS["exchange:3"] = "account"
@@ -202,26 +203,11 @@ def _backend_cpu() -> float:
 
 
 def _database_url() -> str:
-    given = os.environ.get("DATABASE_URL")
-    if given:
-        if not given.startswith(("postgres://", "postgresql://", "pgsql://")):
-            raise SystemExit("DATABASE_URL must be a PostgreSQL database for this bench")
-        return given
-    import psycopg
-
-    with psycopg.connect(f"{SCRATCH_SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
-        conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    return f"{SCRATCH_SERVER}/{SCRATCH_DB}"
+    return database_url(SCRATCH_DB)
 
 
 def _child(args: list[str], env: dict) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *args], env=env, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"bench run {args} failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, args, env)
 
 
 def main() -> None:
