@@ -15,17 +15,10 @@ from portfolios.selectors import (
     reporting_currencies,
 )
 
-TIMESTAMPS = [
-    "created_at",
-    "updated_at",
-    "balances_last_updated",
-    "histories_last_updated",
-    "converted_balances_last_updated",
-    "converted_histories_last_updated",
-]
 
+class PortfolioBaseSerializer(serializers.Serializer):
+    """The fields the list and the detail share (the seed's field set)."""
 
-class PortfolioSummarySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     created_at = UtcDateTimeField()
@@ -34,6 +27,9 @@ class PortfolioSummarySerializer(serializers.Serializer):
     histories_last_updated = UtcDateTimeField()
     converted_balances_last_updated = UtcDateTimeField()
     converted_histories_last_updated = UtcDateTimeField()
+
+
+class PortfolioSummarySerializer(PortfolioBaseSerializer):
     currencies = serializers.IntegerField(source="currencies_count")
     accounts = serializers.SerializerMethodField()
     addresses = serializers.IntegerField(source="addresses_count")
@@ -57,15 +53,7 @@ class OffsetBriefSerializer(serializers.Serializer):
     updated_at = UtcDateTimeField()
 
 
-class PortfolioDetailSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    created_at = UtcDateTimeField()
-    updated_at = UtcDateTimeField()
-    balances_last_updated = UtcDateTimeField()
-    histories_last_updated = UtcDateTimeField()
-    converted_balances_last_updated = UtcDateTimeField()
-    converted_histories_last_updated = UtcDateTimeField()
+class PortfolioDetailSerializer(PortfolioBaseSerializer):
     currencies = serializers.SerializerMethodField()
     accounts = serializers.SerializerMethodField()
     addresses = AddressBriefSerializer(many=True, source="addresses.all")
