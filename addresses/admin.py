@@ -35,14 +35,19 @@ class BalanceInline(admin.TabularInline):
     can_delete = False
 
 
-@admin.action(description="Refresh now (fetch balance and transactions)")
-def refresh_now(modeladmin, request, queryset):
+def enqueue_fetches(modeladmin, request, address_ids) -> None:
+    """Enqueue a fetch of each address (the admin's "refresh now"), saying what was queued."""
     from addresses.tasks import address_fetch_enqueue
 
-    queued = sum(address_fetch_enqueue(pk) for pk in queryset.values_list("pk", flat=True))
+    queued = sum(address_fetch_enqueue(pk) for pk in address_ids)
     modeladmin.message_user(
         request, f"{queued} fetch(es) enqueued; others were already queued.", messages.SUCCESS
     )
+
+
+@admin.action(description="Refresh now (fetch balance and transactions)")
+def refresh_now(modeladmin, request, queryset):
+    enqueue_fetches(modeladmin, request, queryset.values_list("pk", flat=True))
 
 
 @admin.register(Address)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Q
 
+from addresses.admin import enqueue_fetches
 from addresses.models import AddressFetchState
 from ledger.models import Import
 
@@ -117,12 +118,7 @@ class FailingFilter(admin.SimpleListFilter):
 
 @admin.action(description="Refresh now (fetch balance and transactions)")
 def refresh_now(modeladmin, request, queryset):
-    from addresses.tasks import address_fetch_enqueue
-
-    queued = sum(address_fetch_enqueue(pk) for pk in queryset.values_list("address_id", flat=True))
-    modeladmin.message_user(
-        request, f"{queued} fetch(es) enqueued; others were already queued.", messages.SUCCESS
-    )
+    enqueue_fetches(modeladmin, request, queryset.values_list("address_id", flat=True))
 
 
 @admin.register(AddressFetchState)
