@@ -105,3 +105,14 @@ def pytest_collection_modifyitems(items):
         kwargs = dict(marker.kwargs) if marker else {}
         kwargs.update(transaction=True, serialized_rollback=True)
         item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Each test starts with an empty cache. The database cache (no REDIS_URL) is rolled back
+    with the test's transaction; Redis is not, so flags and marks of earlier tests (enqueued
+    fetches, price attempts) would leak into later ones."""
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        from django.core.cache import cache
+
+        cache.clear()
