@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from addresses.sync import REFRESH_INTERVAL
@@ -34,8 +33,7 @@ from portfolios.freshness import (
 from portfolios.models import Portfolio, PortfolioCurrency
 from portfolios.totals import TotalRow, convert_totals, sum_balances
 from prices.conversion import convert, exact_sum, rate
-from prices.models import Price
-from prices.selectors import spot_rates
+from prices.selectors import latest_prices, spot_rates
 from prices.services import LAST_ATTEMPT_KEY
 
 Pair = tuple[str, str]
@@ -43,24 +41,9 @@ Pair = tuple[str, str]
 
 def last_known_rates(codes: Iterable[str]) -> tuple[dict[Pair, Decimal], dict[Pair, datetime]]:
     """The newest stored historical price of every pair among ``codes`` and the bridge
-    currencies, and its time. One query (the pair/time index answers the subquery)."""
-    wanted = {c.lower() for c in codes} | {"usd", "btc"}
-    newest = (
-        Price.objects.filter(base=OuterRef("base"), quote=OuterRef("quote"))
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    rows = (
-        Price.objects.filter(base__code__in=wanted, quote__code__in=wanted)
-        .filter(at=Subquery(newest))
-        .values_list("base__code", "quote__code", "price", "at")
-    )
-    rates: dict[Pair, Decimal] = {}
-    times: dict[Pair, datetime] = {}
-    for base, quote, price, at in rows:
-        if (base, quote) not in times or at > times[(base, quote)]:
-            rates[(base, quote)], times[(base, quote)] = price, at
-    return rates, times
+    currencies, and its time."""
+    rows = latest_prices({c.lower() for c in codes} | {"usd", "btc"})
+    return {(b, q): price for b, q, price, _ in rows}, {(b, q): at for b, q, _, at in rows}
 
 
 @dataclass(frozen=True)

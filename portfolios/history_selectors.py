@@ -6,7 +6,6 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Subquery
 from django.utils import timezone
 
 from addresses.models import AddressBalance, AddressTransaction
@@ -14,6 +13,7 @@ from offsets.models import OffsetBalance
 from portfolios.history import HistoryPoint, Holding, PricePoint, value_history
 from portfolios.models import Portfolio
 from prices.models import Price, SpotPrice
+from prices.selectors import latest_prices
 
 MAX_DAYS = 365
 
@@ -90,17 +90,9 @@ def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
             "base__code", "quote__code", "at", "price"
         )
     ]
-    latest_before = (
-        pairs.filter(at__lt=since)
-        .values("base_id", "quote_id")
-        .annotate(last=Max("at"))
-        .values_list("last", flat=True)
-    )
     points.extend(
         PricePoint(base, quote, at.date(), price)
-        for base, quote, at, price in pairs.filter(at__in=Subquery(latest_before.values("last")))
-        .filter(at__lt=since)
-        .values_list("base__code", "quote__code", "at", "price")
+        for base, quote, price, at in latest_prices(codes, before=since)
     )
     points.extend(
         PricePoint(base, quote, today, price)

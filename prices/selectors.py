@@ -4,7 +4,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from prices.models import SpotPrice
+from django.db.models import OuterRef, Subquery
+
+from prices.models import Price, SpotPrice
 
 
 def spot_rates(
@@ -38,3 +40,26 @@ def priced_bases(codes: Iterable[str]) -> set[str]:
         .values_list("base__code", flat=True)
         .distinct()
     )
+
+
+def latest_prices(
+    codes: Iterable[str], *, before: datetime | None = None
+) -> list[tuple[str, str, Decimal, datetime]]:
+    """The newest stored historical price (daily or observed) of every pair among ``codes``,
+    optionally only among those older than ``before``: (base, quote, price, at) rows, one per
+    pair. One query (the pair/time index answers the correlated subquery)."""
+    history = Price.objects.all() if before is None else Price.objects.filter(at__lt=before)
+    newest = (
+        history.filter(base=OuterRef("base"), quote=OuterRef("quote"))
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    rows = (
+        history.filter(base__code__in=list(codes), quote__code__in=list(codes))
+        .filter(at=Subquery(newest))
+        .values_list("base__code", "quote__code", "price", "at")
+    )
+    found: dict[tuple[str, str], tuple[str, str, Decimal, datetime]] = {}
+    for base, quote, price, at in rows:  # two sources at the same instant: keep one
+        found.setdefault((base, quote), (base, quote, price, at))
+    return list(found.values())
