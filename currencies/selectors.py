@@ -14,7 +14,3 @@ FILTERS = {
 def currency_list(*, kind: str | None = None) -> QuerySet[Currency]:
     qs = Currency.objects.all()
     return qs.filter(**FILTERS[kind]) if kind else qs
-
-
-def currencies_by_code(codes: list[str]) -> dict[str, Currency]:
-    return {c.code: c for c in Currency.objects.filter(code__in=[c.lower() for c in codes])}

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
+from addresses.freshness import FIRST_FETCH_SECONDS
 from addresses.models import Address
 from addresses.sync import REFRESH_INTERVAL
 from core.exceptions import NotReady
@@ -17,9 +18,6 @@ from portfolios.models import Portfolio, PortfolioCurrency
 from portfolios.totals import ConvertedRows, SourceBalance
 from prices.conversion import Rates, rate
 from prices.services import LAST_ATTEMPT_KEY, PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
-
-# How soon a client should ask again when a fetch was just enqueued.
-FIRST_FETCH_SECONDS = 5
 
 
 @dataclass
