@@ -107,11 +107,11 @@ def address_sync(*, address_id: int, explorer: Explorer | None = None) -> SyncRe
 
 def _store_transactions(
     address: Address, currency: Currency, rows: list[ChainTransaction], now: datetime
-) -> int:
+) -> tuple[int, int]:
     """Upsert by chain key; an unconfirmed transaction is stored with the time it was first
-    seen and gets its block time when it confirms. Returns how many keys were new."""
+    seen and gets its block time when it confirms. Returns (new keys, changed rows)."""
     if not rows:
-        return 0
+        return 0, 0
     existing = {
         t.key: t
         for t in AddressTransaction.objects.filter(address=address, key__in=[r.key for r in rows])

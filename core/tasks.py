@@ -37,7 +37,9 @@ def enqueue(task, *args: Any, **kwargs: Any) -> None:
     def send() -> None:
         global _pool
         if settings.TASKS_SYNC:
-            task.apply(args=args, kwargs=kwargs, throw=False)
+            # Synchronous mode is for tests and benchmarks: a task's exception reaches the
+            # caller, so a broken task fails the test instead of passing unnoticed.
+            task.apply(args=args, kwargs=kwargs, throw=True)
         elif settings.TASKS_IN_PROCESS:
             if _pool is None:
                 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tasks")
