@@ -3,6 +3,13 @@ from django.contrib import admin, messages
 from addresses.models import Address, AddressBalance, AddressFetchState, AddressTransaction
 
 
+def reconciliation_words(state: AddressFetchState) -> str:
+    """Whether the stored history accounts for the balance, for the fetch-state pages."""
+    if state.history_balance is None:
+        return "Not checked: the history is not complete yet."
+    return state.discrepancy_sentence() or "The history accounts for the whole balance."
+
+
 class FetchStateInline(admin.StackedInline):
     model = AddressFetchState
     can_delete = False
@@ -17,7 +24,14 @@ class FetchStateInline(admin.StackedInline):
         "next_retry_at",
         "history_complete",
         "sync_cursor",
+        "history_balance",
+        "unexplained",
+        "discrepancy",
     ]
+
+    @admin.display(description="history and balance")
+    def discrepancy(self, obj):
+        return reconciliation_words(obj)
 
 
 class BalanceInline(admin.TabularInline):
@@ -62,6 +76,7 @@ class AddressAdmin(admin.ModelAdmin):
         "fetched",
         "failures",
         "fetch_error",
+        "unexplained",
     ]
     list_filter = ["valid", "currency"]
     search_fields = ["address", "title", "portfolio__title", "portfolio__user__email"]
@@ -84,6 +99,11 @@ class AddressAdmin(admin.ModelAdmin):
     def failures(self, obj):
         state = getattr(obj, "fetch_state", None)
         return state.failures if state else 0
+
+    @admin.display(ordering="fetch_state__unexplained", description="unexplained balance")
+    def unexplained(self, obj):
+        state = getattr(obj, "fetch_state", None)
+        return state.unexplained if state else None
 
     @admin.display(description="last error")
     def fetch_error(self, obj):

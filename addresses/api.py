@@ -132,6 +132,10 @@ class AddressBalanceSerializer(serializers.Serializer):
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
     source = serializers.CharField()
+    # Extra keys (API.md allows them): what the stored history adds up to (null while it is
+    # incomplete) and what the balance has beyond it (null when they agree).
+    history_balance = AmountField(source="address.fetch_state.history_balance", allow_null=True)
+    unexplained = AmountField(source="address.fetch_state.unexplained", allow_null=True)
 
 
 class AddressTransactionSerializer(serializers.Serializer):

@@ -48,12 +48,38 @@ class AddressFetchState(models.Model):
     error_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveIntegerField(default=0)
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    # Reconciliation after each sync whose history is complete: what the stored history adds
+    # up to, and what the chain's balance has beyond it when the two disagree.
+    history_balance = AmountField(
+        null=True,
+        blank=True,
+        help_text="what the stored confirmed transactions add up to (null: history incomplete)",
+    )
+    unexplained = AmountField(
+        null=True,
+        blank=True,
+        help_text="the chain's balance minus the history's (null: they agree, or not known)",
+    )
 
     class Meta:
         ordering = ["address"]
 
     def __str__(self) -> str:
         return f"fetch state of address {self.address_id}"
+
+    def discrepancy_sentence(self) -> str:
+        """The sentence the admin and the address page show when the history and the balance
+        disagree ("History accounts for X BTC, the chain reports Y BTC; Z BTC unexplained."),
+        else an empty string."""
+        from addresses.reconcile import discrepancy_sentence
+
+        if self.unexplained is None or self.history_balance is None:
+            return ""
+        return discrepancy_sentence(
+            history=self.history_balance,
+            unexplained=self.unexplained,
+            code=self.address.currency.code,
+        )
 
 
 class AddressBalance(TimeStampedModel):

@@ -24,7 +24,9 @@ def address_get(*, portfolio: Portfolio, address_id: int | str) -> Address:
 
 
 def address_balances(*, address: Address) -> QuerySet[AddressBalance]:
-    return AddressBalance.objects.filter(address=address).select_related("currency")
+    return AddressBalance.objects.filter(address=address).select_related(
+        "currency", "address__fetch_state"
+    )
 
 
 def address_transactions(*, address: Address) -> QuerySet[AddressTransaction]:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from addresses.chains import chain_for
 from addresses.explorers.base import ChainTransaction, Explorer, explorer_for
 from addresses.models import Address, AddressBalance, AddressFetchState, AddressTransaction
+from addresses.reconcile import history_balance, reconcile
 from core.exceptions import AddressRejected, ProviderError
 from currencies.models import Currency
 
@@ -91,6 +92,14 @@ def address_sync(*, address_id: int, explorer: Explorer | None = None) -> SyncRe
                 },
             )
         new, changed = _store_transactions(address, address.currency, page.transactions, now)
+        said_before = state.unexplained
+        state.history_balance, state.unexplained = reconcile(
+            history=history_balance(address=address),
+            chain=balances[-1].balance if balances else None,
+            complete=page.complete,
+        )
+        if state.unexplained is not None and state.unexplained != said_before:
+            logger.warning("address %s: %s", address.pk, state.discrepancy_sentence())
         state.balances_fetched_at = now
         state.sync_cursor = page.cursor or state.sync_cursor
         state.history_complete = page.complete

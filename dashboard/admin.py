@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import Q
 
-from addresses.admin import enqueue_fetches
+from addresses.admin import enqueue_fetches, reconciliation_words
 from addresses.models import AddressFetchState
 from ledger.models import Import
 
@@ -133,6 +133,7 @@ class AddressFetchStateAdmin(admin.ModelAdmin):
         "error_at",
         "next_retry_at",
         "last_duration_seconds",
+        "unexplained",
     ]
     list_filter = [FailingFilter, "history_complete"]
     search_fields = ["address__address", "address__title", "address__portfolio__user__email"]
@@ -148,6 +149,9 @@ class AddressFetchStateAdmin(admin.ModelAdmin):
         "error_at",
         "failures",
         "next_retry_at",
+        "history_balance",
+        "unexplained",
+        "discrepancy",
     ]
     show_full_result_count = False
     ordering = ["-error_at", "address"]
@@ -163,6 +167,10 @@ class AddressFetchStateAdmin(admin.ModelAdmin):
     @admin.display(ordering="address__portfolio__user__email")
     def owner(self, obj):
         return obj.address.portfolio.user
+
+    @admin.display(description="history and balance")
+    def discrepancy(self, obj):
+        return reconciliation_words(obj)
 
     @admin.display(description="last error")
     def short_error(self, obj):

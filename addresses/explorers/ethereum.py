@@ -3,10 +3,11 @@
 API docs: https://ethereum.org/en/developers/docs/apis/json-rpc/ (eth_getBalance, eth_call)
           https://docs.etherscan.io/api-reference/endpoint/txlist
           https://docs.etherscan.io/api-reference/endpoint/tokentx
+          https://docs.etherscan.io/api-reference/endpoint/txlistinternal
           (Blockscout and Routescan serve the same module/action shape.)
 
-One explorer follows one asset: ether (``token_contract=None``: ``eth_getBalance`` and
-``txlist``), or one ERC-20 token (``balanceOf`` through ``eth_call`` and ``tokentx`` filtered by
+One explorer follows one asset: ether (``token_contract=None``: ``eth_getBalance``, ``txlist``
+and ``txlistinternal``, the ether contracts moved), or one ERC-20 token (``balanceOf`` through ``eth_call`` and ``tokentx`` filtered by
 the contract). A token's ``asset`` is its contract address in lower case; the caller maps it to
 a currency. Amounts: wei / 10**18, token units / 10**decimals, exact.
 """
@@ -31,6 +32,10 @@ RPC_RATE_LIMIT = (10, 1.0)
 # Etherscan's result window: page * offset <= 10000.
 ETHERSCAN_OFFSET = 1000
 ETHERSCAN_WINDOW = 10_000
+INTERNAL = "txlistinternal"
+# A cursor of ether history that read internal transactions too: "<block>+internal". A plain
+# "<block>" was written before they were read; the history is read again from block 0 then.
+INTERNAL_CURSOR_SUFFIX = "+internal"
 BALANCE_OF = "0x70a08231"
 DECIMALS = "0x313ce567"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
@@ -97,7 +102,7 @@ class JsonRpcClient:
 
 
 class EtherscanClient:
-    """``txlist``/``tokentx`` rows, all pages, oldest first (``sort=asc``)."""
+    """``txlist``/``txlistinternal``/``tokentx`` rows, all pages, oldest first (``sort=asc``)."""
 
     def __init__(
         self, http: HttpClient, *, chain_id: int | None = 1, offset: int = ETHERSCAN_OFFSET
@@ -156,7 +161,9 @@ class EtherscanClient:
         so a block cut by the page edge is read whole again) and drop rows already returned.
         When a single block fills the page, turn pages instead. ``row_key`` is ``log<N>`` when
         the API gives ``logIndex``, else the row's position among the rows of its hash in the
-        query's (stable, ascending) order; "" for txlist, where a hash has one row.
+        query's (stable, ascending) order; "" for txlist, where a hash has one row;
+        ``internal:<traceId>`` for txlistinternal (``index`` on Blockscout), as one hash may
+        hold several internal transactions.
         """
         out: list[tuple[str, dict[str, Any]]] = []
         seen: set[tuple[str, str]] = set()
@@ -191,6 +198,15 @@ class EtherscanClient:
     def _row_key(action: str, row: Mapping[str, Any], per_hash: dict[str, int]) -> str:
         if action == "txlist":
             return ""
+        if action == INTERNAL:
+            # The prefix keeps the key apart from the normal tx of the same hash (key = hash)
+            # and from its ledger fee row (hash:fee).
+            for field in ("traceId", "index"):
+                if row.get(field) not in (None, ""):
+                    return f"internal:{row[field]}"
+            position = per_hash.get(row["hash"], 0)
+            per_hash[row["hash"]] = position + 1
+            return f"internal:#{position}"
         if row.get("logIndex") not in (None, ""):
             return f"log{int(row['logIndex'])}"
         position = per_hash.get(row["hash"], 0)
@@ -214,6 +230,45 @@ def ether_effect(row: Mapping[str, Any], address: str) -> tuple[int, int]:
     if str(row.get("to") or "").lower() == address and succeeded:
         delta += value
     return delta, fee
+
+
+def _destination(row: Mapping[str, Any]) -> str:
+    """Where a row's value went: ``to``, or the new contract of a contract creation."""
+    return str(row.get("to") or row.get("contractAddress") or "").lower()
+
+
+def internal_effect(row: Mapping[str, Any], address: str) -> int:
+    """Wei the internal transaction ``row`` moved into (+) or out of (-) ``address`` (lower
+    case). A failed one (``isError`` "1") moved nothing. No fee: the gas was paid by whoever
+    sent the enclosing transaction, on its own ``txlist`` row."""
+    if str(row.get("isError", "0")) != "0":
+        return 0
+    value = int(row.get("value") or 0)
+    delta = 0
+    if str(row.get("from") or "").lower() == address:
+        delta -= value
+    if _destination(row) == address:
+        delta += value
+    return delta
+
+
+def _echoes(internal: Mapping[str, Any], normal: Mapping[str, Any] | None) -> bool:
+    """Whether an internal row repeats the enclosing transaction itself (some explorers list
+    the top-level call or contract creation among the traces): same sender, destination and
+    value as the ``txlist`` row of its hash, whose effect is already counted there."""
+    return normal is not None and (
+        str(internal.get("from") or "").lower() == str(normal.get("from") or "").lower()
+        and _destination(internal) == _destination(normal)
+        and int(internal.get("value") or 0) == int(normal.get("value") or 0)
+    )
+
+
+def _ether_cursor(cursor: str | None) -> int:
+    """The block to read ether history from: a cursor without internal transactions (an
+    older one) starts again at 0, so that past payments by contracts are found too."""
+    if cursor and cursor.endswith(INTERNAL_CURSOR_SUFFIX):
+        return int(cursor.removesuffix(INTERNAL_CURSOR_SUFFIX))
+    return 0
 
 
 class EthereumExplorer:
@@ -298,20 +353,54 @@ class EthereumExplorer:
     ) -> TransactionPage:
         """Oldest first. Cursor: the last block number seen; the next call re-reads that block
         (its rows come back, same keys) and everything after it. Only mined transactions:
-        Etherscan lists no pending ones. Ether received from contracts (internal transactions,
-        ``txlistinternal``) is not included."""
+        Etherscan lists no pending ones. Ether history is ``txlist`` (what the address sent
+        and was sent, gas) plus ``txlistinternal`` (ether moved by contracts, e.g. a payout
+        or a refund); ``max_pages`` applies to each list."""
         me = _check_address(address)
+        if self.token_contract is None:
+            return self._ether_history(me, since_cursor, max_pages)
         start = int(since_cursor) if since_cursor else 0
-        action = "txlist" if self.token_contract is None else "tokentx"
         rows, last_block, complete = self.etherscan.rows(
-            action, me, startblock=start, contract=self.token_contract, max_pages=max_pages
+            "tokentx", me, startblock=start, contract=self.token_contract, max_pages=max_pages
         )
-        found = [
-            self._ether(row, me) if action == "txlist" else self._token(key, row, me)
-            for key, row in rows
-        ]
+        found = [self._token(key, row, me) for key, row in rows]
         cursor = str(last_block) if last_block is not None else since_cursor
         return TransactionPage(found, cursor=cursor, complete=complete)
+
+    def _ether_history(
+        self, me: str, since_cursor: str | None, max_pages: int | None
+    ) -> TransactionPage:
+        """Both lists from one start block. Complete, the next start is the last block either
+        list showed. Stopped early, it is the lowest block where a list stopped, and rows from
+        that block on are left for the next call, which reads them whole from both lists (an
+        internal row is only checked against the normal tx of its hash when both were read)."""
+        start = _ether_cursor(since_cursor)
+        normal, normal_last, normal_done = self.etherscan.rows(
+            "txlist", me, startblock=start, max_pages=max_pages
+        )
+        internal, internal_last, internal_done = self.etherscan.rows(
+            INTERNAL, me, startblock=start, max_pages=max_pages
+        )
+        by_hash = {row["hash"]: row for _, row in normal}
+        found = [(int(row["blockNumber"]), 0, self._ether(row, me)) for _, row in normal]
+        for key, row in internal:
+            delta = internal_effect(row, me)
+            if delta == 0 or _echoes(row, by_hash.get(row["hash"])):
+                continue  # moved nothing here, or counted on the txlist row already
+            found.append((int(row["blockNumber"]), 1, self._internal(key, row, delta)))
+        found.sort(key=lambda item: item[:2])  # stable: each list keeps its own order
+        stops = [
+            block
+            for block, done in ((normal_last, normal_done), (internal_last, internal_done))
+            if not done and block is not None
+        ]
+        if stops:
+            resume = min(stops)
+            rows = [t for block, _, t in found if block < resume]
+            return TransactionPage(rows, cursor=f"{resume}{INTERNAL_CURSOR_SUFFIX}", complete=False)
+        seen = [b for b in (normal_last, internal_last) if b is not None]
+        cursor = f"{max(seen) if seen else start}{INTERNAL_CURSOR_SUFFIX}"
+        return TransactionPage([t for _, _, t in found], cursor=cursor, complete=True)
 
     def _ether(self, row: Mapping[str, Any], me: str) -> ChainTransaction:
         delta, fee = ether_effect(row, me)
@@ -324,6 +413,19 @@ class EthereumExplorer:
             confirmed=True,
             block_height=int(row["blockNumber"]),
             source=self.source,
+        )
+
+    def _internal(self, key: str, row: Mapping[str, Any], delta: int) -> ChainTransaction:
+        return ChainTransaction(
+            txid=row["hash"],
+            asset="ETH",
+            delta=Decimal(delta) / WEI_PER_ETHER,
+            fee=Decimal(0),
+            occurred_at=_when(row),
+            confirmed=True,
+            block_height=int(row["blockNumber"]),
+            source=self.source,
+            row_key=key,
         )
 
     def _token(self, key: str, row: Mapping[str, Any], me: str) -> ChainTransaction:

@@ -192,11 +192,12 @@ def test_etherscan_invalid_address_is_a_rejected_address():
 @responses.activate
 def test_ether_history_deltas_and_fees():
     scan("txlist", "txlist_all.json", startblock=0, page=1, offset=1000, chainid=1, apikey="KEY123")
+    scan("txlistinternal", "empty.json", startblock=0, page=1, offset=1000, chainid=1)
 
     page = make_explorer().transactions(ADDRESS)
 
     by_hash = {t.txid: t for t in page.transactions}
-    assert len(by_hash) == 6 and page.complete and page.cursor == "18000500"
+    assert len(by_hash) == 6 and page.complete and page.cursor == "18000500+internal"
     incoming = by_hash[tx_hash("eth-in")]
     assert (incoming.delta, incoming.fee) == (Decimal("2.5"), 0)  # an incoming tx: fee 0
     out = by_hash[tx_hash("eth-out")]
@@ -226,36 +227,40 @@ def test_ether_history_pages_by_startblock_and_dedupes():
     scan("txlist", "txlist_offset3_page1.json", startblock=0, page=1, offset=3)
     scan("txlist", "txlist_offset3_from_18000200.json", startblock=18000200, page=1, offset=3)
     scan("txlist", "txlist_offset3_from_18000400.json", startblock=18000400, page=1, offset=3)
+    scan("txlistinternal", "empty.json", startblock=0, page=1, offset=3)
 
     page = make_explorer(offset=3).transactions(ADDRESS)
 
-    assert len(responses.calls) == 3
+    assert len(responses.calls) == 4
     assert [t.txid for t in page.transactions] == [
         t["hash"] for t in load("txlist_all.json")["result"]
     ]
-    assert page.cursor == "18000500"
+    assert page.cursor == "18000500+internal"
 
 
 @responses.activate
 def test_incremental_sync_starts_at_the_cursor_block():
     scan("txlist", "txlist_offset3_from_18000400.json", startblock=18000400)
+    scan("txlistinternal", "empty.json", startblock=18000400)
 
-    page = make_explorer().transactions(ADDRESS, since_cursor="18000400")
+    page = make_explorer().transactions(ADDRESS, since_cursor="18000400+internal")
 
     # the cursor's block comes back (the caller upserts by key) along with what is new
     assert [t.txid for t in page.transactions] == [tx_hash("eth-self"), tx_hash("eth-in-failed")]
-    assert page.cursor == "18000500"
+    assert page.cursor == "18000500+internal"
 
 
 @responses.activate
 def test_max_pages_returns_a_cursor_to_go_on_with():
     scan("txlist", "txlist_offset3_page1.json", startblock=0, offset=3)
+    scan("txlistinternal", "empty.json", startblock=0, offset=3)
 
     page = make_explorer(offset=3).transactions(ADDRESS, max_pages=1)
 
     assert page.complete is False
-    assert page.cursor == "18000200"
-    assert len(page.transactions) == 3
+    assert page.cursor == "18000200+internal"
+    # the block where it stopped is read whole next time (from both lists): not returned now
+    assert [t.block_height for t in page.transactions] == [18_000_000, 18_000_100]
 
 
 @responses.activate
@@ -302,10 +307,11 @@ def test_token_paging_keeps_row_keys_stable_across_pages():
 @responses.activate
 def test_no_transactions_found_is_an_empty_history():
     scan("txlist", "empty.json")
+    scan("txlistinternal", "empty.json")
 
     page = make_explorer().transactions(ADDRESS)
 
-    assert page.transactions == [] and page.complete and page.cursor is None
+    assert page.transactions == [] and page.complete and page.cursor == "0+internal"
 
 
 @responses.activate
@@ -325,11 +331,12 @@ def test_invalid_api_key_is_not_retryable_and_the_key_is_not_shown():
 def test_max_rate_limit_reached_is_retried_then_succeeds():
     scan("txlist", "error_rate_limit.json")
     scan("txlist", "txlist_all.json")
+    scan("txlistinternal", "empty.json")
 
     page = make_explorer().transactions(ADDRESS)
 
     assert len(page.transactions) == 6
-    assert len(responses.calls) == 2
+    assert len(responses.calls) == 3
 
 
 @responses.activate

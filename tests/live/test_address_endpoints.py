@@ -75,9 +75,13 @@ def test_first_balances_call_is_not_ready_then_the_fetched_balance(
         "created_at",
         "updated_at",
         "source",
+        "history_balance",
+        "unexplained",
     }
     assert row["currency"] == {"code": "btc", "title": "Bitcoin"}
     assert row["balance"] == "5.5535165"
+    # the recorded history accounts for the whole confirmed balance
+    assert (row["history_balance"], row["unexplained"]) == ("5.5535165", None)
     assert row["received"] == "17.51393626"
     assert row["sent"] == "11.96041976"
     assert row["transactions"] == 32
