@@ -592,7 +592,10 @@ def test_universal_unclassified_out_is_held_elsewhere_and_comes_back_without_tax
     assert gone.disposals == ()
     assert gone.elsewhere == {"BTC": D("1.5")}
     assert open_lots(gone) == [(1, None, D("1"), D("100")), (2, None, D("1"), D("300"))]
-    assert holdings(gone.lots, gone.elsewhere) == {"BTC": Holding(D("2"), D("400"), D("1.5"))}
+    # the coins elsewhere are no particular lots: their cost is their share, 400 * 1.5 / 2
+    assert holdings(gone.lots, gone.elsewhere) == {
+        "BTC": Holding(D("2"), D("400"), D("1.5"), D("300"))
+    }
     assert flags(gone) == [(3, "to_elsewhere", D("1.5"))]
 
     back = compute(OUT_AND_BACK)
@@ -620,6 +623,10 @@ def test_per_wallet_unclassified_out_moves_lots_elsewhere_and_they_come_back(met
             (1, ELSEWHERE, D("1"), D("100")),
             (2, ELSEWHERE, D("0.5"), D("150")),
         ]
+        # per wallet the lots elsewhere are known: 100 + 150
+        assert holdings(gone.lots, gone.elsewhere) == {
+            "BTC": Holding(D("2"), D("400"), D("1.5"), D("250"))
+        }
     else:  # HIFO sends the 300 lot first
         assert open_lots(gone) == [
             (1, A, D("0.5"), D("50")),
