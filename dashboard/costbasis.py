@@ -27,9 +27,20 @@ def available() -> bool:
 
 
 @dataclass(frozen=True)
+class Gain:
+    """The unrealized gain of ``quantity`` (the part of a holding that open lots cover, which
+    may be less than the holding) at a price, and what those lots cost."""
+
+    quantity: Decimal
+    cost: Decimal
+    unrealized: Decimal
+
+
+@dataclass(frozen=True)
 class GainsSource:
-    """The open lots' quantity and remaining cost per asset, in ``currency_code`` (the
-    build's fiat currency), from the last cost-basis build."""
+    """The quantity and remaining cost of the open lots in tracked wallets per asset (not the
+    ones elsewhere: those coins are not held), in ``currency_code`` (the build's fiat
+    currency), from the last cost-basis build."""
 
     currency_code: str
     held: dict[str, tuple[Decimal, Decimal]]
@@ -37,18 +48,18 @@ class GainsSource:
 
     def gain(
         self, code: str, quantity: Decimal, price: Decimal | None, *, valued_in: str
-    ) -> tuple[Decimal | None, Decimal | None]:
-        """(cost, unrealized gain) of the part of ``quantity`` the lots cover, at ``price``
-        (of one unit, in ``valued_in``). (None, None) when the lots know nothing of it, or
-        when the cost is in another currency than the price."""
+    ) -> Gain | None:
+        """The gain of the part of ``quantity`` the lots cover, at ``price`` (of one unit, in
+        ``valued_in``). None when the lots know nothing of it, or when the cost is in another
+        currency than the price."""
         if price is None or valued_in != self.currency_code or code not in self.held:
-            return None, None
+            return None
         lots, cost = self.held[code]
         if lots <= 0 or quantity <= 0:
-            return None, None
+            return None
         covered = min(lots, quantity)
         covered_cost = cost if covered == lots else cost * covered / lots
-        return covered_cost, price * covered - covered_cost
+        return Gain(covered, covered_cost, price * covered - covered_cost)
 
 
 def unrealized_gains(*, portfolio: Any) -> GainsSource | None:
@@ -57,16 +68,13 @@ def unrealized_gains(*, portfolio: Any) -> GainsSource | None:
     modules = _modules()
     if modules is None:
         return None
-    store, _ = modules
+    store, report = modules
     try:
         freshness = store.costbasis_ready(portfolio=portfolio)
     except NotReady:
         return None
     build = freshness.build
-    held = {
-        code: (Decimal(values[0]), Decimal(values[1]))
-        for code, values in (build.summary or {}).get("holdings", {}).items()
-    }
+    held = {code: (lots.quantity, lots.cost) for code, lots in report.build_lots(build).items()}
     code = build.currency.code if build.currency is not None else "usd"
     return GainsSource(currency_code=code, held=held, stale=freshness.stale)
 

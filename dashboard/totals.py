@@ -48,7 +48,9 @@ class Holding:
     """A quantity of one currency in the portfolio. ``value`` (in the valuation currency) and
     ``price`` (of one unit) are None until a price is known; ``estimated`` when the price is
     the last one stored rather than a live one (``price_at``). ``share`` of the positive total;
-    ``cost`` and ``unrealized`` come from the cost basis (None when it is not built)."""
+    ``cost`` and ``unrealized`` come from the cost basis (None when it is not built), for
+    ``gain_quantity`` of the quantity: the part that open lots cover (the rest, e.g. an
+    offset, has no cost to compare with)."""
 
     currency: Any  # currencies.models.Currency
     quantity: Decimal
@@ -59,7 +61,13 @@ class Holding:
     price_at: datetime | None = None
     cost: Decimal | None = None
     unrealized: Decimal | None = None
+    gain_quantity: Decimal | None = None
     sources: tuple[str, ...] = ()
+
+    @property
+    def gain_is_partial(self) -> bool:
+        """Whether the unrealized gain is of less than the quantity shown."""
+        return self.gain_quantity is not None and self.gain_quantity != self.quantity
 
 
 @dataclass(frozen=True)
@@ -105,9 +113,9 @@ def portfolio_totals(*, portfolio: Any, enqueue: bool = True) -> PortfolioTotals
     holdings = []
     for row in numbers.rows:
         share = row.value / positive if row.value and row.value > 0 and positive else None
-        cost = unrealized = None
+        gain = None
         if gains is not None and row.value is not None:
-            cost, unrealized = gains.gain(
+            gain = gains.gain(
                 row.currency.code, row.quantity, row.price, valued_in=numbers.currency.code
             )
         holdings.append(
@@ -119,8 +127,9 @@ def portfolio_totals(*, portfolio: Any, enqueue: bool = True) -> PortfolioTotals
                 share=share,
                 estimated=row.estimated,
                 price_at=row.price_at,
-                cost=cost,
-                unrealized=unrealized,
+                cost=gain.cost if gain else None,
+                unrealized=gain.unrealized if gain else None,
+                gain_quantity=gain.quantity if gain else None,
                 sources=row.sources,
             )
         )

@@ -77,10 +77,19 @@ class ValuationSerializer(serializers.Serializer):
 
 
 class PositionSerializer(serializers.Serializer):
+    """``quantity`` is what the portfolio holds (as ``/balances`` answers it); ``cost``,
+    ``average_unit_cost`` and ``values`` are of the ``lots_quantity`` part of it that open lots
+    cover; ``without_lots`` is the rest (``offsets`` of it noted by hand); ``elsewhere`` was
+    sent out of tracked wallets: not held, its lots costing ``elsewhere_cost``."""
+
     currency = CurrencyRefField()
     quantity = AmountField()
+    lots_quantity = AmountField()
+    without_lots = AmountField()
+    offsets = AmountField()
     elsewhere = AmountField()
     cost = AmountField()
+    elsewhere_cost = AmountField()
     average_unit_cost = AmountField()
     values = ValuationSerializer(many=True)
 

@@ -2,7 +2,8 @@
 (at, id) order, and the fingerprints that say whether the rows of a finished build changed.
 
 Loading is one streamed ``values_list`` over the rows (index ledger_portfolio_time) straight into
-``Entry``, plus small queries: wallets, currencies, accepted transfers, pinned lots.
+``Entry``, plus small queries: wallets, currencies, accepted transfers, the linked legs of
+statement migrations (a conversion when their assets differ), pinned lots.
 """
 
 from __future__ import annotations
@@ -151,11 +152,29 @@ def _peers(portfolio_id: int) -> dict[int, int]:
     return peers
 
 
-def _check_links(entries: list[Entry], linked: dict[int, int]) -> None:
+def _conversions(portfolio_id: int) -> dict[int, int]:
+    """Both legs of each statement migration (``migration=True``, linked by ``pair`` when the
+    statement was imported: Coinbase's staking transfers and ETH2 -> ETH), each pointing at the
+    other. The engine moves their lots across, from one asset to the other where they differ."""
+    pairs = LedgerEntry.objects.filter(
+        portfolio_id=portfolio_id,
+        migration=True,
+        kind=Kind.TRANSFER_OUT.value,
+        pair__migration=True,
+        pair__kind=Kind.TRANSFER_IN.value,
+    ).values_list("id", "pair_id")
+    links: dict[int, int] = {}
+    for out_id, in_id in pairs:
+        links[out_id] = in_id
+        links[in_id] = out_id
+    return links
+
+
+def _check_links(entries: list[Entry], linked: dict[int, int], conversions: set[int]) -> None:
     """Drop the transfer links the engine would refuse (legs that are not a TRANSFER_OUT and a
-    TRANSFER_IN of one asset): those rows then count as moves to or from elsewhere. ``linked``:
-    entry id -> index of the loaded rows that have a peer; peers before a continuation's cutoff
-    are looked up."""
+    TRANSFER_IN, of one asset unless they are a migration's): those rows then count as moves to
+    or from elsewhere. ``linked``: entry id -> index of the loaded rows that have a peer; peers
+    before a continuation's cutoff are looked up."""
     legs = {pk: (entries[i].kind, entries[i].asset) for pk, i in linked.items()}
     early = {entries[i].transfer_peer for i in linked.values()} - legs.keys()
     if early:
@@ -167,7 +186,9 @@ def _check_links(entries: list[Entry], linked: dict[int, int]) -> None:
         entry = entries[i]
         other = legs.get(entry.transfer_peer)
         kinds = {entry.kind, other[0]} if other is not None else set()
-        if kinds != {Kind.TRANSFER_OUT, Kind.TRANSFER_IN} or other[1] != entry.asset:
+        if kinds != {Kind.TRANSFER_OUT, Kind.TRANSFER_IN} or (
+            other[1] != entry.asset and entry.id not in conversions
+        ):
             entries[i] = replace(entry, transfer_peer=None)
 
 
@@ -248,6 +269,12 @@ def load_entries(
     ids = dict(Currency.objects.values_list("code", "pk"))
     codes = {pk: code for code, pk in ids.items()}
     peers = _peers(portfolio.pk)
+    # A migration leg that is also in an accepted transfer (not proposed for them, but a row
+    # can be re-classified) keeps the transfer's link only.
+    conversions = {
+        a: b for a, b in _conversions(portfolio.pk).items() if a not in peers and b not in peers
+    }
+    peers.update(conversions)
     rows = LedgerEntry.objects.filter(portfolio=portfolio)
     if after is not None:
         rows = rows.filter(Q(occurred_at__gt=after[0]) | Q(occurred_at=after[0], id__gt=after[1]))
@@ -286,7 +313,7 @@ def load_entries(
             )
         )
     if linked:
-        _check_links(entries, linked)
+        _check_links(entries, linked, set(conversions))
     if foreign:
         _convert_foreign(entries, foreign, currency, codes)
     return Loaded(entries, wallet_of, wallet_keys, codes, ids)

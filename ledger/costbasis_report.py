@@ -2,6 +2,13 @@
 asset, valued at spot prices in every reporting currency), open lots, disposals with the lots
 they used, and the realized gains of a year as a Form 8949-like CSV.
 
+A position's ``quantity`` is what the portfolio holds, from the same selector as the totals
+and the dashboard (``portfolios.freshness.portfolio_holdings``); the lots cover
+``lots_quantity`` of it, and cost, value and unrealized gain are of that part. The rest
+(``without_lots``) is what has no purchase history here: offsets, and an address balance its
+fetched history does not explain. Coins sent out of tracked wallets are ``elsewhere``: not
+held, their lots kept for when they come back (README "What counts where").
+
 Every figure is in the build's fiat currency (``CostBasisBuild.currency``) unless it says
 otherwise; amounts are answered at the 18 decimal places they are stored with (the summary's
 exact sums rounded once, half-even).
@@ -22,12 +29,14 @@ from django.db.models import Prefetch, QuerySet
 
 from core.money import format_amount, quantize_for_display
 from currencies.models import Currency
-from ledger.costbasis.arith import EXACT, div
+from ledger.costbasis.arith import EXACT, div, share
 from ledger.costbasis_store import Freshness, costbasis_settings_get, q18
 from ledger.filters import CurrencyFilter, IdFilter
 from ledger.models_costbasis import CostBasisBuild, CostBasisSettings, Disposal, DisposalLot, Lot
+from portfolios.freshness import portfolio_holdings
 from portfolios.models import Portfolio
 from portfolios.selectors import reporting_currencies
+from portfolios.totals import HeldQuantity, held_quantities
 from prices.conversion import convert
 from prices.selectors import spot_rates
 
@@ -50,12 +59,51 @@ class Valuation:
 
 @dataclass(frozen=True)
 class Position:
+    """One asset: ``quantity`` held (as every page shows it), ``lots_quantity`` of it covered
+    by open lots in tracked wallets (costing ``cost``; ``values`` are of that part),
+    ``without_lots`` the rest (of which ``offsets`` noted by hand), ``elsewhere`` sent out of
+    tracked wallets (not held; its lots cost ``elsewhere_cost``)."""
+
     currency: Currency
     quantity: Decimal
+    lots_quantity: Decimal
+    without_lots: Decimal
+    offsets: Decimal
     elsewhere: Decimal
     cost: Decimal
+    elsewhere_cost: Decimal
     average_unit_cost: Decimal | None
     values: list[Valuation]
+
+
+@dataclass(frozen=True)
+class LotsHeld:
+    """One asset's open lots in a stored build: in tracked wallets, and elsewhere."""
+
+    quantity: Decimal
+    cost: Decimal
+    elsewhere: Decimal
+    elsewhere_cost: Decimal
+
+
+NO_LOTS = LotsHeld(ZERO, ZERO, ZERO, ZERO)
+NOT_HELD = HeldQuantity(ZERO, ZERO)
+
+
+def build_lots(build: CostBasisBuild) -> dict[str, LotsHeld]:
+    """Per asset code, from the build's stored summary (exact). A build stored before the
+    elsewhere cost was kept gives it its share of the cost by quantity."""
+    held = {}
+    with localcontext(EXACT):
+        for code, values in (build.summary or {}).get("holdings", {}).items():
+            quantity, cost = Decimal(values[0]), Decimal(values[1])
+            there = Decimal(values[2]) if len(values) > 2 else ZERO
+            if len(values) > 3:
+                there_cost = Decimal(values[3])
+            else:
+                there_cost = share(cost, there, quantity) if there and quantity else ZERO
+            held[code] = LotsHeld(quantity - there, cost - there_cost, there, there_cost)
+    return held
 
 
 @dataclass(frozen=True)
@@ -102,27 +150,38 @@ class Summary:
     missing: list[Missing]
     flags: dict[str, int]
 
+    @property
+    def explains_differences(self) -> bool:
+        """Whether some position is held without lots, or has coins elsewhere."""
+        return any(p.without_lots or p.elsewhere for p in self.positions)
+
 
 def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
-    """The stored summary valued at the stored spot prices: a fixed number of queries."""
+    """The stored summary valued at the stored spot prices, beside what the portfolio holds
+    now: a fixed number of queries."""
     build = freshness.build
     data = build.summary or {}
-    held = {code: [Decimal(v) for v in values] for code, values in data.get("holdings", {}).items()}
+    lots = build_lots(build)
+    held = held_quantities(portfolio_holdings(portfolio).parts)
     missing = data.get("missing", {})
-    currencies = {c.code: c for c in Currency.objects.filter(code__in=set(held) | set(missing))}
+    codes = set(lots) | set(held) | set(missing)
+    currencies = {c.code: c for c in Currency.objects.filter(code__in=codes)}
     reporting = sorted({c.code for c in reporting_currencies(portfolio)})
     fiat = build.currency.code if build.currency is not None else "usd"
-    rates, _, _ = spot_rates(set(held) | set(reporting) | {fiat})
+    rates, _, _ = spot_rates(set(lots) | set(held) | set(reporting) | {fiat})
     positions = []
     sums = {code: [ZERO, ZERO, []] for code in reporting}
     with localcontext(EXACT):
-        for code, (quantity, cost, elsewhere) in sorted(held.items()):
-            if not quantity:
+        for code in sorted(set(lots) | set(held)):
+            part = lots.get(code, NO_LOTS)
+            holding = held.get(code, NOT_HELD)
+            if not (holding.held or part.quantity or part.elsewhere) or code not in currencies:
                 continue
             values = []
-            for target in reporting:
-                market = convert(quantity, code, target, rates)
-                cost_there = convert(cost, fiat, target, rates)
+            # Valued where there are lots: a holding without any has no cost to compare with.
+            for target in reporting if part.quantity or part.cost else ():
+                market = convert(part.quantity, code, target, rates)
+                cost_there = convert(part.cost, fiat, target, rates)
                 gain = None if market is None or cost_there is None else market - cost_there
                 values.append(Valuation(target, _q(cost_there), _q(market), _q(gain)))
                 if gain is None:
@@ -133,10 +192,14 @@ def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
             positions.append(
                 Position(
                     currency=currencies[code],
-                    quantity=q18(quantity),
-                    elsewhere=q18(elsewhere),
-                    cost=q18(cost),
-                    average_unit_cost=q18(div(cost, quantity)),
+                    quantity=q18(holding.held),
+                    lots_quantity=q18(part.quantity),
+                    without_lots=q18(holding.held - part.quantity),
+                    offsets=q18(holding.offsets),
+                    elsewhere=q18(part.elsewhere),
+                    cost=q18(part.cost),
+                    elsewhere_cost=q18(part.elsewhere_cost),
+                    average_unit_cost=q18(div(part.cost, part.quantity)) if part.quantity else None,
                     values=values,
                 )
             )

@@ -274,7 +274,8 @@ def summary_merge(result: Result, before: dict[str, Any] | None) -> dict[str, An
     counts = before.get("counts", {})
     return {
         "holdings": {
-            code: [str(h.quantity), str(h.cost), str(h.elsewhere)] for code, h in held.items()
+            code: [str(h.quantity), str(h.cost), str(h.elsewhere), str(h.elsewhere_cost)]
+            for code, h in held.items()
         },
         "realized": {str(y): [str(v) for v in values] for y, values in sorted(realized.items())},
         "income": {str(y): str(v) for y, v in sorted(income.items())},

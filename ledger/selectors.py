@@ -15,7 +15,7 @@ from ledger.holdings import CASH_KINDS
 from ledger.kinds import Kind
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from portfolios.models import Portfolio
-from portfolios.totals import SourceBalance
+from portfolios.totals import FROM_WALLET, SourceBalance
 
 # Wallets whose holdings come only from the ledger. Address wallets are left out: an address's
 # balance comes from its explorer, and its ledger rows mirror that history.
@@ -30,7 +30,7 @@ def portfolio_wallet_holdings(portfolio: Portfolio) -> Iterator[SourceBalance]:
     ).values_list("asset__code", "quantity", "updated_at", "wallet__name")
     for code, quantity, at, name in rows:
         if quantity != 0:
-            yield SourceBalance(code, quantity, at, name)
+            yield SourceBalance(code, quantity, at, name, FROM_WALLET)
 
 
 def assets_in_use() -> set[str]:

@@ -119,10 +119,15 @@ def address_rows(*, key: str, delta: Decimal, fee: Decimal) -> list[tuple[str, K
 
 
 def ledger_sync_address(*, address_id: int) -> AddressLedgerSync:
-    """Mirror an address's stored transactions into its wallet's ledger rows: add the rows of
-    new transactions, update rows whose chain data changed (an unconfirmed transaction that
-    confirmed gets its block time) unless the user changed them, remove rows the history no
-    longer has. Then recompute the wallet's holdings and match transfers in the portfolio.
+    """Mirror an address's confirmed transactions into its wallet's ledger rows: add the rows
+    of new ones, update rows whose chain data changed unless the user changed them, remove rows
+    the history no longer has. Then recompute the wallet's holdings and match transfers in the
+    portfolio.
+
+    Unconfirmed transactions stay out (README "What counts where"): the address's holding is
+    the explorer's confirmed balance, so its ledger rows, and the lots and inventory built on
+    them, are its confirmed history. A pending transaction joins the ledger, at its block time,
+    with the sync that sees it confirmed (one that is dropped never leaves a row behind).
 
     Values come from the price store: the daily price of the transaction's UTC day in the
     portfolio's first fiat reporting currency (USD when it has none); else the value is
@@ -177,7 +182,7 @@ def _wallet_name(address: Address, wallet: Wallet | None = None) -> str:
 
 def _mirror(address: Address, wallet: Wallet) -> AddressLedgerSync:
     wanted: dict[str, _Wanted] = {}
-    txns = AddressTransaction.objects.filter(address=address).values_list(
+    txns = AddressTransaction.objects.filter(address=address, confirmed=True).values_list(
         "id", "key", "reference", "delta", "fee", "txn_at", "currency_id"
     )
     for txn_id, key, reference, delta, fee, txn_at, currency_id in txns.order_by().iterator(

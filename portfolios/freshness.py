@@ -13,9 +13,10 @@ from addresses.freshness import FIRST_FETCH_SECONDS
 from addresses.models import Address
 from addresses.sync import REFRESH_INTERVAL
 from core.exceptions import NotReady
+from ledger.selectors import portfolio_wallet_holdings
 from offsets.models import OffsetBalance
 from portfolios.models import Portfolio, PortfolioCurrency
-from portfolios.totals import ConvertedRows, SourceBalance
+from portfolios.totals import FROM_ADDRESS, FROM_OFFSET, ConvertedRows, SourceBalance
 from prices.conversion import Rates, rate
 from prices.services import LAST_ATTEMPT_KEY, PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
 
@@ -36,7 +37,12 @@ class Holdings:
 
 
 def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> Holdings:
-    """Reads in a fixed number of queries whatever the number of addresses and offsets: the
+    """The one selector of what a portfolio holds (README "What counts where"), behind the
+    totals API, the dashboard and the cost basis's quantities: each address's explorer balance
+    (valid addresses that were fetched), each offset's balances, and each statement or
+    exchange-account wallet's ledger holdings. Coins sent out of tracked wallets are not held.
+
+    Reads in a fixed number of queries whatever the number of addresses and offsets: the
     reporting currencies, the addresses with their fetch state and balances (one row per
     address and balance, joined), the offsets, the ledger's wallets. Plain rows, no model
     instances: this runs on every totals request."""
@@ -65,7 +71,9 @@ def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> 
     seen: set[int] = set()
     for pk, code, fetched_at, next_retry_at, held_code, balance, source in rows:
         if held_code is not None:
-            holdings.parts.append(SourceBalance(held_code, balance, fetched_at, source))
+            holdings.parts.append(
+                SourceBalance(held_code, balance, fetched_at, source, FROM_ADDRESS)
+            )
         if pk in seen:
             continue
         seen.add(pk)
@@ -86,19 +94,10 @@ def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> 
         .values_list("currency__code", "balance", "updated_at")
     )
     holdings.parts.extend(
-        SourceBalance(code, balance, at, "offset") for code, balance, at in offsets
+        SourceBalance(code, balance, at, "offset", FROM_OFFSET) for code, balance, at in offsets
     )
-    holdings.parts.extend(_wallet_holdings(portfolio))
+    holdings.parts.extend(portfolio_wallet_holdings(portfolio))
     return holdings
-
-
-def _wallet_holdings(portfolio: Portfolio) -> list[SourceBalance]:
-    """Holdings of wallets fed by statement imports (the ledger), when that app provides them."""
-    try:
-        from ledger.selectors import portfolio_wallet_holdings
-    except ImportError:
-        return []
-    return list(portfolio_wallet_holdings(portfolio))
 
 
 def ensure_balances(holdings: Holdings, *, now: datetime | None = None) -> None:

@@ -1,9 +1,9 @@
 """Summing a portfolio's holdings and valuing them. Pure: dataclasses in, dataclasses out.
 
 Each source of holdings (an address's explorer balance, an offset, a wallet fed by statement
-imports) contributes ``SourceBalance`` rows; a currency's total is their exact sum. The data
-age of a total (``balance_at``) is the oldest of what went into it, so it never looks fresher
-than it is.
+imports or an exchange account) contributes ``SourceBalance`` rows; a currency's total is their
+exact sum (README "What counts where"). The data age of a total (``balance_at``) is the oldest
+of what went into it, so it never looks fresher than it is.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ from prices.conversion import convert, exact_sum
 
 CALCULATED = "calculated"
 
+# Where a part of the holdings comes from (``SourceBalance.origin``).
+FROM_ADDRESS = "address"  # an address's balance, as its explorer reports it (confirmed)
+FROM_WALLET = "wallet"  # a statement or exchange-account wallet: what its ledger rows add up to
+FROM_OFFSET = "offset"  # a balance noted by hand
+
 
 @dataclass(frozen=True)
 class SourceBalance:
@@ -24,6 +29,30 @@ class SourceBalance:
     balance: Decimal
     at: datetime | None
     source: str
+    origin: str = ""  # FROM_ADDRESS, FROM_WALLET or FROM_OFFSET
+
+
+@dataclass(frozen=True)
+class HeldQuantity:
+    """What the portfolio holds of one currency (``held``, the number every page shows), and
+    how much of it offsets noted by hand."""
+
+    held: Decimal
+    offsets: Decimal
+
+
+def held_quantities(parts: Iterable[SourceBalance]) -> dict[str, HeldQuantity]:
+    """Per currency code, the exact sum of ``parts`` and of the offsets among them."""
+    held: dict[str, Decimal] = {}
+    offsets: dict[str, Decimal] = {}
+    for part in parts:
+        held[part.currency] = held.get(part.currency, Decimal(0)) + part.balance
+        if part.origin == FROM_OFFSET:
+            offsets[part.currency] = offsets.get(part.currency, Decimal(0)) + part.balance
+    return {
+        code: HeldQuantity(total, offsets.get(code, Decimal(0)))
+        for code, total in sorted(held.items())
+    }
 
 
 @dataclass(frozen=True)

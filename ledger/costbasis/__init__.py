@@ -37,6 +37,10 @@ Rules, where the tax question has more than one sensible answer (see also docs i
   leg processed first puts its lots in an in-transit pool ("in-transit:<out id>") until the
   received leg; a received leg processed first (clock skew) waits for the sent one. Sending
   more than the wallet holds moves what there is, flagged TRANSFER_SHORTFALL.
+- Conversions: linked legs of two different assets (Coinbase's ETH2 -> ETH migration) are a
+  transfer across assets, 1:1 by quantity: the lots leave the sent asset's pool and become
+  lots of the received asset with their dates and cost, in universal pooling as well; no
+  disposal, no new lot. A difference in quantity is handled as for a transfer.
 - Elsewhere (the user's untracked wallets): an unlinked TRANSFER_OUT or an UNCLASSIFIED_OUT
   is no taxable event, flagged TO_ELSEWHERE; per wallet its lots move to the ELSEWHERE pool,
   in universal pooling they stay and the asset's elsewhere quantity grows (never beyond the

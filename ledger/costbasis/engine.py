@@ -266,12 +266,7 @@ class _Engine:
                 tuple(portions),
             )
         )
-        if self.elsewhere:
-            there = self.elsewhere.get(pool.asset)
-            if there is not None and there > pool.quantity:
-                # What is held elsewhere is part of the universal pool: it cannot exceed it.
-                self.set_elsewhere(pool.asset, pool.quantity)
-                self.flag(entry_id, FlagCode.ELSEWHERE_REDUCED, there - pool.quantity)
+        self.cap_elsewhere(entry_id, pool)
 
     def pin_flags(self, entry_id: int, unavailable: Decimal, excess: Decimal) -> None:
         if unavailable:
@@ -280,6 +275,15 @@ class _Engine:
             self.flag(entry_id, FlagCode.PIN_EXCESS, excess)
 
     # -- coins of the user's that are not tracked here ----------------------------------------
+
+    def cap_elsewhere(self, entry_id: int, pool: Pool) -> None:
+        """Universal pooling: what is held elsewhere is part of the pool and cannot exceed it;
+        an entry that shrank the pool below it caps it (flagged)."""
+        if self.elsewhere:
+            there = self.elsewhere.get(pool.asset)
+            if there is not None and there > pool.quantity:
+                self.set_elsewhere(pool.asset, pool.quantity)
+                self.flag(entry_id, FlagCode.ELSEWHERE_REDUCED, there - pool.quantity)
 
     def set_elsewhere(self, asset: str, quantity: Decimal) -> None:
         if quantity:
@@ -380,11 +384,8 @@ class _Engine:
             self.pending[entry.id] = Pending(entry, transit)
             return
         other = pending.entry
-        if (
-            other.transfer_peer != entry.id
-            or other.kind == entry.kind
-            or other.asset != entry.asset
-        ):
+        # Legs of two assets are a conversion (Coinbase's ETH2 -> ETH migration): see settle().
+        if other.transfer_peer != entry.id or other.kind == entry.kind:
             raise ValueError(
                 f"entries {other.id} and {entry.id} are not the two legs of one transfer"
             )
@@ -413,7 +414,10 @@ class _Engine:
     ) -> None:
         """Both legs known: sent minus received is a fee, disposed of at market value when
         either leg has a value (else at zero proceeds, flagged); the rest reaches the receiver
-        (per wallet) with its dates and cost. More received than sent comes from elsewhere."""
+        (per wallet) with its dates and cost. More received than sent comes from elsewhere.
+        Legs of two assets are a conversion, 1:1 by quantity: the lots become lots of the
+        received asset with their dates and cost, in universal pooling too (no disposal, no
+        new lot)."""
         fee = out.quantity - inn.quantity
         if fee > 0:
             if out.value is not None:
@@ -439,6 +443,13 @@ class _Engine:
                 lots[0].remaining_cost = transit.cost
             for lot in lots:
                 target.insert(lot)
+        elif transit is None and out.asset != inn.asset:
+            source = self.pool(out.asset, None, method)
+            moved = min(out.quantity, inn.quantity)
+            self.move(
+                source, self.pool(inn.asset, None, method), moved, method, out.pinned_lots, out.id
+            )
+            self.cap_elsewhere(out.id, source)
         if fee < 0:
             self.flag(inn.id, FlagCode.TRANSFER_EXCESS, -fee)
             value = None if inn.value is None else share(inn.value, -fee, inn.quantity)

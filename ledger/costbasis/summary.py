@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from ledger.costbasis.arith import EXACT, ZERO
-from ledger.costbasis.model import Disposal, Income, Lot, PoolKey
+from ledger.costbasis.arith import EXACT, ZERO, share
+from ledger.costbasis.model import ELSEWHERE, Disposal, Income, Lot, PoolKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +27,13 @@ class YearGains:
 
 @dataclass(frozen=True, slots=True)
 class Holding:
-    """Open quantity and its remaining cost; `elsewhere` of it is held in untracked wallets."""
+    """Open quantity and its remaining cost; `elsewhere` of it, costing `elsewhere_cost`, is
+    held in untracked wallets."""
 
     quantity: Decimal
     cost: Decimal
     elsewhere: Decimal = ZERO
+    elsewhere_cost: Decimal = ZERO
 
 
 def realized_gains_by_year(disposals: Iterable[Disposal]) -> dict[int, YearGains]:
@@ -74,14 +76,23 @@ def holdings(
     lots: Iterable[Lot], elsewhere: dict[str, Decimal] | None = None
 ) -> dict[str, Holding]:
     """Per asset, everywhere (tracked wallets, elsewhere, in transit); pass Result.elsewhere to
-    fill `Holding.elsewhere`."""
+    fill `Holding.elsewhere` and `elsewhere_cost`: per wallet the cost of the lots in the
+    ELSEWHERE pool; in universal pooling, where the coins elsewhere are no particular lots, their
+    share of the pool's cost by quantity."""
     totals: dict[str, tuple[Decimal, Decimal]] = {}
+    apart: dict[str, Decimal] = {}  # cost of the lots in the ELSEWHERE pool (per wallet)
     with localcontext(EXACT):
         for lot in lots:
             quantity, cost = totals.get(lot.asset, (ZERO, ZERO))
             totals[lot.asset] = (quantity + lot.remaining_quantity, cost + lot.remaining_cost)
-    elsewhere = elsewhere or {}
-    return {
-        asset: Holding(quantity, cost, elsewhere.get(asset, ZERO))
-        for asset, (quantity, cost) in sorted(totals.items())
-    }
+            if lot.wallet == ELSEWHERE:
+                apart[lot.asset] = apart.get(lot.asset, ZERO) + lot.remaining_cost
+        elsewhere = elsewhere or {}
+        held = {}
+        for asset, (quantity, cost) in sorted(totals.items()):
+            there = elsewhere.get(asset, ZERO)
+            there_cost = apart.get(asset)
+            if there_cost is None:
+                there_cost = share(cost, there, quantity) if there and quantity else ZERO
+            held[asset] = Holding(quantity, cost, there, there_cost)
+    return held

@@ -112,12 +112,18 @@ def test_summary_fifo(api, book):
     assert result["settings"]["pooling"] == "universal"
     assert result["build"]["stale"] is False and result["build"]["status"] == "ok"
     assert result["build"]["built_at"].endswith("+00:00")
+    # Held (the wallet's rows): BTC 1 + 1 - 1.5 + 0.01 - 0.6 + 0.2 = 0.11, ETH 0.5 - 0.25 + 0.05;
+    # the BTC lots cover 0.2 (g): f sold 0.09 more than the rows ever acquired
     assert result["assets"] == [
         {
             "currency": BTC,
-            "quantity": "0.2",
+            "quantity": "0.11",
+            "lots_quantity": "0.2",
+            "without_lots": "-0.09",
+            "offsets": "0.0",
             "elsewhere": "0.0",
             "cost": "16000.0",
+            "elsewhere_cost": "0.0",
             "average_unit_cost": "80000.0",
             "values": [
                 {
@@ -137,8 +143,12 @@ def test_summary_fifo(api, book):
         {
             "currency": ETH,
             "quantity": "0.3",
+            "lots_quantity": "0.3",
+            "without_lots": "0.0",
+            "offsets": "0.0",
             "elsewhere": "0.0",
             "cost": "500.0",
+            "elsewhere_cost": "0.0",
             "average_unit_cost": "1666.666666666666666667",
             "values": [
                 {"currency": "btc", "cost": "0.005", "market_value": None, "unrealized_gain": None},
@@ -183,7 +193,7 @@ def test_summary_hifo(api, hifo):
         realized(2024, "60200.0", "35450.0", "9900.0", "14850.0", "24750.0"),
         realized(2025, "60000.0", "5550.0", "9500.0", "44950.0", "54450.0"),
     ]
-    assert [(a["currency"]["code"], a["quantity"], a["cost"]) for a in result["assets"]] == [
+    assert [(a["currency"]["code"], a["lots_quantity"], a["cost"]) for a in result["assets"]] == [
         ("btc", "0.2", "16000.0"),
         ("eth", "0.3", "500.0"),
     ]
@@ -476,13 +486,14 @@ def test_stale_results_are_answered_and_a_rebuild_enqueued(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         stale = ok(api.get(book.url()))
     assert stale["build"]["stale"] is True
-    assert stale["assets"][0]["quantity"] == "0.2"
+    assert stale["assets"][0]["lots_quantity"] == "0.2"
+    assert stale["assets"][0]["quantity"] == "0.01"  # what is held now
     assert len(callbacks) == 1
 
     # Then the rebuild continued from the last build
     fresh = ok(api.get(book.url()))
     assert fresh["build"]["stale"] is False and fresh["build"]["mode"] == "incremental"
-    assert fresh["assets"][0]["quantity"] == "0.1"
+    assert fresh["assets"][0]["lots_quantity"] == "0.1"
     assert fresh["realized"][1]["proceeds"] == "69000.0"
 
 

@@ -20,7 +20,7 @@ from addresses.models import Address
 from addresses.services import address_create
 from currencies.models import Currency
 from dashboard import costbasis as costbasis_module
-from dashboard.costbasis import GainsSource
+from dashboard.costbasis import Gain, GainsSource
 from offsets.services import offset_create
 from portfolios.models import Portfolio
 from portfolios.services import portfolio_create
@@ -216,17 +216,17 @@ def test_unrealized_gain_column_from_the_cost_basis(alice_client, portfolio, off
 
 def test_gains_cover_only_what_the_lots_know():
     gains = GainsSource("usd", {"btc": (Decimal("2"), Decimal("100"))}, stale=False)
-    assert gains.gain("btc", Decimal("1"), Decimal("80"), valued_in="usd") == (
-        Decimal("50"),
-        Decimal("30"),
+    # 1 of the 2 lotted BTC: half their cost, 80 - 50
+    assert gains.gain("btc", Decimal("1"), Decimal("80"), valued_in="usd") == Gain(
+        Decimal("1"), Decimal("50"), Decimal("30")
     )
-    assert gains.gain("btc", Decimal("3"), Decimal("80"), valued_in="usd") == (
-        Decimal("100"),
-        Decimal("60"),
+    # 3 held, 2 with lots: the gain is of those 2 (160 - 100)
+    assert gains.gain("btc", Decimal("3"), Decimal("80"), valued_in="usd") == Gain(
+        Decimal("2"), Decimal("100"), Decimal("60")
     )
-    assert gains.gain("btc", Decimal("1"), None, valued_in="usd") == (None, None)
-    assert gains.gain("btc", Decimal("1"), Decimal("80"), valued_in="eur") == (None, None)
-    assert gains.gain("eth", Decimal("1"), Decimal("80"), valued_in="usd") == (None, None)
+    assert gains.gain("btc", Decimal("1"), None, valued_in="usd") is None
+    assert gains.gain("btc", Decimal("1"), Decimal("80"), valued_in="eur") is None
+    assert gains.gain("eth", Decimal("1"), Decimal("80"), valued_in="usd") is None
 
 
 def test_without_a_cost_basis_there_is_no_gain_column(alice_client, portfolio, offset, monkeypatch):

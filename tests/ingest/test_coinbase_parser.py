@@ -107,6 +107,13 @@ EXPECTED = {
             "zetachain": D("2.8530670470756063"),
         },
     ),
+    # ETH +2 -1.5 (convert to ETH2) +0.2 (unstaking) +1.308 (ETH2 deprecation) +0.5;
+    # ETH2 +1.5 +0.008 (staking income) -0.2 -1.308; USD +10000.
+    "v4_eth2_migration.csv": (
+        "V4",
+        5,
+        {"usd": D("10000"), "eth": D("2.508"), "eth2": D("0")},
+    ),
     # MATIC +100 -100 (to POL); POL +100; SOL +1.5 -2 +0.01; BTC +0.05 -0.01 +0.001;
     # ETH +0.38 (two-row convert) -0.1.
     "v5.csv": (
@@ -504,6 +511,22 @@ def test_unsigned_staking_pair_of_eth_to_eth2_and_unknown_direction():
     assert parser.warnings == [
         "skipped unsigned 'Asset Migration' (direction unknown): 1 row (line 2)"
     ]
+
+
+def test_eth2_unstaking_and_deprecation_are_linked_migration_legs():
+    _, rows = parse("v4_eth2_migration.csv")
+    deprecation, unstaking = "6790127d16ae7f24e1e0e0b5", "6478dca07b1c2d3e4f5a6b80"
+    # each pair: the ETH leg in, the ETH2 leg out, one pair key (the out leg's ID)
+    legs = [(r.kind, r.asset, r.quantity, r.pair_key) for r in rows if r.migration]
+    assert legs == [
+        (Kind.TRANSFER_IN, "eth", D("1.308"), deprecation),
+        (Kind.TRANSFER_OUT, "eth2", D("1.308"), deprecation),
+        (Kind.TRANSFER_IN, "eth", D("0.2"), unstaking),
+        (Kind.TRANSFER_OUT, "eth2", D("0.2"), unstaking),
+    ]
+    # the ETH2 came from a Convert (a trade) and staking income
+    convert = [(r.kind, r.asset, r.quantity) for r in rows if r.tx_type == "Convert"]
+    assert convert == [(Kind.TRADE_OUT, "eth", D("1.5")), (Kind.TRADE_IN, "eth2", D("1.5"))]
 
 
 def test_signed_lone_leg_is_warned():

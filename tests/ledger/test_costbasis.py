@@ -477,6 +477,78 @@ def test_sending_more_than_the_wallet_holds_moves_what_there_is():
     assert flags(result) == [(2, "transfer_shortfall", D("0.5"))]
 
 
+# -- conversions (Coinbase's ETH2 -> ETH migration) --------------------------------------------
+
+CB = "import:1"
+ETH2_MIGRATION = [
+    entry(1, "2021-01-06", Kind.BUY, "2", "2400", asset="ETH", wallet=CB, fee="20"),  # unit 1210
+    entry(2, "2021-01-10", Kind.TRADE_OUT, "1.5", "1875", asset="ETH", wallet=CB),
+    entry(3, "2021-01-10", Kind.TRADE_IN, "1.5", "1875", asset="ETH2", wallet=CB),
+    entry(4, "2022-01-01", Kind.INCOME, "0.008", "29.60", asset="ETH2", wallet=CB),
+    # unstaking 0.2 ETH2 -> ETH, then the deprecation of the rest
+    entry(5, "2023-06-01", Kind.TRANSFER_OUT, "0.2", "372", asset="ETH2", wallet=CB, peer=6),
+    entry(6, "2023-06-01", Kind.TRANSFER_IN, "0.2", "372", asset="ETH", wallet=CB, peer=5),
+    entry(7, "2025-01-21", Kind.TRANSFER_OUT, "1.308", "4165.06", asset="ETH2", wallet=CB, peer=8),
+    entry(8, "2025-01-21", Kind.TRANSFER_IN, "1.308", "4165.06", asset="ETH", wallet=CB, peer=7),
+    entry(9, "2025-02-01", Kind.BUY, "0.5", "1550", asset="ETH", wallet=CB, fee="15"),
+]
+
+
+@pytest.mark.parametrize("pooling", [Pooling.UNIVERSAL, Pooling.PER_WALLET])
+@pytest.mark.parametrize("method", [FIFO, LIFO, HIFO, AVERAGE])
+def test_a_conversion_carries_the_lots_across_assets_with_no_gain(method, pooling):
+    result = compute(ETH2_MIGRATION, Settings(method=method, pooling=pooling))
+
+    # Only the 2021 convert is a disposal: 1.5 of the 2 ETH bought at 1210 each
+    (convert,) = result.disposals
+    assert (convert.entry_id, convert.proceeds, convert.cost) == (2, D("1875"), D("1815"))
+    # No ETH2 anywhere, nothing estimated, nothing elsewhere, no flag
+    assert {lot.asset for lot in result.lots} == {"ETH"}
+    assert result.elsewhere == {} and result.flags == ()
+    assert [a.entry_id for a in result.acquisitions] == [1, 3, 4, 9]
+    # ETH = the 1.308 + 0.2 ETH2 converted + the 0.5 ETH left of the first buy + 0.5 bought;
+    # cost 605 + 1875 + 29.60 + 1565
+    assert holdings(result.lots) == {"ETH": Holding(D("2.508"), D("4074.60"))}
+
+
+def test_converted_lots_keep_their_acquisition_dates_and_cost():
+    result = compute(ETH2_MIGRATION)
+
+    assert [
+        (lot.source_entry_id, lot.acquired_at, lot.remaining_quantity, lot.remaining_cost)
+        for lot in result.lots
+    ] == [
+        (1, when("2021-01-06"), D("0.5"), D("605")),
+        (3, when("2021-01-10"), D("1.5"), D("1875")),  # 0.2 + 1.3 of the ETH2 lot
+        (4, when("2022-01-01"), D("0.008"), D("29.60")),
+        (9, when("2025-02-01"), D("0.5"), D("1565")),
+    ]
+    # so a sale in 2025 of 2 ETH is long-term on every lot it takes (FIFO: 1, 3)
+    sale = entry(10, "2025-03-01", Kind.SELL, "2", "4000", asset="ETH", wallet=CB)
+    (_, sold) = compute([*ETH2_MIGRATION, sale]).disposals
+    assert portions(sold) == [
+        (1, D("0.5"), D("605"), D("1000"), True),
+        (3, D("1.5"), D("1875"), D("3000"), True),
+    ]
+
+
+def test_a_conversion_received_before_it_is_sent_or_split_by_a_saved_state_is_the_same():
+    whole = compute(ETH2_MIGRATION)
+    # the ETH leg first (a lower id in the same second)
+    swapped = [
+        *ETH2_MIGRATION[:6],
+        entry(7, "2025-01-21", Kind.TRANSFER_IN, "1.308", None, asset="ETH", wallet=CB, peer=8),
+        entry(8, "2025-01-21", Kind.TRANSFER_OUT, "1.308", None, asset="ETH2", wallet=CB, peer=7),
+        ETH2_MIGRATION[8],
+    ]
+    assert holdings(compute(swapped).lots) == holdings(whole.lots)
+    # a build that stopped between the two legs, continued later
+    first = compute(ETH2_MIGRATION[:7])
+    assert first.pending_transfers == (7,)
+    rest = compute(ETH2_MIGRATION[7:], state=json.loads(json.dumps(first.state)))
+    assert rest.lots == whole.lots and rest.state == whole.state
+
+
 # -- oversell ----------------------------------------------------------------------------------
 
 
@@ -520,7 +592,10 @@ def test_universal_unclassified_out_is_held_elsewhere_and_comes_back_without_tax
     assert gone.disposals == ()
     assert gone.elsewhere == {"BTC": D("1.5")}
     assert open_lots(gone) == [(1, None, D("1"), D("100")), (2, None, D("1"), D("300"))]
-    assert holdings(gone.lots, gone.elsewhere) == {"BTC": Holding(D("2"), D("400"), D("1.5"))}
+    # the coins elsewhere are no particular lots: their cost is their share, 400 * 1.5 / 2
+    assert holdings(gone.lots, gone.elsewhere) == {
+        "BTC": Holding(D("2"), D("400"), D("1.5"), D("300"))
+    }
     assert flags(gone) == [(3, "to_elsewhere", D("1.5"))]
 
     back = compute(OUT_AND_BACK)
@@ -548,6 +623,10 @@ def test_per_wallet_unclassified_out_moves_lots_elsewhere_and_they_come_back(met
             (1, ELSEWHERE, D("1"), D("100")),
             (2, ELSEWHERE, D("0.5"), D("150")),
         ]
+        # per wallet the lots elsewhere are known: 100 + 150
+        assert holdings(gone.lots, gone.elsewhere) == {
+            "BTC": Holding(D("2"), D("400"), D("1.5"), D("250"))
+        }
     else:  # HIFO sends the 300 lot first
         assert open_lots(gone) == [
             (1, A, D("0.5"), D("50")),

@@ -12,6 +12,7 @@ import pytest
 
 from addresses.models import Address, AddressTransaction
 from currencies.models import Currency
+from ledger.holdings import wallet_holdings_recompute
 from ledger.kinds import Kind
 from ledger.models import LedgerEntry, Wallet
 from portfolios.models import Portfolio
@@ -52,8 +53,10 @@ def make_entry(
     value_currency: str | None = "usd",
     **fields,
 ) -> LedgerEntry:
+    """A row made with the ORM, and its wallet's holdings recomputed as every service that
+    writes rows does."""
     fields.setdefault("external_id", f"row-{next(_ids)}")
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry.objects.create(
         portfolio=wallet.portfolio,
         wallet=wallet,
         kind=Kind(kind).value,
@@ -65,6 +68,8 @@ def make_entry(
         value_source=LedgerEntry.VALUE_FILE if value is not None else LedgerEntry.VALUE_MISSING,
         **fields,
     )
+    wallet_holdings_recompute(wallet=wallet)
+    return entry
 
 
 def make_address(

@@ -141,36 +141,38 @@ def test_new_transactions_are_added_to_the_existing_rows(portfolio):
     assert WalletHolding.objects.get(wallet__address=address).quantity == D("0.75")
 
 
-def test_unconfirmed_row_that_confirms_gets_its_block_time_and_value(portfolio):
-    # Given an unconfirmed receive first seen late on the 1st, mirrored without a price
+def test_an_unconfirmed_transaction_joins_the_ledger_when_it_confirms(portfolio):
+    # Given a receive first seen, unconfirmed, late on the 1st: the explorer's confirmed
+    # balance does not count it, so neither does the ledger
     address = make_address(portfolio)
     txn = make_txn(address, "dd" * 32, "0.1", at(1, 23, 50), confirmed=False)
     make_price("btc", "usd", at(2), "50000")
-    ledger_sync_address(address_id=address.pk)
-    entry = LedgerEntry.objects.get()
-    assert (entry.occurred_at, entry.value_source) == (at(1, 23, 50), "missing")
+    result = ledger_sync_address(address_id=address.pk)
+    assert result.created == 0 and not LedgerEntry.objects.exists()
 
     # When it confirms in a block of the 2nd and the ledger follows
     txn.confirmed, txn.txn_at, txn.block_height = True, at(2, 0, 10), 840_000
     txn.save()
     result = ledger_sync_address(address_id=address.pk)
 
-    # Then the row has the block time and the value of that day
-    entry.refresh_from_db()
-    assert result.updated == 1
+    # Then the row appears with the block time and the value of that day
+    entry = LedgerEntry.objects.get()
+    assert result.created == 1
     assert entry.occurred_at == at(2, 0, 10)
     assert (entry.value, entry.value_source) == (D("5000"), "price-store")
+    assert WalletHolding.objects.get(wallet__address=address).quantity == D("0.1")
 
 
 def test_user_modified_row_is_left_alone(portfolio):
     address = make_address(portfolio)
-    txn = make_txn(address, "ee" * 32, "0.3", at(1), confirmed=False)
+    txn = make_txn(address, "ee" * 32, "0.3", at(1))
     ledger_sync_address(address_id=address.pk)
     entry = LedgerEntry.objects.get()
     entry.kind, entry.user_modified = "buy", True
     entry.save()
 
-    txn.confirmed, txn.txn_at = True, at(3)
+    # a reorganisation put the transaction in a block of the 3rd
+    txn.txn_at = at(3)
     txn.save()
     make_price("btc", "usd", at(3), "42000")
     result = ledger_sync_address(address_id=address.pk)
@@ -347,15 +349,21 @@ def test_sync_matches_a_coinbase_send_with_the_receive_by_window(portfolio):
     )
 
 
-def test_confirmation_updates_the_fee_of_its_transfer(portfolio):
+def test_a_pending_receive_is_matched_once_it_confirms_and_its_fee_follows_the_chain(portfolio):
     coinbase = make_wallet(portfolio)
     make_entry(coinbase, "unclassified_out", "1", at(9, 10))
     address = make_address(portfolio)
     txn = make_txn(address, "ab" * 32, "0.999", at(9, 11), confirmed=False)
     ledger_sync_address(address_id=address.pk)
+    assert not Transfer.objects.exists()
+
+    txn.confirmed = True
+    txn.save()
+    ledger_sync_address(address_id=address.pk)
     assert Transfer.objects.get().fee_quantity == D("0.001")
 
-    txn.delta, txn.confirmed = D("0.998"), True
+    # the transaction that confirmed paid 0.998 (a replacement by fee with the same key)
+    txn.delta = D("0.998")
     txn.save()
     ledger_sync_address(address_id=address.pk)
 
