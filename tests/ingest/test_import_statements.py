@@ -163,7 +163,7 @@ def test_balances_include_the_imported_holdings(api, portfolio):
 
     rows = ok(api.get(f"/api/portfolios/{portfolio.pk}/balances"))
 
-    by_code = {row["currency"]: row for row in rows}
+    by_code = {row["currency"]["code"]: row for row in rows}
     assert by_code["btc"]["balance"] == "0.25" and by_code["btc"]["source"] == "Coinbase"
     assert by_code["eth"]["balance"] == "5.0"
     assert by_code["usd"]["balance"] == "0.0"  # the reporting currency, held nowhere
