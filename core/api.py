@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -37,11 +39,42 @@ class UtcDateTimeField(serializers.Field):
         return format_datetime(value)
 
 
-class CurrencyRefField(serializers.Field):
-    """A currency inside another object: {"code": "btc", "title": "Bitcoin"}."""
+# The serializer context key under which a view passes ``{code: title}`` for rows that carry a
+# bare currency code (sums and conversions work on codes); see ``currencies.selectors``.
+CURRENCY_TITLES = "currency_titles"
 
-    def to_representation(self, value) -> dict[str, str]:
-        return {"code": value.code, "title": value.title}
+
+class CurrencyRefSerializer(serializers.Serializer):
+    """How a currency looks inside another object (the OpenAPI component ``CurrencyRef``)."""
+
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+def currency_ref(currency: Any) -> dict[str, str]:
+    """``{"code": "btc", "title": "Bitcoin"}`` from a Currency row (anything with both)."""
+    return {"code": currency.code, "title": currency.title}
+
+
+@extend_schema_field(CurrencyRefSerializer)
+class CurrencyRefField(serializers.Field):
+    """A currency inside another object: ``{"code": "btc", "title": "Bitcoin"}``, the one shape
+    of every per-currency row of the API (API.md "Formats").
+
+    The value is a Currency row, or a bare code whose title the view passed in the serializer
+    context under ``CURRENCY_TITLES``; a code without a title there is a programming error and
+    fails loudly rather than answering a bare code. Output only: requests name a currency by its
+    code (``currencies.validation`` reads them, an echoed ``{"code": ...}`` object too)."""
+
+    def to_representation(self, value: Any) -> dict[str, str]:
+        if not isinstance(value, str):
+            return currency_ref(value)
+        titles = self.context.get(CURRENCY_TITLES)
+        if titles is None or value not in titles:
+            raise ImproperlyConfigured(
+                f"no title for currency {value!r}: the view must pass {CURRENCY_TITLES}"
+            )
+        return {"code": value, "title": titles[value]}
 
 
 def unwrap_single(value: Any) -> Any:

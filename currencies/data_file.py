@@ -59,8 +59,9 @@ class CurrencyRecord:
 
     @property
     def is_cryptocurrency(self) -> bool:
-        """True for chain coins and tokens alike: anything that is not fiat money."""
-        return self.kind in (CRYPTO, TOKEN)
+        """True only for a chain's native coin (btc, ltc, eth): an ERC-20 token is not one
+        (API.md "Classification"); it is ``is_ethereum_token`` instead."""
+        return self.kind == CRYPTO
 
     @property
     def is_ethereum_token(self) -> bool:

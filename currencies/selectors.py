@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from currencies.models import Currency
@@ -14,3 +16,9 @@ FILTERS = {
 def currency_list(*, kind: str | None = None) -> QuerySet[Currency]:
     qs = Currency.objects.all()
     return qs.filter(**FILTERS[kind]) if kind else qs
+
+
+def currency_titles(codes: Iterable[str]) -> dict[str, str]:
+    """code -> title of the given codes, one query: what API rows that carry a bare code (sums,
+    conversions) need to answer ``{code, title}`` (``core.api.CURRENCY_TITLES``)."""
+    return dict(Currency.objects.filter(code__in=set(codes)).values_list("code", "title"))

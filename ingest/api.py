@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from core.api import ApiView, paginate, unwrap_single
 from core.exceptions import PayloadTooLarge, ValidationFailed
 from core.timefmt import format_datetime
+from currencies.selectors import currency_titles
 from ingest import services
 from ingest.selectors import MissingAcquisition, import_get, import_list, missing_acquisitions
 from ledger.models import Import
@@ -68,6 +69,28 @@ def import_answer(
         "warnings": summary.get("warnings", []) + [m["message"] for m in shown],
         "missing_acquisitions": shown,
     }
+
+
+# The rows of an import's answer that name a currency. The stored summary keeps codes (the
+# dashboard shows them); the API answers each as {code, title} (API.md "Formats").
+_CURRENCY_ROWS = ("rows_by_type", "holdings_change", "cash_change", "missing_acquisitions")
+
+
+def with_currency_refs(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``answers`` with the currency of every row as ``{code, title}``, titles in one query
+    (new dicts: the import's stored summary is left alone). A code the table does not know (a
+    new asset in a dry run, not stored) is titled as an import would store it: upper case."""
+    codes = {row["currency"] for a in answers for key in _CURRENCY_ROWS for row in a.get(key, [])}
+    titles = currency_titles(codes)
+
+    def ref(row: dict[str, Any]) -> dict[str, Any]:
+        code = row["currency"]
+        return {**row, "currency": {"code": code, "title": titles.get(code, code.upper())}}
+
+    return [
+        {**a, **{key: [ref(row) for row in a[key]] for key in _CURRENCY_ROWS if key in a}}
+        for a in answers
+    ]
 
 
 def _parse(text: str | None) -> datetime | None:
@@ -135,7 +158,9 @@ class StatementUploadView(ApiView):
             wallet=wallet,
             dry_run=dry_run,
         )
-        answer = import_answer(outcome.imp, dry_run=dry_run, missing=outcome.missing)
+        [answer] = with_currency_refs(
+            [import_answer(outcome.imp, dry_run=dry_run, missing=outcome.missing)]
+        )
         return Response(answer, status=200 if dry_run else 201)
 
 
@@ -156,9 +181,14 @@ class ImportListView(ApiView):
         page = paginate(
             request,
             import_list(portfolio=portfolio),
-            lambda rows: [import_answer(imp, missing=by_import.get(imp.pk, [])) for imp in rows],
+            lambda rows: with_currency_refs(
+                [import_answer(imp, missing=by_import.get(imp.pk, [])) for imp in rows]
+            ),
         )
-        page.extra["missing_acquisitions"] = [services.missing_answer(m) for m in missing]
+        [everything] = with_currency_refs(
+            [{"missing_acquisitions": [services.missing_answer(m) for m in missing]}]
+        )
+        page.extra["missing_acquisitions"] = everything["missing_acquisitions"]
         return Response(page)
 
 
@@ -170,7 +200,8 @@ class ImportDetailView(ApiView):
         missing = [
             m for m in missing_acquisitions(portfolio, wallet=imp.wallet) if m.import_id == imp.pk
         ]
-        return Response(import_answer(imp, missing=missing))
+        [answer] = with_currency_refs([import_answer(imp, missing=missing)])
+        return Response(answer)
 
     @extend_schema(
         responses=OpenApiTypes.OBJECT,
@@ -180,7 +211,7 @@ class ImportDetailView(ApiView):
     def delete(self, request: Request, portfolio_id: int, import_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         imp = import_get(portfolio=portfolio, import_id=import_id)
-        before = import_answer(imp)
+        [before] = with_currency_refs([import_answer(imp)])
         outcome = services.import_undo(imp=imp)
         before.update(
             rows_removed=outcome.rows_removed,

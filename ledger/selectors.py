@@ -1,18 +1,14 @@
-"""Reads of the ledger, always scoped to a portfolio the caller already owns."""
+"""Reads of the ledger, always scoped to a portfolio the caller already owns. The inventory
+has its own module, ``ledger.inventory_selectors``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.db import connection
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFound
-from currencies.models import Currency
 from ledger.holdings import CASH_KINDS
-from ledger.kinds import Kind
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from portfolios.models import Portfolio
 from portfolios.totals import FROM_WALLET, SourceBalance
@@ -123,113 +119,3 @@ def transfer_get(*, portfolio: Portfolio, transfer_id: int | str) -> Transfer:
     if transfer is None:
         raise NotFound("no such transfer")
     return transfer
-
-
-# Inventory: what purchases and sales imply. Rows not yet classified count as a purchase or a
-# sale (at their market value); moves between the user's own wallets and cash do not count.
-INVENTORY_ACQUIRED = frozenset(
-    k.value for k in (Kind.BUY, Kind.TRADE_IN, Kind.INCOME, Kind.GIFT_IN, Kind.UNCLASSIFIED_IN)
-)
-INVENTORY_DISPOSED = frozenset(
-    k.value
-    for k in (Kind.SELL, Kind.TRADE_OUT, Kind.SPEND, Kind.GIFT_OUT, Kind.FEE, Kind.UNCLASSIFIED_OUT)
-)
-
-
-@dataclass
-class InventoryValue:
-    currency: str
-    acquired: Decimal = Decimal(0)
-    disposed: Decimal = Decimal(0)
-
-
-@dataclass
-class InventoryRow:
-    """One asset: quantities acquired and disposed (unclassified rows included, and shown on
-    their own too), their difference, and the value of each side per value currency. Rows
-    with no value count in the quantities and in ``missing_values``."""
-
-    code: str
-    title: str
-    acquired: Decimal = Decimal(0)
-    disposed: Decimal = Decimal(0)
-    unclassified_in: Decimal = Decimal(0)
-    unclassified_out: Decimal = Decimal(0)
-    rows: int = 0
-    missing_values: int = 0
-    values: dict[str, InventoryValue] = field(default_factory=dict)
-
-    @property
-    def net(self) -> Decimal:
-        return self.acquired - self.disposed
-
-    def add(
-        self,
-        kind: str,
-        quantity: Decimal,
-        value: Decimal | None,
-        currency: str | None,
-        rows: int,
-        missing: int,
-    ) -> None:
-        acquired = kind in INVENTORY_ACQUIRED
-        if acquired:
-            self.acquired += quantity
-        else:
-            self.disposed += quantity
-        if kind == Kind.UNCLASSIFIED_IN:
-            self.unclassified_in += quantity
-        elif kind == Kind.UNCLASSIFIED_OUT:
-            self.unclassified_out += quantity
-        self.rows += rows
-        self.missing_values += missing
-        if value is not None and currency is not None:
-            side = self.values.setdefault(currency, InventoryValue(currency))
-            if acquired:
-                side.acquired += value
-            else:
-                side.disposed += value
-
-
-def portfolio_inventory(*, portfolio: Portfolio) -> list[InventoryRow]:
-    """Per asset, sorted by code. Exact on both databases: PostgreSQL sums ``numeric``; on
-    SQLite (whose SUM is a float) the rows are streamed and summed as Decimal here."""
-    rows = LedgerEntry.objects.filter(
-        portfolio=portfolio, kind__in=INVENTORY_ACQUIRED | INVENTORY_DISPOSED
-    ).order_by()
-    by_asset: dict[int, InventoryRow] = {}
-    assets = {}
-
-    def row_for(asset_id: int) -> InventoryRow:
-        if asset_id not in by_asset:
-            by_asset[asset_id] = InventoryRow("", "")
-        return by_asset[asset_id]
-
-    if connection.vendor == "postgresql":
-        grouped = rows.values("asset_id", "kind", "value_currency__code").annotate(
-            # named apart from the fields: ``value`` in the filter below is the column
-            total_quantity=Sum("quantity"),
-            total_value=Sum("value"),
-            n=Count("id"),
-            missing=Count("id", filter=Q(value__isnull=True)),
-        )
-        for g in grouped:
-            row_for(g["asset_id"]).add(
-                g["kind"],
-                g["total_quantity"],
-                g["total_value"],
-                g["value_currency__code"],
-                g["n"],
-                g["missing"],
-            )
-    else:
-        stream = rows.values_list("asset_id", "kind", "quantity", "value", "value_currency__code")
-        for asset_id, kind, quantity, value, currency in stream.iterator(chunk_size=5000):
-            row_for(asset_id).add(kind, quantity, value, currency, 1, 1 if value is None else 0)
-    for pk, code, title in Currency.objects.filter(pk__in=list(by_asset)).values_list(
-        "pk", "code", "title"
-    ):
-        assets[pk] = (code, title)
-    for asset_id, row in by_asset.items():
-        row.code, row.title = assets[asset_id]
-    return sorted(by_asset.values(), key=lambda r: r.code)

@@ -5,7 +5,15 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import AmountField, ApiView, UtcDateTimeField, body_dict, list_input, text_input
+from core.api import (
+    AmountField,
+    ApiView,
+    CurrencyRefField,
+    UtcDateTimeField,
+    body_dict,
+    list_input,
+    text_input,
+)
 from core.exceptions import ValidationFailed
 from offsets import services
 from offsets.selectors import offset_get, offset_list
@@ -13,7 +21,7 @@ from portfolios.selectors import portfolio_get
 
 
 class OffsetBalanceSerializer(serializers.Serializer):
-    currency = serializers.CharField(source="currency.code")
+    currency = CurrencyRefField()
     balance = AmountField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
@@ -106,7 +114,9 @@ class OffsetDetailView(ApiView):
         )
         return Response(OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset.pk)).data)
 
-    @extend_schema(responses=OffsetSerializer, summary="Delete an offset and its balances")
+    @extend_schema(
+        responses={200: OffsetSerializer}, summary="Delete an offset (answers it as it was)"
+    )
     def delete(self, request: Request, portfolio_id: int, offset_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         offset = offset_get(portfolio=portfolio, offset_id=offset_id)

@@ -6,28 +6,49 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import AmountField, ApiView, UtcDateTimeField
+from core.api import (
+    CURRENCY_TITLES,
+    AmountField,
+    ApiView,
+    CurrencyRefField,
+    CurrencyRefSerializer,
+    UtcDateTimeField,
+    currency_ref,
+)
 from core.envelope import Envelope
 from core.exceptions import ValidationFailed
+from currencies.selectors import currency_titles
 from portfolios.freshness import ensure_balances, ensure_converted, portfolio_holdings
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
 from portfolios.selectors import portfolio_get, reporting_currencies
 from portfolios.services_refresh import portfolio_refresh
-from portfolios.totals import convert_totals, sum_balances
+from portfolios.totals import TotalRow, convert_totals, sum_balances
 from prices.selectors import spot_rates
 from prices.tasks import prices_history_enqueue
 
 
 class TotalRowSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = CurrencyRefField()
     balance = AmountField()
     balance_at = UtcDateTimeField()
     source = serializers.CharField()
+
+
+def total_rows_data(rows: list[TotalRow]) -> list[dict]:
+    """Rows sorted by currency code (as ``sum_balances`` and ``convert_totals`` make them), each
+    currency as ``{code, title}``."""
+    titles = currency_titles(row.currency for row in rows)
+    return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data
 
 
 class PortfolioBalancesView(ApiView):
@@ -41,7 +62,7 @@ class PortfolioBalancesView(ApiView):
         holdings = portfolio_holdings(portfolio, now=now)
         ensure_balances(holdings, now=now)
         rows = sum_balances(holdings.parts, holdings.reporting, now=now)
-        return Response(TotalRowSerializer(rows, many=True).data)
+        return Response(total_rows_data(rows))
 
 
 class PortfolioConvertedView(ApiView):
@@ -59,11 +80,7 @@ class PortfolioConvertedView(ApiView):
         rates, rate_times, fetched_at = spot_rates(codes)
         converted = convert_totals(totals, holdings.reporting, rates, rate_times, now=now)
         ensure_converted(holdings, converted, rates, fetched_at, now=now)
-        return Response(
-            Envelope(
-                TotalRowSerializer(converted.rows, many=True).data, {"unpriced": converted.unpriced}
-            )
-        )
+        return Response(Envelope(total_rows_data(converted.rows), {"unpriced": converted.unpriced}))
 
 
 class PortfolioRefreshView(ApiView):
@@ -90,8 +107,10 @@ class HistoryPointSerializer(serializers.Serializer):
     balance = AmountField(source="value")
     unpriced = serializers.ListField(child=serializers.CharField())
 
-    def get_currency(self, obj) -> str:
-        return self.context["currency"]
+    @extend_schema_field(CurrencyRefSerializer)
+    def get_currency(self, obj) -> dict[str, str]:
+        """Every point is in the one currency asked for (``context["currency"]``, a row)."""
+        return currency_ref(self.context["currency"])
 
 
 class PortfolioConvertedHistoryView(ApiView):
@@ -107,8 +126,8 @@ class PortfolioConvertedHistoryView(ApiView):
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        reporting = [c.code for c in reporting_currencies(portfolio)]
-        currency = (request.query_params.get("currency") or reporting[0]).lower()
+        reporting = {c.code: c for c in reporting_currencies(portfolio)}
+        currency = (request.query_params.get("currency") or next(iter(reporting))).lower()
         problems = (
             []
             if currency in reporting
@@ -125,5 +144,7 @@ class PortfolioConvertedHistoryView(ApiView):
         prices_history_enqueue()
         points = portfolio_value_history(portfolio=portfolio, target=currency, days=days)
         return Response(
-            HistoryPointSerializer(points, many=True, context={"currency": currency}).data
+            HistoryPointSerializer(
+                points, many=True, context={"currency": reporting[currency]}
+            ).data
         )

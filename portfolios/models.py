@@ -28,11 +28,9 @@ class Portfolio(TimeStampedModel):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "title"], name="portfolio_title_unique_per_user"
-            )
-        ]
+        # No unique title: API clients create and rename portfolios freely, and two of them may
+        # choose the same title at the same moment (API.md). A per-user unique ``name`` belongs
+        # to the /api/v1/portfolio surface and will be its own column when that is built.
 
     def __str__(self) -> str:
         return self.title

@@ -17,6 +17,16 @@ def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
     )
 
 
+def portfolio_title_shared(*, portfolio: Portfolio) -> bool:
+    """Does another portfolio of the same user have this one's title? Allowed (API clients
+    choose titles freely); the dashboard mentions it so that the user can tell them apart."""
+    return (
+        Portfolio.objects.filter(user_id=portfolio.user_id, title=portfolio.title)
+        .exclude(pk=portfolio.pk)
+        .exists()
+    )
+
+
 def portfolio_get(*, user: User, portfolio_id: int | str) -> Portfolio:
     """The user's portfolio or NotFound (also for another user's portfolio)."""
     try:

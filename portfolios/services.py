@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from core.exceptions import ValidationFailed
 from currencies.validation import resolve_currencies
@@ -12,14 +12,6 @@ from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
 
 NO_CURRENCY = "must have at least one reporting currency selected"
-
-
-def _check_title(*, user: User, title: str, exclude_id: int | None = None) -> None:
-    clash = Portfolio.objects.filter(user=user, title=title)
-    if exclude_id is not None:
-        clash = clash.exclude(pk=exclude_id)
-    if clash.exists():
-        raise ValidationFailed(f"title '{title}' is already used by another of your portfolios")
 
 
 def _set_currencies(portfolio: Portfolio, raw_codes: list[Any]) -> None:
@@ -37,14 +29,10 @@ def _set_currencies(portfolio: Portfolio, raw_codes: list[Any]) -> None:
 def portfolio_create(
     *, user: User, title: str, currency_codes: list[Any] | None, source: str
 ) -> Portfolio:
+    """Titles need not be unique: two portfolios of one user may share one (API.md)."""
     if not currency_codes:
         raise ValidationFailed(NO_CURRENCY)
-    _check_title(user=user, title=title)
-    try:
-        with transaction.atomic():
-            portfolio = Portfolio.objects.create(user=user, title=title, source=source)
-    except IntegrityError:  # a concurrent create with the same title
-        raise ValidationFailed(f"title '{title}' is already used by another of your portfolios")
+    portfolio = Portfolio.objects.create(user=user, title=title, source=source)
     _set_currencies(portfolio, currency_codes)
     return portfolio
 
@@ -53,8 +41,7 @@ def portfolio_create(
 def portfolio_update(
     *, portfolio: Portfolio, title: str | None = None, currency_codes: list[Any] | None = None
 ) -> Portfolio:
-    if title is not None and title != portfolio.title:
-        _check_title(user=portfolio.user, title=title, exclude_id=portfolio.pk)
+    if title is not None:
         portfolio.title = title
     if currency_codes is not None:
         if not currency_codes:

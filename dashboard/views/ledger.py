@@ -18,13 +18,13 @@ from dashboard.forms_ledger import LedgerEntryForm, LedgerFilterForm, ValueForm
 from dashboard.selectors import fiat_choices, ledger_assets, ledger_wallets
 from ledger.api.views import entry_changes
 from ledger.filters import LedgerEntryFilter
+from ledger.inventory_selectors import portfolio_inventory
 from ledger.models import Transfer
 from ledger.selectors import (
     entry_transfers,
     ledger_entry_get,
     ledger_entry_list,
     ledger_missing_values,
-    portfolio_inventory,
     transfer_get,
     transfer_list,
 )
@@ -174,9 +174,12 @@ def transfer_reject_view(request: HttpRequest, portfolio_id: int, transfer_id: i
 @owner_view
 def inventory(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+    rows = portfolio_inventory(portfolio=portfolio)
     context = {
         "portfolio": portfolio,
-        "rows": portfolio_inventory(portfolio=portfolio),
+        "rows": rows,
+        # reporting currencies are listed even with nothing counted yet
+        "counted": any(row.rows for row in rows),
         "tab": "inventory",
     }
     return render(request, "dashboard/inventory.html", context)

@@ -12,7 +12,7 @@ from dashboard.live import address_words
 from dashboard.selectors import portfolio_first_day, portfolio_overview, portfolio_page
 from dashboard.totals import portfolio_summary, totals_context
 from portfolios.models import Portfolio
-from portfolios.selectors import portfolio_get, reporting_currencies
+from portfolios.selectors import portfolio_get, portfolio_title_shared, reporting_currencies
 from portfolios.services import portfolio_create, portfolio_delete, portfolio_update
 
 DEFAULT_CURRENCIES = "usd, btc"
@@ -42,8 +42,20 @@ def portfolio_new(request: HttpRequest) -> HttpResponse:
             form.add_problems(exc)
         else:
             messages.success(request, f"Portfolio “{portfolio.title}” created.")
+            _warn_if_title_shared(request, portfolio)
             return redirect("dashboard:portfolio-detail", portfolio.pk)
     return render(request, "dashboard/portfolio_form.html", {"form": form})
+
+
+def _warn_if_title_shared(request: HttpRequest, portfolio: Portfolio) -> None:
+    """Two portfolios may share a title (API clients choose titles freely); say so, never
+    refuse it."""
+    if portfolio_title_shared(portfolio=portfolio):
+        messages.warning(
+            request,
+            f"Another of your portfolios is also called “{portfolio.title}”. That is allowed; "
+            "a different title makes them easier to tell apart.",
+        )
 
 
 @owner_view
@@ -86,6 +98,7 @@ def portfolio_edit(request: HttpRequest, portfolio_id: int) -> HttpResponse:
             form.add_problems(exc)
         else:
             messages.success(request, f"Portfolio “{portfolio.title}” saved.")
+            _warn_if_title_shared(request, portfolio)
             return redirect("dashboard:portfolio-detail", portfolio.pk)
     return render(request, "dashboard/portfolio_form.html", {"form": form, "portfolio": portfolio})
 

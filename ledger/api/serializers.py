@@ -1,12 +1,12 @@
-"""How ledger rows and transfers look in the API. Amounts are strings (API.md), currencies
-inside objects ``{code, title}``; ``value_currency`` is a bare code."""
+"""How ledger rows, transfers and the inventory look in the API. Amounts are strings (API.md),
+every currency inside an object ``{code, title}``."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
 from core.api import AmountField, CurrencyRefField, UtcDateTimeField
-from ledger.selectors import InventoryRow, entry_transfers
+from ledger.selectors import entry_transfers
 
 
 class WalletRefSerializer(serializers.Serializer):
@@ -36,7 +36,7 @@ class LedgerEntrySerializer(serializers.Serializer):
     asset = CurrencyRefField()
     quantity = AmountField()
     value = AmountField(allow_null=True)
-    value_currency = serializers.SerializerMethodField()
+    value_currency = CurrencyRefField(allow_null=True)
     value_source = serializers.CharField()
     fee = serializers.SerializerMethodField()
     wallet = WalletRefSerializer()
@@ -55,9 +55,6 @@ class LedgerEntrySerializer(serializers.Serializer):
 
     def get_income_type(self, obj) -> str | None:
         return obj.income_type or None
-
-    def get_value_currency(self, obj) -> str | None:
-        return obj.value_currency.code if obj.value_currency_id else None
 
     def get_fee(self, obj) -> dict | None:
         if obj.fee_amount is None:
@@ -89,13 +86,10 @@ class TransferLegSerializer(serializers.Serializer):
     kind = serializers.CharField()
     quantity = AmountField()
     value = AmountField(allow_null=True)
-    value_currency = serializers.SerializerMethodField()
+    value_currency = CurrencyRefField(allow_null=True)
     wallet = WalletRefSerializer()
     reference = serializers.CharField()
     external_id = serializers.CharField()
-
-    def get_value_currency(self, obj) -> str | None:
-        return obj.value_currency.code if obj.value_currency_id else None
 
 
 class TransferSerializer(serializers.Serializer):
@@ -112,25 +106,24 @@ class TransferSerializer(serializers.Serializer):
 
 
 class InventoryValueSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = CurrencyRefField(source="*")
     acquired = AmountField()
     disposed = AmountField()
 
 
 class InventorySerializer(serializers.Serializer):
-    currency = serializers.SerializerMethodField()
+    """API.md's row ``{currency, balance, balance_at, source}``, then the detail behind it:
+    quantities acquired and disposed (of which unclassified), the rows counted and how many
+    have no value, and the value of each side per value currency."""
+
+    currency = CurrencyRefField(source="*")
+    balance = AmountField()
+    balance_at = UtcDateTimeField()
+    source = serializers.CharField()
     acquired = AmountField()
     disposed = AmountField()
-    net = AmountField()
     unclassified_in = AmountField()
     unclassified_out = AmountField()
     rows = serializers.IntegerField()
     missing_values = serializers.IntegerField()
-    values = serializers.SerializerMethodField()
-
-    def get_currency(self, obj: InventoryRow) -> dict[str, str]:
-        return {"code": obj.code, "title": obj.title}
-
-    def get_values(self, obj: InventoryRow) -> list[dict]:
-        ordered = sorted(obj.values.values(), key=lambda v: v.currency)
-        return InventoryValueSerializer(ordered, many=True).data
+    values = InventoryValueSerializer(many=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -19,17 +20,18 @@ from ledger.api.serializers import (
     entry_data,
 )
 from ledger.filters import LedgerEntryFilter
+from ledger.inventory_selectors import portfolio_inventory
 from ledger.models import Transfer
 from ledger.selectors import (
     ledger_entry_get,
     ledger_entry_list,
     ledger_missing_values,
-    portfolio_inventory,
     transfer_get,
     transfer_list,
 )
 from ledger.services import ledger_entry_update
 from ledger.transfers import transfer_accept, transfer_reject
+from portfolios.freshness import ensure_balances, portfolio_holdings
 from portfolios.selectors import portfolio_get
 
 FILTER_PARAMETERS = [
@@ -116,7 +118,7 @@ def entry_changes(data: dict[str, Any]) -> dict[str, Any]:
         ("kind", _text),
         ("income_type", _optional_text),
         ("value", _optional_amount),
-        ("value_currency", _optional_text),
+        ("value_currency", _optional_currency),
         ("notes", _notes),
         ("pinned_lots", _pins),
     ):
@@ -140,6 +142,15 @@ def _text(data: dict, name: str) -> str:
 def _optional_text(data: dict, name: str) -> str | None:
     value = unwrap_single(data[name])
     return None if value in (None, "") else _text(data, name)
+
+
+def _optional_currency(data: dict, name: str) -> str | None:
+    """A code, or the ``{code, title}`` object a GET answered (a client writing back what it
+    read)."""
+    value = unwrap_single(data[name])
+    if isinstance(value, dict) and "code" in value:
+        return _optional_text({name: value["code"]}, name)
+    return _optional_text(data, name)
 
 
 def _optional_amount(data: dict, name: str) -> Decimal | None:
@@ -188,13 +199,17 @@ def _pins(data: dict, name: str) -> list[tuple[int, Decimal]]:
 class InventoryView(ApiView):
     @extend_schema(
         responses=InventorySerializer(many=True),
-        summary="Per currency: quantity and value acquired and disposed by the ledger's rows",
+        summary="Per currency: what purchases and sales add up to, on-chain receives and sends "
+        "included until re-classified (async: 503 Not ready until the addresses were fetched)",
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response(
-            InventorySerializer(portfolio_inventory(portfolio=portfolio), many=True).data
-        )
+        now = timezone.now()
+        # The addresses' histories reach the ledger with their fetch: the same async contract
+        # as the portfolio's balances (503 before the first fetch, refresh when stale).
+        ensure_balances(portfolio_holdings(portfolio, now=now), now=now)
+        rows = portfolio_inventory(portfolio=portfolio, now=now)
+        return Response(InventorySerializer(rows, many=True).data)
 
 
 STATUSES = [status for status, _ in Transfer.STATUSES]

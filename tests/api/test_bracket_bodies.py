@@ -33,7 +33,7 @@ def multipart(client, method, url, pairs: list[tuple[str, str]]):
 
 
 def balances(result):
-    return [(b["currency"], b["balance"]) for b in result["balances"]]
+    return [(b["currency"]["code"], b["balance"]) for b in result["balances"]]
 
 
 # --- portfolios --------------------------------------------------------------------------

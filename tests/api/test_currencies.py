@@ -64,7 +64,7 @@ def test_index_is_sorted_by_code(anon):
         ("usd", False, True, False, None),
         ("nzd", False, True, False, None),
         ("eur", False, True, False, None),
-        ("rep", True, False, True, REP_CONTRACT),  # a token is a cryptocurrency too
+        ("rep", False, False, True, REP_CONTRACT),  # an ERC-20 token is not a cryptocurrency
     ],
 )
 def test_detail_of_required_rows(anon, code, crypto, fiat, token, contract):
@@ -94,7 +94,7 @@ def test_detail_of_unknown_code_is_404(anon):
 @pytest.mark.parametrize(
     ("path", "flag", "includes", "excludes"),
     [
-        ("/api/currencies/cryptocurrencies", "is_cryptocurrency", {"btc", "eth", "rep"}, {"usd"}),
+        ("/api/currencies/cryptocurrencies", "is_cryptocurrency", {"btc", "eth"}, {"usd", "rep"}),
         ("/api/currencies/fiat", "is_fiat", {"usd", "nzd", "eur"}, {"btc", "rep"}),
         ("/api/currencies/tokens", "is_ethereum_token", {"rep"}, {"btc", "eth", "usd"}),
     ],
@@ -115,6 +115,45 @@ def test_token_list_has_lower_case_contracts(anon):
     assert {c["code"]: c["ethereum_contract_address"] for c in tokens}["rep"] == REP_CONTRACT
     for token in tokens:
         assert re.fullmatch(r"0x[0-9a-f]{40}", token["ethereum_contract_address"])
+
+
+def test_every_token_is_a_token_and_no_cryptocurrency(anon):
+    # API.md "Classification": is_cryptocurrency only for a chain's native coin
+    everything = ok(anon.get("/api/currencies"))["currencies"]
+    tokens = ok(anon.get("/api/currencies/tokens"))["currencies"]
+    coins = ok(anon.get("/api/currencies/cryptocurrencies"))["currencies"]
+
+    with_contract = {c["code"] for c in everything if c["ethereum_contract_address"]}
+    assert {c["code"] for c in tokens} == with_contract
+    assert all(
+        (t["is_cryptocurrency"], t["is_ethereum_token"], t["is_fiat"]) == (False, True, False)
+        for t in tokens
+    )
+    assert not {c["code"] for c in coins} & with_contract
+    assert {"btc", "ltc", "eth"} <= {c["code"] for c in coins}
+    # every currency is exactly one of: native coin, token, fiat
+    for c in everything:
+        assert [c["is_cryptocurrency"], c["is_ethereum_token"], c["is_fiat"]].count(True) == 1
+
+
+def test_loading_the_currency_data_again_reclassifies_tokens_stored_as_cryptocurrencies(anon):
+    # Given a database filled before the classification was fixed (tokens as cryptocurrencies)
+    from django.core.management import call_command
+
+    from currencies.models import Currency
+
+    Currency.objects.filter(is_ethereum_token=True).update(is_cryptocurrency=True)
+    assert "rep" in {
+        c["code"] for c in ok(anon.get("/api/currencies/cryptocurrencies"))["currencies"]
+    }
+
+    # When the data file is loaded again (as every ``migrate`` does)
+    call_command("load_currencies", verbosity=0)
+
+    # Then the tokens are tokens only
+    coins = {c["code"] for c in ok(anon.get("/api/currencies/cryptocurrencies"))["currencies"]}
+    assert "rep" not in coins and {"btc", "eth"} <= coins
+    assert ok(anon.get("/api/currencies/rep"))["is_cryptocurrency"] is False
 
 
 @pytest.mark.parametrize("scope", ["", "public", "info", "read", "admin"])

@@ -132,7 +132,7 @@ def test_per_currency_rows_are_sorted_by_code(api, portfolio):
         ],
     }
     result = ok(api.post(f"/api/portfolios/{portfolio['id']}/offsets", body, format="json"), 201)
-    assert [b["currency"] for b in result["balances"]] == ["btc", "ltc", "usd"]
+    assert [b["currency"]["code"] for b in result["balances"]] == ["btc", "ltc", "usd"]
 
 
 # --- amounts -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ def url(portfolio, offset=None) -> str:
 
 
 def balances(result) -> list[tuple[str, str]]:
-    return [(b["currency"], b["balance"]) for b in result["balances"]]
+    return [(b["currency"]["code"], b["balance"]) for b in result["balances"]]
 
 
 def test_create_answers_the_offset_with_sorted_balances(api, portfolio, offset):
@@ -26,7 +26,41 @@ def test_create_answers_the_offset_with_sorted_balances(api, portfolio, offset):
     for row in offset["balances"]:
         assert set(row) == BALANCE_KEYS
         assert row["source"] == "private-api"
+    # a currency inside a row is {code, title}, as everywhere in the API
+    assert [b["currency"] for b in offset["balances"]] == [
+        {"code": "btc", "title": "Bitcoin"},
+        {"code": "ltc", "title": "Litecoin"},
+    ]
     assert ok(api.get(url(portfolio, offset))) == offset
+
+
+def test_every_answer_of_an_offset_names_its_currencies_with_code_and_title(api, portfolio):
+    # POST, PATCH, GET and DELETE all answer the offset with its balances
+    body = {"title": "T", "balances": [{"currency": "rep", "balance": "3"}]}
+    created = ok(api.post(url(portfolio), body, format="json"), 201)
+    patched = ok(
+        api.patch(
+            url(portfolio, created),
+            {
+                "balances": [
+                    {"currency": "usd", "balance": "1"},
+                    {"currency": "eth", "balance": "2"},
+                ]
+            },
+            format="json",
+        )
+    )
+    read = ok(api.get(url(portfolio, created)))
+    deleted = ok(api.delete(url(portfolio, created)))
+
+    assert [(b["currency"]["code"], b["currency"]["title"]) for b in created["balances"]] == [
+        ("rep", "Augur")
+    ]
+    for answer in (patched, read, deleted):
+        assert [(b["currency"]["code"], b["currency"]["title"]) for b in answer["balances"]] == [
+            ("eth", "Ethereum"),
+            ("usd", "United States dollar"),
+        ]
 
 
 def test_create_without_balances(api, portfolio):

@@ -60,7 +60,8 @@ def test_required_rows(by_code, code, title, kind):
 
 def test_augur_contract(by_code):
     rep = by_code["rep"]
-    assert rep.is_ethereum_token and rep.is_cryptocurrency and not rep.is_fiat
+    # an ERC-20 token is not a cryptocurrency (a chain's native coin) in the API's sense
+    assert rep.is_ethereum_token and not rep.is_cryptocurrency and not rep.is_fiat
     assert rep.ethereum_contract_address == "0x1985365e9f78359a9b6ad760e32412f4a445e862"
 
 
@@ -166,7 +167,7 @@ def test_tokens_have_unique_contracts(records):
 
 
 def test_every_crypto_and_token_has_a_coingecko_id(records):
-    missing = {r.code for r in records if r.is_cryptocurrency and r.coingecko_id is None}
+    missing = {r.code for r in records if not r.is_fiat and r.coingecko_id is None}
     assert missing <= COINGECKO_ID_MAY_BE_NULL
 
 

@@ -190,11 +190,6 @@ def test_create_portfolio_from_the_web(alice, alice_client):
             "currencies",
             "Unknown currency &#x27;xyz&#x27;.",
         ),
-        (
-            {"title": "Main", "currencies": "usd"},
-            "title",
-            "Title &#x27;Main&#x27; is already used by another of your portfolios.",
-        ),
     ],
 )
 def test_create_errors_rerender_with_the_input_kept(alice_client, portfolio, data, field, message):
@@ -261,24 +256,46 @@ def test_edit_changes_title_and_currency_order(alice_client, portfolio):
 
 
 def test_edit_errors_keep_input_and_change_nothing(alice, alice_client, portfolio):
-    from portfolios.services import portfolio_create
-
-    portfolio_create(user=alice, title="Other", currency_codes=["usd"], source="test")
     url = reverse("dashboard:portfolio-edit", args=[portfolio.pk])
-    response = alice_client.post(url, {"title": "Other", "currencies": "eur"})
-    assert response.status_code == 200
-    form = response.context["form"]
-    assert form.errors == {
-        "title": ["Title 'Other' is already used by another of your portfolios."]
-    }
-    assert form["title"].value() == "Other" and form["currencies"].value() == "eur"
-
     response = alice_client.post(url, {"title": "Main 2", "currencies": "eur, nope"})
+    assert response.status_code == 200
     form = response.context["form"]
     assert form.errors == {"currencies": ["Unknown currency 'nope'."]}
     assert form["title"].value() == "Main 2" and form["currencies"].value() == "eur, nope"
     portfolio.refresh_from_db()
     assert portfolio.title == "Main" and codes(portfolio) == ["usd", "btc"]  # nothing half-saved
+
+
+def test_a_title_another_portfolio_has_is_saved_with_a_warning(alice, alice_client, portfolio):
+    # Given alice's portfolio "Main", when she creates another "Main" and renames a third to it
+    from portfolios.services import portfolio_create
+
+    created = alice_client.post(
+        reverse("dashboard:portfolio-new"), {"title": "Main", "currencies": "eur"}, follow=True
+    )
+    third = portfolio_create(user=alice, title="Other", currency_codes=["usd"], source="test")
+    renamed = alice_client.post(
+        reverse("dashboard:portfolio-edit", args=[third.pk]),
+        {"title": "Main", "currencies": "usd"},
+        follow=True,
+    )
+
+    # Then both are saved, and each page says the title is shared (a warning, not an error)
+    assert Portfolio.objects.filter(user=alice, title="Main").count() == 3
+    for response in (created, renamed):
+        assert response.status_code == 200
+        warnings = [str(m) for m in response.context["messages"] if m.level_tag == "warning"]
+        assert warnings == [
+            "Another of your portfolios is also called “Main”. That is allowed; a different "
+            "title makes them easier to tell apart."
+        ]
+    # and a title nobody else has gets no warning
+    response = alice_client.post(
+        reverse("dashboard:portfolio-edit", args=[third.pk]),
+        {"title": "Unique", "currencies": "usd"},
+        follow=True,
+    )
+    assert not [m for m in response.context["messages"] if m.level_tag == "warning"]
 
 
 # --- delete ------------------------------------------------------------------------------------

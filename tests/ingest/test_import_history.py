@@ -20,6 +20,8 @@ from tests.ingest.conftest import (
 from tests.ingest.test_coinbase_parser import EXPECTED
 
 D = Decimal
+BTC = {"code": "btc", "title": "Bitcoin"}
+ETH = {"code": "eth", "title": "Ethereum"}
 
 # Ten V4 rows, one BTC buy per day of July 2024 (oldest last, as Coinbase writes them).
 V4_ROWS = [
@@ -64,7 +66,7 @@ def test_an_overlapping_later_statement_adds_only_its_new_rows(api, portfolio):
     later = ok(upload(api, portfolio, V4_HEAD + "".join(V4_ROWS[:7])), 201)
 
     assert (later["rows_added"], later["rows_duplicate"]) == (4, 3)
-    assert later["rows_by_type"] == [{"type": "Buy", "currency": "btc", "rows": 7, "added": 4}]
+    assert later["rows_by_type"] == [{"type": "Buy", "currency": BTC, "rows": 7, "added": 4}]
     assert LedgerEntry.objects.count() == 10
     assert holdings(portfolio) == {"btc": D("0.10")}
 
@@ -156,17 +158,17 @@ def test_dry_run_stores_nothing_and_says_what_would_happen(api, portfolio):
     assert (result["rows_read"], result["rows_added"], result["rows_duplicate"]) == (9, 7, 2)
     assert result["rows_skipped"] == 1
     assert result["rows_by_type"] == [
-        {"type": "Buy", "currency": "btc", "rows": 8, "added": 6},
-        {"type": "Sell", "currency": "eth", "rows": 1, "added": 1},
+        {"type": "Buy", "currency": BTC, "rows": 8, "added": 6},
+        {"type": "Sell", "currency": ETH, "rows": 1, "added": 1},
     ]
     assert result["holdings_change"] == [
-        {"currency": "btc", "change": "0.06"},
-        {"currency": "eth", "change": "-1.0"},
+        {"currency": BTC, "change": "0.06"},
+        {"currency": ETH, "change": "-1.0"},
     ]
     assert result["warnings"][0] == (
         "skipped internal 'Vault Withdrawal' (no holdings change): 1 row (line 14)"
     )
-    assert [m["currency"] for m in result["missing_acquisitions"]] == ["eth"]
+    assert [m["currency"] for m in result["missing_acquisitions"]] == [ETH]
     assert result["missing_acquisitions"][0]["shortfall"] == "1.0"
     assert result["warnings"][-1] == result["missing_acquisitions"][0]["message"]
     assert ok(api.get(imports_url(portfolio)))[0]["rows_added"] == 4  # only the real import
@@ -193,7 +195,7 @@ def test_missing_acquisition_is_flagged_until_the_history_is_imported(api, portf
     sold = ok(upload(api, portfolio, SELL_ONLY, name="2023-h2.csv"), 201)
     assert sold["rows_added"] == 1  # imported, not refused
     [missing] = sold["missing_acquisitions"]
-    assert (missing["currency"], missing["shortfall"], missing["line"]) == ("btc", "0.3", 2)
+    assert (missing["currency"], missing["shortfall"], missing["line"]) == (BTC, "0.3", 2)
     assert missing["since"] == "2023-06-01T10:00:00+00:00"
     assert missing["import_id"] == sold["id"]
     assert missing["message"] in sold["warnings"]
@@ -201,7 +203,7 @@ def test_missing_acquisition_is_flagged_until_the_history_is_imported(api, portf
 
     # Then the list shows it, on the import and in the envelope
     body = api.get(imports_url(portfolio)).json()
-    assert [m["currency"] for m in body["missing_acquisitions"]] == ["btc"]
+    assert [m["currency"] for m in body["missing_acquisitions"]] == [BTC]
     assert body["result"][0]["missing_acquisitions"] == [missing]
     assert missing["message"] in body["result"][0]["warnings"]
 
@@ -241,7 +243,7 @@ def test_an_id_the_file_repeats_is_a_duplicate_not_an_error(api, portfolio, monk
     result = ok(upload(api, portfolio, text), 201)
 
     assert (result["rows_read"], result["rows_added"], result["rows_duplicate"]) == (6, 4, 2)
-    assert result["holdings_change"] == [{"currency": "btc", "change": "0.04"}]
+    assert result["holdings_change"] == [{"currency": BTC, "change": "0.04"}]
     assert holdings(portfolio) == {"btc": D("0.04")}
     assert LedgerEntry.objects.count() == 4
 

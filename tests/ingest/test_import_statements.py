@@ -121,6 +121,11 @@ def test_codes_stay_as_written_and_unknown_ones_become_cryptocurrencies(api, por
     result = ok(upload(api, portfolio, text), 201)
 
     assert result["new_currencies"] == ["newcoin"]
+    # a new code is named as stored: its title is the code in capitals until an operator
+    # gives it a better one
+    assert {"type": "Coinbase Earn", "currency": {"code": "newcoin", "title": "NEWCOIN"}} in [
+        {"type": r["type"], "currency": r["currency"]} for r in result["rows_by_type"]
+    ]
     newcoin = Currency.objects.get(code="newcoin")
     assert newcoin.is_cryptocurrency and not newcoin.is_fiat
     assert newcoin.source == "coinbase-statement"
@@ -143,17 +148,16 @@ def test_the_answer_describes_the_import(api, portfolio, alice):
     assert (result["rows_read"], result["rows_added"], result["rows_duplicate"]) == (11, 11, 0)
     assert result["first_at"] == "2025-05-01T09:00:00+00:00"
     assert result["last_at"] == "2026-01-10T15:00:00+00:00"
-    assert {"type": "Convert", "currency": "btc", "rows": 1, "added": 1} in result["rows_by_type"]
-    assert result["holdings_change"] == [
-        {"currency": code, "change": change}
-        for code, change in [
-            ("btc", "0.041"),
-            ("eth", "0.28"),
-            ("matic", "0.0"),
-            ("pol", "100.0"),
-            ("sol", "-0.49"),
-        ]
+    btc = {"code": "btc", "title": "Bitcoin"}
+    assert {"type": "Convert", "currency": btc, "rows": 1, "added": 1} in result["rows_by_type"]
+    assert [(r["currency"]["code"], r["change"]) for r in result["holdings_change"]] == [
+        ("btc", "0.041"),
+        ("eth", "0.28"),
+        ("matic", "0.0"),
+        ("pol", "100.0"),
+        ("sol", "-0.49"),
     ]
+    assert result["holdings_change"][-1]["currency"] == {"code": "sol", "title": "Solana"}
     assert result["values"] == {"file": 11, "price-store": 0, "missing": 0}
     assert result["prices_observed"] == 11
 
@@ -163,7 +167,7 @@ def test_balances_include_the_imported_holdings(api, portfolio):
 
     rows = ok(api.get(f"/api/portfolios/{portfolio.pk}/balances"))
 
-    by_code = {row["currency"]: row for row in rows}
+    by_code = {row["currency"]["code"]: row for row in rows}
     assert by_code["btc"]["balance"] == "0.25" and by_code["btc"]["source"] == "Coinbase"
     assert by_code["eth"]["balance"] == "5.0"
     assert by_code["usd"]["balance"] == "0.0"  # the reporting currency, held nowhere

@@ -95,7 +95,7 @@ def test_entry_shape(api, book):
         "asset": {"code": "btc", "title": "Bitcoin"},
         "quantity": "0.25",
         "value": "11000.0",
-        "value_currency": "usd",
+        "value_currency": {"code": "usd", "title": "United States dollar"},
         "value_source": "file",
         "fee": {
             "asset": {"code": "usd", "title": "United States dollar"},
@@ -314,13 +314,22 @@ def test_manual_value(api, book):
     )
     assert (row["value"], row["value_currency"], row["value_source"], row["user_modified"]) == (
         "6543.21",
-        "eur",
+        {"code": "eur", "title": "Euro"},
         "manual",
         True,
     )
     # a value alone keeps the row's currency
     row = ok(api.patch(book.entry_url(book.receive_eth), {"value": 7000}, format="json"))
-    assert (row["value"], row["value_currency"]) == ("7000.0", "eur")
+    assert (row["value"], row["value_currency"]) == ("7000.0", {"code": "eur", "title": "Euro"})
+    # a client may write back the currency object it read
+    row = ok(
+        api.patch(
+            book.entry_url(book.receive_eth),
+            {"value": "7001", "value_currency": {"code": "usd", "title": "United States dollar"}},
+            format="json",
+        )
+    )
+    assert (row["value"], row["value_currency"]["code"]) == ("7001.0", "usd")
     # null clears it
     row = ok(api.patch(book.entry_url(book.receive_eth), {"value": None}, format="json"))
     assert (row["value"], row["value_currency"], row["value_source"]) == (None, None, "missing")
@@ -329,7 +338,7 @@ def test_manual_value(api, book):
 def test_patch_in_bracket_form(api, book):
     body = "kind=gift_in&value[]=12.5&value_currency=usd&notes=from+mum"
     row = ok(api.patch(book.entry_url(book.receive_eth), data=body, content_type=FORM))
-    assert (row["kind"], row["value"], row["value_currency"], row["notes"]) == (
+    assert (row["kind"], row["value"], row["value_currency"]["code"], row["notes"]) == (
         "gift_in",
         "12.5",
         "usd",
@@ -542,7 +551,8 @@ def test_pinned_lots_validation(api, book, bob):
 
 def test_inventory(api, book):
     # Given, besides the book: buys of 0.1 and 0.2 BTC (exact sums: not 0.30000000000000004),
-    # one valued in EUR, and an accepted transfer between two wallets (which does not count)
+    # both valued in EUR, a fee recorded as such, and an accepted transfer between two wallets;
+    # neither the fee, the transfer, the LTC income nor the USD deposit is a purchase or sale
     make_entry(book.coinbase, "buy", "0.1", at(3), value="3000.1", value_currency="eur")
     make_entry(book.coinbase, "buy", "0.2", at(3, 13), value="6000.2", value_currency="eur")
     make_entry(book.coinbase, "fee", "0.0001", at(3, 14))
@@ -553,26 +563,39 @@ def test_inventory(api, book):
 
     result = ok(api.get(book.url("inventory")))
 
+    for row in result:
+        assert row.pop("balance_at").endswith("+00:00")
     assert result == [
         {
             "currency": {"code": "btc", "title": "Bitcoin"},
+            # buys 1 + 0.1 + 0.2; the sale of 0.25 and the unclassified send of 0.5
+            "balance": "0.55",
+            "source": "calculated",  # the Coinbase and the address wallets
             "acquired": "1.3",
-            "disposed": "0.7501",
-            "net": "0.5499",
+            "disposed": "0.75",
             "unclassified_in": "0.0",
             "unclassified_out": "0.5",
-            "rows": 6,
-            "missing_values": 1,
+            "rows": 5,
+            "missing_values": 0,
             "values": [
-                {"currency": "eur", "acquired": "9000.3", "disposed": "0.0"},
-                {"currency": "usd", "acquired": "40000.0", "disposed": "32000.0"},
+                {
+                    "currency": {"code": "eur", "title": "Euro"},
+                    "acquired": "9000.3",
+                    "disposed": "0.0",
+                },
+                {
+                    "currency": {"code": "usd", "title": "United States dollar"},
+                    "acquired": "40000.0",
+                    "disposed": "32000.0",
+                },
             ],
         },
         {
             "currency": {"code": "eth", "title": "Ethereum"},
+            "balance": "2.0",  # an unclassified receive counts as a purchase
+            "source": "Coinbase",
             "acquired": "2.0",
             "disposed": "0.0",
-            "net": "2.0",
             "unclassified_in": "2.0",
             "unclassified_out": "0.0",
             "rows": 1,
@@ -580,21 +603,26 @@ def test_inventory(api, book):
             "values": [],
         },
         {
-            "currency": {"code": "ltc", "title": "Litecoin"},
-            "acquired": "10.0",
+            "currency": {"code": "usd", "title": "United States dollar"},
+            "balance": "0.0",  # a reporting currency: listed with nothing counted
+            "source": "calculated",
+            "acquired": "0.0",
             "disposed": "0.0",
-            "net": "10.0",
             "unclassified_in": "0.0",
             "unclassified_out": "0.0",
-            "rows": 1,
+            "rows": 0,
             "missing_values": 0,
-            "values": [{"currency": "usd", "acquired": "700.0", "disposed": "0.0"}],
+            "values": [],
         },
     ]
 
 
-def test_inventory_of_an_empty_ledger(api, portfolio):
-    assert ok(api.get(f"/api/portfolios/{portfolio.pk}/inventory")) == []
+def test_inventory_of_an_empty_ledger_lists_the_reporting_currencies(api, portfolio):
+    rows = ok(api.get(f"/api/portfolios/{portfolio.pk}/inventory"))
+    assert [(r["currency"], r["balance"], r["source"]) for r in rows] == [
+        ({"code": "btc", "title": "Bitcoin"}, "0.0", "calculated"),
+        ({"code": "usd", "title": "United States dollar"}, "0.0", "calculated"),
+    ]
 
 
 def test_missing_values(api, book):

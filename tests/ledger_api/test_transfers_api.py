@@ -51,7 +51,7 @@ def test_transfer_shape(api, setup):
             "kind": "unclassified_out",
             "quantity": "1.0",
             "value": "60000.0",
-            "value_currency": "usd",
+            "value_currency": {"code": "usd", "title": "United States dollar"},
             "wallet": {"id": coinbase.pk, "kind": "import", "name": "Coinbase"},
             "reference": "",
             "external_id": send.external_id,

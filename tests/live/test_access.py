@@ -28,6 +28,7 @@ def gets(o) -> list[str]:
         f"/api/portfolios/{p}/addresses/{a}/transactions",
         f"/api/portfolios/{p}/balances",
         f"/api/portfolios/{p}/converted",
+        f"/api/portfolios/{p}/inventory",
     ]
 
 

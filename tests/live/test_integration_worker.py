@@ -219,13 +219,13 @@ def test_a_real_worker_fetches_what_the_api_waits_for(requirements, live_server,
     # and the figures are the recorded ones, exactly
     with localcontext(prec=100):
         usd = Decimal("5.5535165") * Decimal("67187.33589365664123")
-    assert [(r["currency"], r["balance"]) for r in converted["result"]] == [
+    assert [(r["currency"]["code"], r["balance"]) for r in converted["result"]] == [
         ("btc", "5.5535165"),
         ("usd", format_amount(usd)),
     ]
     assert format_amount(usd) == "373125.978476464402405385295"
     assert converted["unpriced"] == []
-    assert [(r["currency"], r["balance"], r["source"]) for r in balances["result"]] == [
+    assert [(r["currency"]["code"], r["balance"], r["source"]) for r in balances["result"]] == [
         ("btc", "5.5535165", "esplora-btc"),
         ("usd", "0.0", "calculated"),
     ]

@@ -59,13 +59,19 @@ def test_balances_not_ready_then_summed_per_currency(alice_api, portfolio, run_t
 
     rows = ok(alice_api.get(f"{portfolio['base']}/balances"))
 
-    assert [(r["currency"], r["balance"], r["source"]) for r in rows] == [
+    assert [(r["currency"]["code"], r["balance"], r["source"]) for r in rows] == [
         ("btc", "6.0535165", "calculated"),  # address + offset
         ("ltc", "2.0", "offset"),
         ("usd", "0.0", "calculated"),  # a reporting currency nobody holds
     ]
     assert all(set(r) == {"currency", "balance", "balance_at", "source"} for r in rows)
     assert all(r["balance_at"].endswith("+00:00") for r in rows)
+    # a currency inside a row is {code, title} (API.md "Formats")
+    assert [r["currency"] for r in rows] == [
+        {"code": "btc", "title": "Bitcoin"},
+        {"code": "ltc", "title": "Litecoin"},
+        {"code": "usd", "title": "United States dollar"},
+    ]
 
 
 def test_converted_is_ready_after_one_round_of_fetches(alice_api, portfolio, mocked, run_tasks):
@@ -79,11 +85,12 @@ def test_converted_is_ready_after_one_round_of_fetches(alice_api, portfolio, moc
     response = alice_api.get(f"{portfolio['base']}/converted")
     rows = ok(response)
 
-    assert [(r["currency"], r["balance"]) for r in rows] == [
+    assert [(r["currency"]["code"], r["balance"]) for r in rows] == [
         ("btc", "6.0567165"),  # 6.0535165 + 2 ltc * 0.0016
         ("usd", "363414.51675825"),  # 6.0535165 * 60000.5 + 2 * 100.25
     ]
     assert {r["source"] for r in rows} == {"calculated"}
+    assert [r["currency"]["title"] for r in rows] == ["Bitcoin", "United States dollar"]
     assert response.json()["unpriced"] == []
     # the age of the figures is the oldest input: here the price time CoinGecko gave
     assert {r["balance_at"] for r in rows} == {price_at().isoformat()}
@@ -100,7 +107,7 @@ def test_half_a_bitcoin_at_60000_5_is_30000_25(alice_api, mocked, run_tasks):
 
     assert rows == [
         {
-            "currency": "usd",
+            "currency": {"code": "usd", "title": "United States dollar"},
             "balance": "30000.25",
             "balance_at": price_at().isoformat(),
             "source": "calculated",
@@ -123,7 +130,7 @@ def test_an_asset_with_no_price_is_left_out_and_listed_unpriced(alice_api, mocke
     response = alice_api.get(f"/api/portfolios/{pid}/converted")
 
     rows = ok(response)
-    assert [(r["currency"], r["balance"]) for r in rows] == [
+    assert [(r["currency"]["code"], r["balance"]) for r in rows] == [
         ("eur", "27500.125"),
         ("usd", "30000.25"),
     ]
@@ -144,7 +151,7 @@ def test_fiat_holdings_convert_through_the_bitcoin_price(alice_api, mocked, run_
     rows = ok(alice_api.get(f"/api/portfolios/{pid}/converted"))
 
     # usd -> btc is the inverse of btc/usd; usd -> eur bridges through btc
-    assert [(r["currency"], r["balance"]) for r in rows] == [
+    assert [(r["currency"]["code"], r["balance"]) for r in rows] == [
         ("btc", "1.0"),
         ("eur", "55000.25"),
     ]
@@ -184,7 +191,7 @@ def test_stale_balances_are_answered_with_their_age_and_refreshed(
 
     with run_tasks() as ran:
         rows = ok(alice_api.get(f"{portfolio['base']}/balances"))
-    by_code = {r["currency"]: r for r in rows}
+    by_code = {r["currency"]["code"]: r for r in rows}
     assert by_code["btc"]["balance"] == "6.0535165"
     assert by_code["btc"]["balance_at"] == old.isoformat()
     assert ran.of(FETCH) == [(portfolio["address"],)] and ran.of(SPOT) == []
@@ -304,7 +311,7 @@ def test_a_rejected_address_does_not_block_the_totals(alice_api, mocked, run_tas
         not_ready(alice_api.get(f"/api/portfolios/{pid}/balances"))
     rows = ok(alice_api.get(f"/api/portfolios/{pid}/balances"))
 
-    assert [(r["currency"], r["balance"]) for r in rows] == [("btc", "1.0"), ("usd", "0.0")]
+    assert [(r["currency"]["code"], r["balance"]) for r in rows] == [("btc", "1.0"), ("usd", "0.0")]
 
 
 def _seed(portfolio_id: int, n_addresses: int, user) -> None:

@@ -96,10 +96,12 @@ def test_converted_history_endpoint(alice, bob):
     r = client_for(alice, "read").get(f"/api/portfolios/{portfolio.pk}/converted/history?days=2")
     # Then yesterday is 0.75 BTC at 40000 and today carries the price forward
     assert r.status_code == 200, r.content
-    assert [(p["date"], p["balance"], p["currency"]) for p in r.json()["result"]] == [
+    assert [(p["date"], p["balance"], p["currency"]["code"]) for p in r.json()["result"]] == [
         (yesterday.isoformat(), "30000.0", "usd"),
         (now.date().isoformat(), "40000.0", "usd"),
     ]
+    usd_ref = {"code": "usd", "title": "United States dollar"}
+    assert all(p["currency"] == usd_ref for p in r.json()["result"])
     # And bad parameters are 422, another user's portfolio 404
     bad = client_for(alice, "read").get(
         f"/api/portfolios/{portfolio.pk}/converted/history?days=0&currency=jpy"
