@@ -56,7 +56,6 @@ __all__ = [
     "costbasis_settings_get",
     "costbasis_settings_update",
     "ledger_currency",
-    "on_ledger_change",
     "q18",
 ]
 
@@ -264,11 +263,6 @@ def costbasis_rebuild(portfolio: Portfolio, force: bool = False) -> bool:
         portfolio.pk,
         force=force,
     )
-
-
-def on_ledger_change(*, portfolio: Portfolio) -> None:
-    """The hook ``ledger.services.after_ledger_change`` calls."""
-    costbasis_rebuild(portfolio)
 
 
 # --- the build ---------------------------------------------------------------------------------

@@ -17,17 +17,15 @@ def costbasis_rebuild_task(portfolio_id: int, force: bool = False) -> None:
     """Bring the portfolio's stored cost basis up to date (ledger.costbasis_store). The
     enqueued flag is cleared first, so a change arriving during the build enqueues another
     one, which waits for this build and then continues from it. A failure is recorded on the
-    portfolio's CostBasisBuild (the last good results stay) and retried by the next trigger."""
+    portfolio's CostBasisBuild (the last good results stay) by the service and raised, so the
+    task fails visibly (the worker's log; a test); the next trigger tries again."""
     from ledger.costbasis_store import costbasis_rebuild_now, rebuild_key
 
     clear_enqueued(rebuild_key(portfolio_id))
     portfolio = Portfolio.objects.filter(pk=portfolio_id).first()
     if portfolio is None:  # deleted meanwhile
         return
-    try:
-        outcome = costbasis_rebuild_now(portfolio=portfolio, force=force)
-    except Exception:  # recorded on the build by the service
-        return
+    outcome = costbasis_rebuild_now(portfolio=portfolio, force=force)
     logger.info(
         "cost basis of portfolio %s: %s (%s), %s rows in %.2f s",
         portfolio_id,

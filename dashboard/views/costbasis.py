@@ -49,8 +49,7 @@ def _render(request, portfolio, overview, *, form, status=200) -> HttpResponse:
         "summary": overview.summary,
         "main": (reporting_currencies(portfolio) or [None])[0],
         "lots": Paginator(lots, LOTS_PER_PAGE).get_page(request.GET.get("page")),
-        "form": form
-        or (_settings_form(settings=overview.settings) if overview.available else None),
+        "form": form or _settings_form(settings=overview.settings),
         "tab": "cost-basis",
     }
     return render(request, "dashboard/cost_basis.html", context, status=status)
@@ -60,8 +59,6 @@ def _render(request, portfolio, overview, *, form, status=200) -> HttpResponse:
 @require_POST
 def cost_basis_settings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-    if not costbasis.available():
-        raise Http404("no cost basis")
     form = _settings_form(request.POST)
     if form.is_valid():
         try:

@@ -560,6 +560,22 @@ def test_an_import_triggers_a_build(small, django_capture_on_commit_callbacks):
     from ingest.services import after_import
 
     with django_capture_on_commit_callbacks(execute=True):
-        ran = after_import(small)
-    assert "ledger.services.costbasis_rebuild" in ran
+        after_import(small)
     assert last_build(small).mode == "full"
+
+
+def test_a_failing_build_task_is_recorded_and_raised(small, monkeypatch):
+    # Given an engine that breaks
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr("ledger.costbasis_store.compute", broken)
+
+    # When the rebuild task runs (as the worker would): it fails where it can be seen
+    from ledger.tasks import costbasis_rebuild_task
+
+    with pytest.raises(RuntimeError, match="engine exploded"):
+        costbasis_rebuild_task.apply(args=(small.pk,), throw=True)
+
+    # Then the failure is also on the build, for the API and the dashboard
+    assert last_build(small).status == "failed"

@@ -1,18 +1,15 @@
 """The cost-basis page: computing for the first time, then positions, realized gains and
-income by year (with the year's CSV), open lots, the settings form and a rebuild; and the
-plain "not available" panel on a server without the cost-basis store."""
+income by year (with the year's CSV), open lots, the settings form and a rebuild."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from dashboard import costbasis as costbasis_module
+from ledger import costbasis_store as store
 from tests.dashboard.conftest import assert_login_redirect, import_statement
 
 pytestmark = pytest.mark.django_db
-
-store = pytest.importorskip("ledger.costbasis_store")
 
 
 def url(name: str, portfolio, *args) -> str:
@@ -105,12 +102,3 @@ def test_rebuild(alice_client, built):
     assert response.status_code == 302
     page = alice_client.get(response["Location"]).content.decode()
     assert "computed again from scratch" in page or "already on its way" in page
-
-
-def test_without_the_store_the_page_says_it_is_not_available(alice_client, portfolio, monkeypatch):
-    monkeypatch.setattr(costbasis_module, "_modules", lambda: None)
-    html = alice_client.get(url("cost-basis", portfolio)).content.decode()
-    assert "The cost basis is not available on this server yet." in html
-    assert "How it is computed" not in html
-    assert alice_client.post(url("cost-basis-settings", portfolio)).status_code == 404
-    assert alice_client.get(url("cost-basis-report", portfolio, 2024)).status_code == 404
