@@ -98,7 +98,8 @@ def settings_update(*, portfolio: Any, **changes: Any) -> Any:
     return store.costbasis_settings_update(portfolio=portfolio, **changes)
 
 
-def rebuild(*, portfolio: Any) -> bool:
+def rebuild(*, portfolio: Any) -> store.RebuildRequest:
+    """Ask for a rebuild from scratch (one already queued is upgraded to it)."""
     return store.costbasis_rebuild(portfolio, force=True)
 
 

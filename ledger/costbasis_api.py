@@ -321,12 +321,33 @@ class CostBasisSettingsView(ApiView):
         return Response(settings_data(settings))
 
 
+REBUILD_ANSWER = inline_serializer(
+    "RebuildRequested",
+    {
+        "enqueued": serializers.BooleanField(
+            help_text="always true: a rebuild that does this request's work is queued (a new "
+            "one, or the one already waiting)"
+        ),
+        "will_run": serializers.ChoiceField(
+            choices=["full"], help_text="what the next build does: from scratch"
+        ),
+        "merged": serializers.BooleanField(
+            help_text="true when a rebuild was queued already: it now runs from scratch "
+            "instead of continuing from the last build"
+        ),
+    },
+)
+
+
 class CostBasisRebuildView(ApiView):
     @extend_schema(
         request=None,
-        responses=inline_serializer("RebuildEnqueued", {"enqueued": serializers.BooleanField()}),
-        summary="Enqueue a rebuild from scratch (write scope); false when one is already queued",
+        responses=REBUILD_ANSWER,
+        summary="Rebuild from scratch in the background (write scope). A rebuild queued already "
+        "is upgraded to one from scratch (merged true) rather than a second one queued: the "
+        "request is never dropped",
     )
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response({"enqueued": store.costbasis_rebuild(portfolio, force=True)})
+        asked = store.costbasis_rebuild(portfolio, force=True)
+        return Response({"enqueued": True, "will_run": asked.will_run, "merged": asked.merged})

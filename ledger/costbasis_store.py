@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -49,12 +50,15 @@ __all__ = [
     "BuildOutcome",
     "Configuration",
     "Freshness",
+    "RebuildRequest",
     "configuration",
     "costbasis_ready",
     "costbasis_rebuild",
     "costbasis_rebuild_now",
     "costbasis_settings_get",
     "costbasis_settings_update",
+    "full_request_restore",
+    "full_request_take",
     "ledger_currency",
     "q18",
 ]
@@ -62,6 +66,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REBUILD_FLAG_SECONDS = 900
+# A full rebuild asked for stays asked for until a build takes it, however long the workers are
+# away (a week is a bound, not an expectation).
+FULL_REQUEST_SECONDS = 7 * 24 * 3600
 FIRST_BUILD_SECONDS = 5  # how soon to ask again after a first build was enqueued
 FAILED_BUILD_SECONDS = 60  # ... and after the last attempt failed
 _ADVISORY_CLASS = 0x63620001  # "cb" + 1: advisory locks of cost-basis builds
@@ -70,6 +77,10 @@ _MIN_YEAR, _MAX_YEAR = 2009, 2100
 
 def rebuild_key(portfolio_id: int) -> str:
     return f"costbasis:{portfolio_id}"
+
+
+def full_request_key(portfolio_id: int) -> str:
+    return f"{rebuild_key(portfolio_id)}:full"
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -249,20 +260,46 @@ def configuration(portfolio: Portfolio) -> Configuration:
 # --- enqueueing --------------------------------------------------------------------------------
 
 
-def costbasis_rebuild(portfolio: Portfolio, force: bool = False) -> bool:
-    """Enqueue a rebuild of the portfolio's cost basis once the current transaction commits,
-    unless one is already queued (any process). Called after imports, re-classifications,
-    accepted transfers and settings changes, and by the API's rebuild. Returns whether it
-    enqueued."""
-    from ledger.tasks import costbasis_rebuild_task
+@dataclass(frozen=True)
+class RebuildRequest:
+    """What asking for a rebuild did. ``will_run``: "full" (from scratch) or "update" (a
+    continuation from the last build when only later rows changed, else from scratch).
+    ``merged``: a rebuild was queued already and will do this one's work (upgraded to a full
+    one when that was asked); otherwise a new one was enqueued."""
 
-    return enqueue_once(
-        rebuild_key(portfolio.pk),
-        REBUILD_FLAG_SECONDS,
-        costbasis_rebuild_task,
-        portfolio.pk,
-        force=force,
+    will_run: str
+    merged: bool
+
+
+def costbasis_rebuild(portfolio: Portfolio, force: bool = False) -> RebuildRequest:
+    """Enqueue a rebuild of the portfolio's cost basis once the current transaction commits;
+    when one is queued already (any process), that one does the work. Queued work goes to the
+    strongest request: ``force`` (a rebuild from scratch) is remembered in the shared cache and
+    the next build to start takes it, so a plain rebuild queued earlier runs from scratch.
+    Called after imports, re-classifications, accepted transfers and settings changes, and by
+    the API's rebuild."""
+    from ledger.tasks import costbasis_rebuild_task  # the task module imports this one
+
+    if force:
+        # Set before enqueueing: a queued task takes it when it starts, and one that started
+        # already cleared the enqueued flag, so the enqueue below succeeds and a new task
+        # takes it.
+        cache.set(full_request_key(portfolio.pk), "1", FULL_REQUEST_SECONDS)
+    enqueued = enqueue_once(
+        rebuild_key(portfolio.pk), REBUILD_FLAG_SECONDS, costbasis_rebuild_task, portfolio.pk
     )
+    return RebuildRequest(will_run="full" if force else "update", merged=not enqueued)
+
+
+def full_request_take(*, portfolio_id: int) -> bool:
+    """Whether a rebuild from scratch was asked for since the last build started; the request
+    is taken (atomically: of two builds starting at once, one gets it)."""
+    return bool(cache.delete(full_request_key(portfolio_id)))
+
+
+def full_request_restore(*, portfolio_id: int) -> None:
+    """Ask again for the rebuild from scratch a failed build had taken."""
+    cache.set(full_request_key(portfolio_id), "1", FULL_REQUEST_SECONDS)
 
 
 # --- the build ---------------------------------------------------------------------------------
@@ -529,5 +566,5 @@ def costbasis_ready(*, portfolio: Portfolio, now: datetime | None = None) -> Fre
     config = configuration(portfolio)
     _, whole, _, transfers = fingerprints(portfolio.pk, None)
     stale = build.settings != config.key or build.ledger != ledger_print(whole, transfers)
-    enqueued = costbasis_rebuild(portfolio) if stale else False
+    enqueued = not costbasis_rebuild(portfolio).merged if stale else False
     return Freshness(build, stale, enqueued)

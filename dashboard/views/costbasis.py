@@ -78,12 +78,15 @@ def cost_basis_settings(request: HttpRequest, portfolio_id: int) -> HttpResponse
 @require_POST
 def cost_basis_rebuild(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-    if costbasis.rebuild(portfolio=portfolio):
+    if costbasis.rebuild(portfolio=portfolio).merged:
+        messages.success(
+            request,
+            "A computation was already on its way: it now runs from scratch, in the background.",
+        )
+    else:
         messages.success(
             request, "The cost basis is computed again from scratch in the background."
         )
-    else:
-        messages.info(request, "A computation is already on its way.")
     return redirect("dashboard:cost-basis", portfolio.pk)
 
 

@@ -506,9 +506,41 @@ def test_reporting_currency_change_makes_the_results_stale(api, book):
 def test_rebuild_route_enqueues_a_full_rebuild(api, book, django_capture_on_commit_callbacks):
     build(book.portfolio)
     with django_capture_on_commit_callbacks(execute=True):
-        assert ok(api.post(book.url("/rebuild"))) == {"enqueued": True}
+        answer = ok(api.post(book.url("/rebuild")))
+    assert answer == {"enqueued": True, "will_run": "full", "merged": False}
     stored = CostBasisBuild.objects.get(portfolio=book.portfolio)
     assert (stored.mode, stored.reason) == ("full", "rebuild asked for")
+
+
+def test_a_rebuild_asked_while_a_plain_one_is_queued_runs_from_scratch(
+    api, book, queued, django_capture_on_commit_callbacks
+):
+    # Given a build, then a later sale: the next GET answers stale results and queues a plain
+    # rebuild (which would continue from the last build), not run yet
+    build(book.portfolio)
+    make_entry(book.a.wallet, "sell", "0.1", day("2025-04-01"), value="9000")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ok(api.get(book.url()))["build"]["stale"] is True
+    assert len(queued) == 1
+
+    # When a rebuild from scratch is asked for while that one waits
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = ok(api.post(book.url("/rebuild")))
+
+    # Then the answer says the queued rebuild now runs from scratch; nothing else is queued
+    assert answer == {"enqueued": True, "will_run": "full", "merged": True}
+    assert len(queued) == 1
+    queued.run()
+    stored = CostBasisBuild.objects.get(portfolio=book.portfolio)
+    assert (stored.mode, stored.reason) == ("full", "rebuild asked for")
+    assert ok(api.get(book.url()))["assets"][0]["quantity"] == "0.1"
+
+    # And the request was taken: the next change continues from that build again
+    make_entry(book.a.wallet, "sell", "0.05", day("2025-05-01"), value="4500")
+    with django_capture_on_commit_callbacks(execute=True):
+        ok(api.get(book.url()))
+    queued.run()
+    assert CostBasisBuild.objects.get(portfolio=book.portfolio).mode == "incremental"
 
 
 # --- settings ----------------------------------------------------------------------------------
