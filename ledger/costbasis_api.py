@@ -8,6 +8,8 @@ enqueues a rebuild when they are stale.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -29,6 +31,7 @@ from ledger.costbasis_report import (
     DisposalFilter,
     LotFilter,
     YearField,
+    build_zone,
     costbasis_disposals,
     costbasis_lots,
     costbasis_summary,
@@ -56,6 +59,11 @@ class SettingsSerializer(serializers.Serializer):
     pooling = serializers.CharField()
     method_changes = serializers.ListField(child=serializers.DictField())
     unclassified_out_to_elsewhere = serializers.BooleanField()
+    tax_time_zone = serializers.CharField(
+        source="portfolio.user.tax_time_zone",
+        help_text="the user's (all portfolios): an IANA name whose calendar dates decide the "
+        "holding period (long term: sold after the first anniversary) and the tax year",
+    )
     updated_at = UtcDateTimeField()
 
 
@@ -190,11 +198,15 @@ def settings_data(settings: CostBasisSettings) -> dict:
 # --- views -------------------------------------------------------------------------------------
 
 
-def _filtered(filterset_class, request: Request, queryset):
-    filters = filterset_class(request.query_params, queryset=queryset)
+def _checked(filterset_class, request: Request, queryset, **kwargs):
+    filters = filterset_class(request.query_params, queryset=queryset, **kwargs)
     if not filters.is_valid():
         raise ValidationFailed(filters.problems)
-    return filters.qs
+    return filters
+
+
+def _filtered(filterset_class, request: Request, queryset):
+    return _checked(filterset_class, request, queryset).qs
 
 
 PAGING = [
@@ -236,7 +248,9 @@ class CostBasisDisposalsView(ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
-            OpenApiParameter("year", int, description="UTC year of the disposal"),
+            OpenApiParameter(
+                "year", int, description="year of the disposal in the user's tax time zone"
+            ),
             *PAGING,
         ],
         responses=DisposalSerializer(many=True),
@@ -244,8 +258,12 @@ class CostBasisDisposalsView(ApiView):
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        rows = _filtered(DisposalFilter, request, costbasis_disposals(portfolio=portfolio))
-        store.costbasis_ready(portfolio=portfolio)
+        filters = _checked(
+            DisposalFilter, request, costbasis_disposals(portfolio=portfolio), zone=UTC
+        )
+        # The year's bounds are those of the zone the stored results were computed in.
+        filters.zone = build_zone(store.costbasis_ready(portfolio=portfolio).build)
+        rows = filters.qs
         return Response(
             paginate(request, rows, lambda page: DisposalSerializer(page, many=True).data)
         )
@@ -260,7 +278,11 @@ class CostBasisReportView(ApiView):
         return renderer, renderer.media_type
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, required=True, description="UTC year")],
+        parameters=[
+            OpenApiParameter(
+                "year", int, required=True, description="year in the user's tax time zone"
+            )
+        ],
         responses={(200, "text/csv"): str},
         summary="Realized gains of a year as CSV, one line per lot used, Form 8949-like, with "
         "totals lines (short-term, long-term, all) at the end (async)",
@@ -292,6 +314,7 @@ SETTINGS_BODY = inline_serializer(
         "pooling": serializers.ChoiceField(choices=["universal", "per_wallet"]),
         "method_changes": serializers.ListField(child=serializers.DictField()),
         "unclassified_out_to_elsewhere": serializers.BooleanField(),
+        "tax_time_zone": serializers.CharField(help_text="IANA name, e.g. America/New_York"),
     },
 )
 
@@ -305,13 +328,19 @@ class CostBasisSettingsView(ApiView):
     @extend_schema(
         request=SETTINGS_BODY,
         responses=SettingsSerializer,
-        summary="Change the method, pooling or method changes by year; a change enqueues a "
-        "rebuild (write scope)",
+        summary="Change the method, pooling, method changes by year or the user's tax time zone "
+        "(all their portfolios); a change enqueues a rebuild (write scope)",
     )
     def patch(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
-        names = ("method", "pooling", "method_changes", "unclassified_out_to_elsewhere")
+        names = (
+            "method",
+            "pooling",
+            "method_changes",
+            "unclassified_out_to_elsewhere",
+            "tax_time_zone",
+        )
         changes = {name: data[name] for name in names if name in data}
         if "method_changes" in changes and not isinstance(changes["method_changes"], list):
             changes["method_changes"] = (

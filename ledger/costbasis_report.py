@@ -4,7 +4,8 @@ they used, and the realized gains of a year as a Form 8949-like CSV.
 
 Every figure is in the build's fiat currency (``CostBasisBuild.currency``) unless it says
 otherwise; amounts are answered at the 18 decimal places they are stored with (the summary's
-exact sums rounded once, half-even).
+exact sums rounded once, half-even). Years and dates are those of the tax time zone the build
+was computed in (``build_zone``): the user's, UTC by default.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal, localcontext
 
 import django_filters
@@ -22,6 +23,7 @@ from django.db.models import Prefetch, QuerySet
 
 from core.money import format_amount, quantize_for_display
 from currencies.models import Currency
+from ledger.costbasis import tax_zone
 from ledger.costbasis.arith import EXACT, div
 from ledger.costbasis_store import Freshness, costbasis_settings_get, q18
 from ledger.filters import CurrencyFilter, IdFilter
@@ -184,21 +186,19 @@ class YearField(forms.CharField):
         return int(text)
 
 
-def year_span(year: int) -> tuple[datetime, datetime]:
-    """The first moment of the UTC year and of the next."""
-    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+def build_zone(build: CostBasisBuild) -> tzinfo:
+    """The tax time zone the build's results were computed in (UTC for a build made before
+    the zone was a setting)."""
+    return tax_zone((build.settings or {}).get("time_zone", "UTC"))
+
+
+def year_span(year: int, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The first moment of the year and of the next, in ``zone``."""
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 
 class YearFilter(django_filters.Filter):
-    """The rows whose ``field_name`` (a time) falls in that UTC year."""
-
     field_class = YearField
-
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        start, end = year_span(value)
-        return qs.filter(**{f"{self.field_name}__gte": start, f"{self.field_name}__lt": end})
 
 
 class _Problems:
@@ -220,14 +220,25 @@ class LotFilter(_Problems, django_filters.FilterSet):
 
 
 class DisposalFilter(_Problems, django_filters.FilterSet):
-    """``asset=btc`` (or ``btc,eth``); ``year=2024`` (UTC year of the disposal)."""
+    """``asset=btc`` (or ``btc,eth``); ``year=2024`` (the disposal's year in ``zone``, the tax
+    time zone of the build)."""
 
     asset = CurrencyFilter(field_name="asset__code", label="asset")
-    year = YearFilter(field_name="at", label="year")
+    year = YearFilter(method="filter_year", label="year")
 
     class Meta:
         model = Disposal
         fields: list[str] = []
+
+    def __init__(self, *args, zone: tzinfo, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def filter_year(self, qs, name, value):
+        if value is None:
+            return qs
+        start, end = year_span(value, self.zone)
+        return qs.filter(at__gte=start, at__lt=end)
 
 
 def costbasis_lots(*, portfolio: Portfolio) -> QuerySet[Lot]:
@@ -260,10 +271,11 @@ def costbasis_disposals(*, portfolio: Portfolio) -> QuerySet[Disposal]:
 # --- the tax report ----------------------------------------------------------------------------
 
 
-def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
-    """One row per lot used by the year's disposals, in time order: (quantity, code, acquired
-    at, source entry, sold at, disposal entry, proceeds, cost, long_term). Streamed."""
-    start, end = year_span(year)
+def report_rows(*, portfolio: Portfolio, year: int, zone: tzinfo) -> Iterable[tuple]:
+    """One row per lot used by the disposals of the year (in ``zone``), in time order:
+    (quantity, code, acquired at, source entry, sold at, disposal entry, proceeds, cost,
+    long_term). Streamed."""
+    start, end = year_span(year, zone)
     return (
         DisposalLot.objects.filter(
             portfolio=portfolio, disposal__at__gte=start, disposal__at__lt=end
@@ -289,8 +301,10 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
     totals lines (short-term, long-term, all). Amounts are rounded to the currency's minor unit
     (cents) for display only; each total is the exact sum of the stored amounts rounded once,
     so it equals the API's realized gains of the year to the cent (and may differ from the sum
-    of the rounded lines by a cent or so). Dates are UTC days; a lot that was missing (an
-    oversell) is acquired "unknown"."""
+    of the rounded lines by a cent or so). Years and dates are those of the build's tax time
+    zone, the dates the holding period was judged on; a lot that was missing (an oversell) is
+    acquired "unknown"."""
+    zone = build_zone(build)
     currency = build.currency
     code = currency.code.upper() if currency is not None else "USD"
     places = currency.decimals if currency is not None else 2
@@ -315,7 +329,7 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
         return format(quantize_for_display(value, places), "f")
 
     with localcontext(EXACT):
-        for row in report_rows(portfolio=portfolio, year=year):
+        for row in report_rows(portfolio=portfolio, year=year, zone=zone):
             quantity, asset, acquired, source, sold, entry, proceeds, cost, long_term = row
             gain = proceeds - cost
             sums[long_term][0] += proceeds
@@ -324,8 +338,8 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
             writer.writerow(
                 [
                     f"{format_amount(quantity)} {asset.upper()}",
-                    "unknown" if source is None else f"{acquired.astimezone(UTC):%Y-%m-%d}",
-                    f"{sold.astimezone(UTC):%Y-%m-%d}",
+                    "unknown" if source is None else f"{acquired.astimezone(zone):%Y-%m-%d}",
+                    f"{sold.astimezone(zone):%Y-%m-%d}",
                     money(proceeds),
                     money(cost),
                     money(gain),

@@ -45,6 +45,8 @@ from ledger.costbasis_load import Fingerprint, fingerprints, ledger_print, load_
 from ledger.costbasis_write import q18, summary_merge, write_result
 from ledger.models_costbasis import CostBasisBuild, CostBasisSettings
 from portfolios.models import Portfolio, PortfolioCurrency
+from users.models import User
+from users.timezones import time_zone_canonical
 
 __all__ = [
     "BuildOutcome",
@@ -103,23 +105,34 @@ def costbasis_settings_update(
     pooling: Any = UNSET,
     method_changes: Any = UNSET,
     unclassified_out_to_elsewhere: Any = UNSET,
+    tax_time_zone: Any = UNSET,
 ) -> CostBasisSettings:
-    """Change how the cost basis is computed; a change enqueues a rebuild. Raises
-    ValidationFailed with one sentence per problem."""
+    """Change how the cost basis is computed; a change enqueues a rebuild. ``tax_time_zone``
+    is the user's (an IANA name, any case): it applies to, and rebuilds, every portfolio of
+    theirs. Raises ValidationFailed with one sentence per problem."""
     given = [
         v
-        for v in (method, pooling, method_changes, unclassified_out_to_elsewhere)
+        for v in (method, pooling, method_changes, unclassified_out_to_elsewhere, tax_time_zone)
         if v is not UNSET
     ]
     if not given:
         raise ValidationFailed(
-            "nothing to change: send method, pooling, method_changes or "
-            "unclassified_out_to_elsewhere"
+            "nothing to change: send method, pooling, method_changes, "
+            "unclassified_out_to_elsewhere or tax_time_zone"
         )
     problems: list[str] = []
+    zone = None
+    if tax_time_zone is not UNSET:
+        zone = time_zone_canonical(_one(tax_time_zone))
+        if zone is None:
+            problems.append(
+                f"tax_time_zone '{_one(tax_time_zone)}' is not a time zone name such as "
+                "America/New_York or UTC"
+            )
     with transaction.atomic():
         CostBasisSettings.objects.get_or_create(portfolio=portfolio)
         settings = CostBasisSettings.objects.select_for_update().get(portfolio=portfolio)
+        settings.portfolio = portfolio  # the caller's, with its user
         before = _settings_dict(settings)
         if method is not UNSET:
             settings.method = _choice("method", method, Method, METHODS, problems, settings.method)
@@ -140,6 +153,13 @@ def costbasis_settings_update(
         if _settings_dict(settings) != before:
             settings.save()
             costbasis_rebuild(portfolio)
+        user = portfolio.user
+        if zone is not None and zone != user.tax_time_zone:
+            user.tax_time_zone = zone
+            user.save(update_fields=["tax_time_zone"])
+            # Every date of every portfolio of the user's moves: rebuild them all.
+            for each in Portfolio.objects.filter(user_id=user.pk):
+                costbasis_rebuild(each)
     return settings
 
 
@@ -244,6 +264,8 @@ def configuration(portfolio: Portfolio) -> Configuration:
     stored = costbasis_settings_get(portfolio=portfolio)
     currency = ledger_currency(portfolio)
     fiat = sorted(Currency.objects.filter(is_fiat=True).values_list("code", flat=True))
+    # Read afresh: a User instance cached on the portfolio may predate a change of the zone.
+    time_zone = User.objects.values_list("tax_time_zone", flat=True).get(pk=portfolio.user_id)
     settings = Settings(
         method=Method(stored.method),
         pooling=Pooling(stored.pooling),
@@ -252,8 +274,12 @@ def configuration(portfolio: Portfolio) -> Configuration:
         ),
         fiat_assets=frozenset(fiat),
         unclassified_out_to_elsewhere=stored.unclassified_out_to_elsewhere,
+        time_zone=time_zone,
     )
+    # The key also names what the stored results are expressed in (the readers' year
+    # boundaries and dates use its time_zone).
     key = {**_settings_dict(stored), "currency": currency.code, "fiat": fiat}
+    key["time_zone"] = time_zone
     return Configuration(settings, currency, key)
 
 

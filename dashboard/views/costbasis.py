@@ -27,6 +27,7 @@ def _settings_form(data=None, *, settings=None) -> CostBasisSettingsForm:
             "method": settings.method,
             "pooling": settings.pooling,
             "unclassified_out_to_elsewhere": settings.unclassified_out_to_elsewhere,
+            "tax_time_zone": settings.portfolio.user.tax_time_zone,
         }
         if settings is not None
         else None

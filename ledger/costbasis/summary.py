@@ -13,7 +13,8 @@ from ledger.costbasis.model import Disposal, Income, Lot, PoolKey
 
 @dataclass(frozen=True, slots=True)
 class YearGains:
-    """Realized gains of one UTC year, in fiat. Gains by holding period, from the lot portions."""
+    """Realized gains of one year (in the tax time zone the disposals' times are expressed in),
+    in fiat. Gains by holding period, from the lot portions."""
 
     proceeds: Decimal
     cost: Decimal

@@ -553,6 +553,7 @@ def test_settings_default_then_patch(api, book, django_capture_on_commit_callbac
         "pooling": "universal",
         "method_changes": [],
         "unclassified_out_to_elsewhere": True,
+        "tax_time_zone": "UTC",
         "updated_at": None,
     }
 
@@ -606,7 +607,9 @@ def test_unchanged_settings_enqueue_nothing(api, book, django_capture_on_commit_
 @pytest.mark.parametrize(
     ("body", "problems"),
     [
-        ({}, ["nothing to change: send method, pooling, method_changes or unclassified_out_to_elsewhere"]),
+        ({}, ["nothing to change: send method, pooling, method_changes, unclassified_out_to_elsewhere or tax_time_zone"]),
+        ({"tax_time_zone": "Mars/Olympus"}, ["tax_time_zone 'Mars/Olympus' is not a time zone name such as America/New_York or UTC"]),
+        ({"tax_time_zone": "EST-5"}, ["tax_time_zone 'EST-5' is not a time zone name such as America/New_York or UTC"]),
         ({"method": "lofi"}, ["method 'lofi' is not one of fifo, lifo, hifo, average"]),
         ({"pooling": "wallet"}, ["pooling 'wallet' is not one of universal, per_wallet"]),
         ({"unclassified_out_to_elsewhere": "maybe"}, ["unclassified_out_to_elsewhere must be true or false"]),

@@ -73,27 +73,39 @@ def test_the_years_report_downloads_as_csv(alice_client, built):
     assert response.content.decode().count("\n") >= 2
 
 
-def test_settings_are_saved_and_a_rebuild_enqueued(alice_client, built):
+def test_settings_are_saved_and_a_rebuild_enqueued(alice, alice_client, built):
+    html = alice_client.get(url("cost-basis", built)).content.decode()
+    assert '<option value="UTC" selected>' in html  # the tax time zone, UTC by default
     response = alice_client.post(
         url("cost-basis-settings", built),
-        {"method": "hifo", "pooling": "per_wallet", "unclassified_out_to_elsewhere": ""},
+        {
+            "method": "hifo",
+            "pooling": "per_wallet",
+            "unclassified_out_to_elsewhere": "",
+            "tax_time_zone": "America/New_York",
+        },
     )
     assert response.status_code == 302 and response["Location"] == url("cost-basis", built)
     settings = store.costbasis_settings_get(portfolio=built)
     assert (settings.method, settings.pooling) == ("hifo", "per_wallet")
     assert settings.unclassified_out_to_elsewhere is False
+    alice.refresh_from_db()
+    assert alice.tax_time_zone == "America/New_York"
     html = alice_client.get(response["Location"]).content.decode()
     assert "Settings saved." in html
     assert '<option value="hifo" selected>' in html
+    assert '<option value="America/New_York" selected>' in html
 
 
 def test_settings_errors_keep_the_input(alice_client, built):
     response = alice_client.post(
-        url("cost-basis-settings", built), {"method": "magic", "pooling": "per_wallet"}
+        url("cost-basis-settings", built),
+        {"method": "magic", "pooling": "per_wallet", "tax_time_zone": "Mars/Olympus"},
     )
     assert response.status_code == 200
     form = response.context["form"]
     assert "method" in form.errors and form["pooling"].value() == "per_wallet"
+    assert "tax_time_zone" in form.errors
     assert store.costbasis_settings_get(portfolio=built).method == "fifo"
 
 
