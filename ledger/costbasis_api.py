@@ -36,6 +36,7 @@ from ledger.costbasis_report import (
     costbasis_lots,
     costbasis_summary,
     report_csv,
+    source_external_id,
 )
 from ledger.models_costbasis import CostBasisSettings
 from portfolios.selectors import portfolio_get
@@ -106,6 +107,17 @@ class RealizedSerializer(serializers.Serializer):
     total = AmountField()
 
 
+class AssetYearSerializer(serializers.Serializer):
+    currency = CurrencyRefField()
+    year = serializers.IntegerField()
+    proceeds = AmountField()
+    cost = AmountField()
+    short_term = AmountField()
+    long_term = AmountField()
+    total = AmountField()
+    income = AmountField()
+
+
 class MissingSerializer(serializers.Serializer):
     currency = CurrencyRefField()
     quantity = AmountField()
@@ -135,6 +147,7 @@ def summary_data(summary) -> dict:
             {"year": year, "value": AmountField().to_representation(value)}
             for year, value in summary.income
         ],
+        "by_asset": AssetYearSerializer(summary.by_asset, many=True).data,
         "missing_acquisitions": MissingSerializer(summary.missing, many=True).data,
         "flags": [{"code": code, "count": count} for code, count in summary.flags.items()],
     }
@@ -146,6 +159,7 @@ class LotSerializer(serializers.Serializer):
     pool = serializers.SerializerMethodField()
     wallet = WalletRefSerializer(allow_null=True)
     transaction = serializers.IntegerField(source="source_entry_id")
+    external_id = serializers.SerializerMethodField()
     acquired_at = UtcDateTimeField()
     original_quantity = AmountField()
     remaining_quantity = AmountField()
@@ -157,9 +171,13 @@ class LotSerializer(serializers.Serializer):
     def get_pool(self, obj) -> str:
         return pool_name(obj.pool)
 
+    def get_external_id(self, obj) -> str | None:
+        return source_external_id(obj.source_external_id, obj.source_reference)
+
 
 class LotUseSerializer(serializers.Serializer):
     transaction = serializers.IntegerField(source="source_entry_id", allow_null=True)
+    external_id = serializers.SerializerMethodField()
     acquired_at = UtcDateTimeField()
     quantity = AmountField()
     cost = AmountField()
@@ -170,10 +188,18 @@ class LotUseSerializer(serializers.Serializer):
     def get_term(self, obj) -> str:
         return "long" if obj.long_term else "short"
 
+    def get_external_id(self, obj) -> str | None:
+        if obj.source_entry_id is None:  # the missing part of an oversell
+            return None
+        return source_external_id(obj.source_external_id, obj.source_reference)
+
 
 class DisposalSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     transaction = serializers.IntegerField(source="entry_id")
+    external_id = serializers.SerializerMethodField(
+        help_text="the row's id at its source: the Coinbase ID, or the chain transaction id"
+    )
     kind = serializers.CharField()
     at = UtcDateTimeField()
     currency = CurrencyRefField(source="asset")
@@ -189,6 +215,9 @@ class DisposalSerializer(serializers.Serializer):
 
     def get_pool(self, obj) -> str:
         return pool_name(obj.pool)
+
+    def get_external_id(self, obj) -> str | None:
+        return source_external_id(obj.entry_external_id, obj.entry_reference)
 
 
 def settings_data(settings: CostBasisSettings) -> dict:
@@ -218,7 +247,9 @@ PAGING = [
 class CostBasisView(ApiView):
     @extend_schema(
         summary="Cost basis per asset (valued in each reporting currency), realized gains and "
-        "income per year, missing acquisitions (async: 503 Not ready before the first build)",
+        "income per year and per asset and year (by_asset: {currency, year, proceeds, cost, "
+        "short_term, long_term, total, income}, sorted by code then year; years of the user's "
+        "tax time zone), missing acquisitions (async: 503 Not ready before the first build)",
         responses=inline_serializer("CostBasis", {"currency": serializers.DictField()}),
     )
     def get(self, request: Request, portfolio_id: int) -> Response:

@@ -79,8 +79,10 @@ from ledger.costbasis.model import (
     tax_zone,
 )
 from ledger.costbasis.summary import (
+    AssetYear,
     Holding,
     YearGains,
+    by_asset_and_year,
     holdings,
     holdings_by_pool,
     income_by_year,
@@ -91,6 +93,7 @@ __all__ = [
     "ELSEWHERE",
     "TRANSIT_PREFIX",
     "Acquisition",
+    "AssetYear",
     "Disposal",
     "Entry",
     "Flag",
@@ -105,6 +108,7 @@ __all__ = [
     "Result",
     "Settings",
     "YearGains",
+    "by_asset_and_year",
     "compute",
     "holdings",
     "holdings_by_pool",

@@ -114,3 +114,29 @@ def test_rebuild(alice_client, built):
     assert response.status_code == 302
     page = alice_client.get(response["Location"]).content.decode()
     assert "computed again from scratch" in page or "already on its way" in page
+
+
+def test_gains_and_income_by_asset(alice_client, portfolio):
+    import re
+
+    from tests.costbasis.conftest import day, make_entry, make_wallet
+
+    # Given 1 BTC bought for 10,000 and half of it sold more than a year later for 30,000
+    # (gain 30,000 - 5,000 = 25,000, long term), and 0.1 ETH of staking income worth 300
+    wallet = make_wallet(portfolio)
+    make_entry(wallet, "buy", "1", day("2023-01-10"), value="10000")
+    make_entry(wallet, "sell", "0.5", day("2024-03-01"), value="30000")
+    make_entry(wallet, "income", "0.1", day("2024-04-01"), "eth", value="300")
+    store.costbasis_rebuild_now(portfolio=portfolio)
+
+    html = alice_client.get(url("cost-basis", portfolio)).content.decode()
+
+    section = html.split('id="by-asset-heading"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    cells = [
+        re.sub(r"<[^>]+>", "", row).split()
+        for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)
+    ]
+    assert cells == [
+        ["btc", "2024", "$30,000.00", "$5,000.00", "$0.00", "+$25,000.00", "+$25,000.00", "$0.00"],
+        ["eth", "2024", "$0.00", "$0.00", "$0.00", "$0.00", "$0.00", "$300.00"],
+    ]
