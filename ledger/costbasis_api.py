@@ -289,12 +289,11 @@ class CostBasisDisposalsView(ApiView):
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        filters = _checked(
-            DisposalFilter, request, costbasis_disposals(portfolio=portfolio), zone=UTC
-        )
-        # The year's bounds are those of the zone the stored results were computed in.
-        filters.zone = build_zone(store.costbasis_ready(portfolio=portfolio).build)
-        rows = filters.qs
+        disposals = costbasis_disposals(portfolio=portfolio)
+        _checked(DisposalFilter, request, disposals, zone=UTC)  # a bad filter is 422 at once
+        # A year's bounds are those of the zone the stored results were computed in.
+        zone = build_zone(store.costbasis_ready(portfolio=portfolio).build)
+        rows = _checked(DisposalFilter, request, disposals, zone=zone).qs
         return Response(
             paginate(request, rows, lambda page: DisposalSerializer(page, many=True).data)
         )
