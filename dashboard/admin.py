@@ -28,9 +28,13 @@ def rerun_after_import(modeladmin, request, queryset):
     from ingest.services import after_import
     from portfolios.models import Portfolio
 
-    portfolios = Portfolio.objects.filter(pk__in=queryset.values("portfolio_id"))
-    ran = [", ".join(after_import(portfolio)) or "nothing" for portfolio in portfolios]
-    modeladmin.message_user(request, f"Ran for {len(ran)} portfolio(s): {'; '.join(ran)}.")
+    portfolios = list(Portfolio.objects.filter(pk__in=queryset.values("portfolio_id")))
+    for portfolio in portfolios:
+        after_import(portfolio)
+    modeladmin.message_user(
+        request,
+        f"Transfers matched and a cost-basis rebuild enqueued for {len(portfolios)} portfolio(s).",
+    )
 
 
 @admin.action(description="Recompute the holdings of their wallets")

@@ -1,29 +1,18 @@
 """The dashboard's side of the cost basis (``ledger.costbasis_store`` and
-``ledger.costbasis_report``, built by the ledger work). Every function here copes with those
-modules being absent (an older install): it then answers None and the pages say the cost basis
-is not available, instead of failing.
+``ledger.costbasis_report``): what the cost-basis page and the overview's unrealized gains read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
 
-from core.exceptions import NotReady, ValidationFailed
-
-
-def _modules() -> tuple[ModuleType, ModuleType] | None:
-    try:
-        from ledger import costbasis_report, costbasis_store
-    except ImportError:
-        return None
-    return costbasis_store, costbasis_report
-
-
-def available() -> bool:
-    return _modules() is not None
+from core.exceptions import NotReady
+from ledger import costbasis_report as report
+from ledger import costbasis_store as store
+from ledger.costbasis import Method, Pooling
+from ledger.models_costbasis import CostBasisBuild
 
 
 @dataclass(frozen=True)
@@ -63,12 +52,8 @@ class GainsSource:
 
 
 def unrealized_gains(*, portfolio: Any) -> GainsSource | None:
-    """From the stored build (a stale one is used while a rebuild is enqueued); None when the
-    cost basis is not available or not built yet (its first build is then enqueued)."""
-    modules = _modules()
-    if modules is None:
-        return None
-    store, report = modules
+    """From the stored build (a stale one is used while a rebuild is enqueued); None when it is
+    not built yet (its first build is then enqueued)."""
     try:
         freshness = store.costbasis_ready(portfolio=portfolio)
     except NotReady:
@@ -82,10 +67,9 @@ def unrealized_gains(*, portfolio: Any) -> GainsSource | None:
 @dataclass(frozen=True)
 class Overview:
     """What the cost-basis page shows. ``summary`` (``ledger.costbasis_report.Summary``) is
-    None while the first build is on its way (``pending``) or when the cost basis is not
-    available at all (``available`` False). ``failure`` is the last failed build's error."""
+    None while the first build is on its way (``pending``). ``failure`` is the last failed
+    build's error."""
 
-    available: bool
     summary: Any = None
     pending: bool = False
     failure: str = ""
@@ -96,21 +80,16 @@ class Overview:
 def costbasis_overview(*, portfolio: Any) -> Overview:
     """The stored cost basis of the portfolio (enqueueing a build when there is none or it is
     stale, as the API does)."""
-    modules = _modules()
-    if modules is None:
-        return Overview(available=False)
-    store, report = modules
     settings = store.costbasis_settings_get(portfolio=portfolio)
     try:
         freshness = store.costbasis_ready(portfolio=portfolio)
     except NotReady:
         build = _build(portfolio)
         failure = build.error if build is not None and build.status == "failed" else ""
-        return Overview(available=True, pending=True, failure=failure, settings=settings)
+        return Overview(pending=True, failure=failure, settings=settings)
     summary = report.costbasis_summary(portfolio=portfolio, freshness=freshness)
     failure = freshness.build.error if freshness.build.status == "failed" else ""
     return Overview(
-        available=True,
         summary=summary,
         failure=failure,
         settings=settings,
@@ -119,30 +98,21 @@ def costbasis_overview(*, portfolio: Any) -> Overview:
 
 
 def _build(portfolio: Any) -> Any:
-    from ledger.models_costbasis import CostBasisBuild
-
     return CostBasisBuild.objects.filter(portfolio=portfolio).first()
 
 
 def settings_update(*, portfolio: Any, **changes: Any) -> Any:
     """``costbasis_settings_update`` (ValidationFailed with its sentences)."""
-    modules = _modules()
-    if modules is None:
-        raise ValidationFailed("the cost basis is not available on this server")
-    return modules[0].costbasis_settings_update(portfolio=portfolio, **changes)
+    return store.costbasis_settings_update(portfolio=portfolio, **changes)
 
 
-def rebuild(*, portfolio: Any) -> bool:
-    modules = _modules()
-    return bool(modules and modules[0].costbasis_rebuild(portfolio, force=True))
+def rebuild(*, portfolio: Any) -> store.RebuildRequest:
+    """Ask for a rebuild from scratch (one already queued is upgraded to it)."""
+    return store.costbasis_rebuild(portfolio, force=True)
 
 
 def year_report(*, portfolio: Any, year: int) -> str | None:
     """The realized gains of ``year`` as CSV (the API's report), None before the first build."""
-    modules = _modules()
-    if modules is None:
-        return None
-    store, report = modules
     try:
         build = store.costbasis_ready(portfolio=portfolio).build
     except NotReady:
@@ -152,6 +122,4 @@ def year_report(*, portfolio: Any, year: int) -> str | None:
 
 def choices() -> tuple[list[str], list[str]]:
     """The engine's methods and poolings."""
-    from ledger.costbasis import Method, Pooling
-
     return [m.value for m in Method], [p.value for p in Pooling]

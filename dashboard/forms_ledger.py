@@ -12,6 +12,7 @@ from core.exceptions import ValidationFailed
 from core.money import parse_amount
 from dashboard.forms import ServiceForm, sentence
 from ledger.kinds import INFLOWS, OUTFLOWS, IncomeType, Kind
+from users.timezones import time_zone_names
 
 KIND_LABELS = {
     Kind.BUY: "Buy",
@@ -243,14 +244,21 @@ class CostBasisSettingsForm(ServiceForm):
         help_text="On: an unclassified send is not a sale (its lots move “elsewhere”). Off: "
         "it is a disposal at market value.",
     )
+    tax_time_zone = forms.ChoiceField(
+        label="Tax time zone",
+        help_text="Yours, for all your portfolios. A sale held more than a year (by calendar "
+        "date) is long term, and its gain counts in its year: both read in this zone.",
+    )
     problem_fields = (
         (r"method\b", "method"),
         (r"pooling\b", "pooling"),
         (r"unclassified_out_to_elsewhere", "unclassified_out_to_elsewhere"),
+        (r"tax_time_zone", "tax_time_zone"),
     )
 
     def __init__(self, *args: Any, methods: list[str], poolings: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.fields["tax_time_zone"].choices = [(name, name) for name in time_zone_names()]
         # Offer what the engine knows, labelled where we have a label.
         for name, values in (("method", methods), ("pooling", poolings)):
             labels = dict(self.fields[name].choices)

@@ -10,7 +10,6 @@ acquisitions against the wallet's existing history included.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from contextlib import closing
@@ -31,6 +30,8 @@ from ingest.storing import BATCH_SIZE, EntryWriter, Tally, skipped_rows
 from ledger.holdings import wallet_holdings_recompute
 from ledger.kinds import Kind
 from ledger.models import Import, LedgerEntry, Transfer, Wallet
+from ledger.services import after_ledger_change
+from ledger.transfers import transfers_match
 from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
 
@@ -39,12 +40,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_WALLET = "Coinbase"
 IMPORT_SOURCE = "coinbase-csv"
 WALLET_NAME_MAX = Wallet._meta.get_field("name").max_length
-# Work that depends on the ledger and belongs to other modules: (module, function), each
-# called with the portfolio after an import or an undo commits, when it exists.
-AFTER_IMPORT_HOOKS = (
-    ("ledger.transfers", "transfers_match"),
-    ("ledger.services", "costbasis_rebuild"),
-)
 
 ProgressCallback = Callable[[int, int], None]  # (bytes read, rows read)
 
@@ -312,21 +307,12 @@ def _after_import_enqueue(portfolio_id: int) -> None:
     enqueue(after_import_run, portfolio_id)
 
 
-def after_import(portfolio: Portfolio) -> list[str]:
-    """Run the ledger work that follows an import or an undo (transfer matching, cost-basis
-    rebuild), for the hooks that exist: each is imported lazily and skipped when its module
-    or function is not there; one that fails is logged and the next still runs. Returns the
-    names of the hooks that ran."""
-    ran = []
-    for module_name, function_name in AFTER_IMPORT_HOOKS:
-        try:
-            hook = getattr(importlib.import_module(module_name), function_name)
-        except (ImportError, AttributeError):
-            continue
-        try:
-            hook(portfolio)
-        except Exception:  # one failing hook must not keep the others from running
-            logger.exception("after-import hook %s.%s failed", module_name, function_name)
-            continue
-        ran.append(f"{module_name}.{function_name}")
-    return ran
+def after_import(portfolio: Portfolio) -> None:
+    """The ledger work that follows an import or an undo: transfer matching, then a rebuild of
+    the cost basis. The import changed the ledger whether or not matching works, so the
+    rebuild is enqueued even when matching fails; the failure is then raised (the task fails
+    where it can be seen: the worker's log, a test)."""
+    try:
+        transfers_match(portfolio=portfolio)
+    finally:
+        after_ledger_change(portfolio)

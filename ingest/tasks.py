@@ -9,7 +9,7 @@ from portfolios.models import Portfolio
 
 @shared_task(name="ingest.tasks.after_import_run", ignore_result=True)
 def after_import_run(portfolio_id: int) -> None:
-    """Transfer matching and cost-basis rebuild for the portfolio, where they exist."""
+    """Transfer matching and a cost-basis rebuild for the portfolio (``after_import``)."""
     from ingest.services import after_import
 
     portfolio = Portfolio.objects.filter(pk=portfolio_id).first()

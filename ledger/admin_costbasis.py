@@ -20,11 +20,14 @@ from ledger.models_costbasis import (
 def rebuild_now(modeladmin, request, queryset):
     from ledger.costbasis_store import costbasis_rebuild
 
-    queued = sum(
+    requests = [
         costbasis_rebuild(row.portfolio, force=True) for row in queryset.select_related("portfolio")
-    )
+    ]
+    merged = sum(r.merged for r in requests)
     modeladmin.message_user(
-        request, f"{queued} rebuild(s) enqueued ({queryset.count() - queued} already queued)."
+        request,
+        f"{len(requests)} rebuild(s) from scratch asked for ({len(requests) - merged} enqueued, "
+        f"{merged} joined one already queued).",
     )
 
 

@@ -8,6 +8,8 @@ enqueues a rebuild when they are stale.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -29,10 +31,12 @@ from ledger.costbasis_report import (
     DisposalFilter,
     LotFilter,
     YearField,
+    build_zone,
     costbasis_disposals,
     costbasis_lots,
     costbasis_summary,
     report_csv,
+    source_external_id,
 )
 from ledger.models_costbasis import CostBasisSettings
 from portfolios.selectors import portfolio_get
@@ -56,6 +60,11 @@ class SettingsSerializer(serializers.Serializer):
     pooling = serializers.CharField()
     method_changes = serializers.ListField(child=serializers.DictField())
     unclassified_out_to_elsewhere = serializers.BooleanField()
+    tax_time_zone = serializers.CharField(
+        source="portfolio.user.tax_time_zone",
+        help_text="the user's (all portfolios): an IANA name whose calendar dates decide the "
+        "holding period (long term: sold after the first anniversary) and the tax year",
+    )
     updated_at = UtcDateTimeField()
 
 
@@ -107,6 +116,17 @@ class RealizedSerializer(serializers.Serializer):
     total = AmountField()
 
 
+class AssetYearSerializer(serializers.Serializer):
+    currency = CurrencyRefField()
+    year = serializers.IntegerField()
+    proceeds = AmountField()
+    cost = AmountField()
+    short_term = AmountField()
+    long_term = AmountField()
+    total = AmountField()
+    income = AmountField()
+
+
 class MissingSerializer(serializers.Serializer):
     currency = CurrencyRefField()
     quantity = AmountField()
@@ -136,6 +156,7 @@ def summary_data(summary) -> dict:
             {"year": year, "value": AmountField().to_representation(value)}
             for year, value in summary.income
         ],
+        "by_asset": AssetYearSerializer(summary.by_asset, many=True).data,
         "missing_acquisitions": MissingSerializer(summary.missing, many=True).data,
         "flags": [{"code": code, "count": count} for code, count in summary.flags.items()],
     }
@@ -147,6 +168,7 @@ class LotSerializer(serializers.Serializer):
     pool = serializers.SerializerMethodField()
     wallet = WalletRefSerializer(allow_null=True)
     transaction = serializers.IntegerField(source="source_entry_id")
+    external_id = serializers.SerializerMethodField()
     acquired_at = UtcDateTimeField()
     original_quantity = AmountField()
     remaining_quantity = AmountField()
@@ -158,9 +180,13 @@ class LotSerializer(serializers.Serializer):
     def get_pool(self, obj) -> str:
         return pool_name(obj.pool)
 
+    def get_external_id(self, obj) -> str | None:
+        return source_external_id(obj.source_external_id, obj.source_reference)
+
 
 class LotUseSerializer(serializers.Serializer):
     transaction = serializers.IntegerField(source="source_entry_id", allow_null=True)
+    external_id = serializers.SerializerMethodField()
     acquired_at = UtcDateTimeField()
     quantity = AmountField()
     cost = AmountField()
@@ -171,10 +197,18 @@ class LotUseSerializer(serializers.Serializer):
     def get_term(self, obj) -> str:
         return "long" if obj.long_term else "short"
 
+    def get_external_id(self, obj) -> str | None:
+        if obj.source_entry_id is None:  # the missing part of an oversell
+            return None
+        return source_external_id(obj.source_external_id, obj.source_reference)
+
 
 class DisposalSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     transaction = serializers.IntegerField(source="entry_id")
+    external_id = serializers.SerializerMethodField(
+        help_text="the row's id at its source: the Coinbase ID, or the chain transaction id"
+    )
     kind = serializers.CharField()
     at = UtcDateTimeField()
     currency = CurrencyRefField(source="asset")
@@ -191,6 +225,9 @@ class DisposalSerializer(serializers.Serializer):
     def get_pool(self, obj) -> str:
         return pool_name(obj.pool)
 
+    def get_external_id(self, obj) -> str | None:
+        return source_external_id(obj.entry_external_id, obj.entry_reference)
+
 
 def settings_data(settings: CostBasisSettings) -> dict:
     return SettingsSerializer(settings).data
@@ -199,11 +236,15 @@ def settings_data(settings: CostBasisSettings) -> dict:
 # --- views -------------------------------------------------------------------------------------
 
 
-def _filtered(filterset_class, request: Request, queryset):
-    filters = filterset_class(request.query_params, queryset=queryset)
+def _checked(filterset_class, request: Request, queryset, **kwargs):
+    filters = filterset_class(request.query_params, queryset=queryset, **kwargs)
     if not filters.is_valid():
         raise ValidationFailed(filters.problems)
-    return filters.qs
+    return filters
+
+
+def _filtered(filterset_class, request: Request, queryset):
+    return _checked(filterset_class, request, queryset).qs
 
 
 PAGING = [
@@ -215,7 +256,9 @@ PAGING = [
 class CostBasisView(ApiView):
     @extend_schema(
         summary="Cost basis per asset (valued in each reporting currency), realized gains and "
-        "income per year, missing acquisitions (async: 503 Not ready before the first build)",
+        "income per year and per asset and year (by_asset: {currency, year, proceeds, cost, "
+        "short_term, long_term, total, income}, sorted by code then year; years of the user's "
+        "tax time zone), missing acquisitions (async: 503 Not ready before the first build)",
         responses=inline_serializer("CostBasis", {"currency": serializers.DictField()}),
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
@@ -245,7 +288,9 @@ class CostBasisDisposalsView(ApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
-            OpenApiParameter("year", int, description="UTC year of the disposal"),
+            OpenApiParameter(
+                "year", int, description="year of the disposal in the user's tax time zone"
+            ),
             *PAGING,
         ],
         responses=DisposalSerializer(many=True),
@@ -253,8 +298,11 @@ class CostBasisDisposalsView(ApiView):
     )
     def get(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        rows = _filtered(DisposalFilter, request, costbasis_disposals(portfolio=portfolio))
-        store.costbasis_ready(portfolio=portfolio)
+        disposals = costbasis_disposals(portfolio=portfolio)
+        _checked(DisposalFilter, request, disposals, zone=UTC)  # a bad filter is 422 at once
+        # A year's bounds are those of the zone the stored results were computed in.
+        zone = build_zone(store.costbasis_ready(portfolio=portfolio).build)
+        rows = _checked(DisposalFilter, request, disposals, zone=zone).qs
         return Response(
             paginate(request, rows, lambda page: DisposalSerializer(page, many=True).data)
         )
@@ -269,7 +317,11 @@ class CostBasisReportView(ApiView):
         return renderer, renderer.media_type
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, required=True, description="UTC year")],
+        parameters=[
+            OpenApiParameter(
+                "year", int, required=True, description="year in the user's tax time zone"
+            )
+        ],
         responses={(200, "text/csv"): str},
         summary="Realized gains of a year as CSV, one line per lot used, Form 8949-like, with "
         "totals lines (short-term, long-term, all) at the end (async)",
@@ -301,6 +353,7 @@ SETTINGS_BODY = inline_serializer(
         "pooling": serializers.ChoiceField(choices=["universal", "per_wallet"]),
         "method_changes": serializers.ListField(child=serializers.DictField()),
         "unclassified_out_to_elsewhere": serializers.BooleanField(),
+        "tax_time_zone": serializers.CharField(help_text="IANA name, e.g. America/New_York"),
     },
 )
 
@@ -314,13 +367,19 @@ class CostBasisSettingsView(ApiView):
     @extend_schema(
         request=SETTINGS_BODY,
         responses=SettingsSerializer,
-        summary="Change the method, pooling or method changes by year; a change enqueues a "
-        "rebuild (write scope)",
+        summary="Change the method, pooling, method changes by year or the user's tax time zone "
+        "(all their portfolios); a change enqueues a rebuild (write scope)",
     )
     def patch(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
-        names = ("method", "pooling", "method_changes", "unclassified_out_to_elsewhere")
+        names = (
+            "method",
+            "pooling",
+            "method_changes",
+            "unclassified_out_to_elsewhere",
+            "tax_time_zone",
+        )
         changes = {name: data[name] for name in names if name in data}
         if "method_changes" in changes and not isinstance(changes["method_changes"], list):
             changes["method_changes"] = (
@@ -330,12 +389,33 @@ class CostBasisSettingsView(ApiView):
         return Response(settings_data(settings))
 
 
+REBUILD_ANSWER = inline_serializer(
+    "RebuildRequested",
+    {
+        "enqueued": serializers.BooleanField(
+            help_text="always true: a rebuild that does this request's work is queued (a new "
+            "one, or the one already waiting)"
+        ),
+        "will_run": serializers.ChoiceField(
+            choices=["full"], help_text="what the next build does: from scratch"
+        ),
+        "merged": serializers.BooleanField(
+            help_text="true when a rebuild was queued already: it now runs from scratch "
+            "instead of continuing from the last build"
+        ),
+    },
+)
+
+
 class CostBasisRebuildView(ApiView):
     @extend_schema(
         request=None,
-        responses=inline_serializer("RebuildEnqueued", {"enqueued": serializers.BooleanField()}),
-        summary="Enqueue a rebuild from scratch (write scope); false when one is already queued",
+        responses=REBUILD_ANSWER,
+        summary="Rebuild from scratch in the background (write scope). A rebuild queued already "
+        "is upgraded to one from scratch (merged true) rather than a second one queued: the "
+        "request is never dropped",
     )
     def post(self, request: Request, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response({"enqueued": store.costbasis_rebuild(portfolio, force=True)})
+        asked = store.costbasis_rebuild(portfolio, force=True)
+        return Response({"enqueued": True, "will_run": asked.will_run, "merged": asked.merged})

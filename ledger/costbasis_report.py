@@ -11,7 +11,8 @@ held, their lots kept for when they come back (README "What counts where").
 
 Every figure is in the build's fiat currency (``CostBasisBuild.currency``) unless it says
 otherwise; amounts are answered at the 18 decimal places they are stored with (the summary's
-exact sums rounded once, half-even).
+exact sums rounded once, half-even). Years and dates are those of the tax time zone the build
+was computed in (``build_zone``): the user's, UTC by default.
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal, localcontext
 
 import django_filters
 from django import forms
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core.money import format_amount, quantize_for_display
 from currencies.models import Currency
+from ledger.costbasis import tax_zone
 from ledger.costbasis.arith import EXACT, div, share
 from ledger.costbasis_store import Freshness, costbasis_settings_get, q18
 from ledger.filters import CurrencyFilter, IdFilter
+from ledger.models import LedgerEntry
 from ledger.models_costbasis import CostBasisBuild, CostBasisSettings, Disposal, DisposalLot, Lot
 from portfolios.freshness import portfolio_holdings
 from portfolios.models import Portfolio
@@ -131,6 +134,23 @@ class Realized:
 
 
 @dataclass(frozen=True)
+class AssetYear:
+    """One asset's realized gains and income in one year (of the tax time zone)."""
+
+    currency: Currency
+    year: int
+    proceeds: Decimal
+    cost: Decimal
+    short_term: Decimal
+    long_term: Decimal
+    income: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.short_term + self.long_term
+
+
+@dataclass(frozen=True)
 class Missing:
     currency: Currency
     quantity: Decimal
@@ -147,6 +167,7 @@ class Summary:
     totals: list[Total]
     realized: list[Realized]
     income: list[tuple[int, Decimal]]
+    by_asset: list[AssetYear]  # sorted by currency code, then year
     missing: list[Missing]
     flags: dict[str, int]
 
@@ -164,7 +185,8 @@ def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
     lots = build_lots(build)
     held = held_quantities(portfolio_holdings(portfolio).parts)
     missing = data.get("missing", {})
-    codes = set(lots) | set(held) | set(missing)
+    by_asset = data.get("by_asset", {})
+    codes = set(lots) | set(held) | set(missing) | set(by_asset)
     currencies = {c.code: c for c in Currency.objects.filter(code__in=codes)}
     reporting = sorted({c.code for c in reporting_currencies(portfolio)})
     fiat = build.currency.code if build.currency is not None else "usd"
@@ -212,6 +234,11 @@ def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
         for year, values in sorted(data.get("realized", {}).items())
     ]
     income = [(int(y), q18(Decimal(v))) for y, v in sorted(data.get("income", {}).items())]
+    per_asset = [
+        AssetYear(currencies[code], int(year), *(q18(Decimal(v)) for v in values))
+        for code, years in sorted(by_asset.items())
+        for year, values in sorted(years.items(), key=lambda item: int(item[0]))
+    ]
     shown = [
         Missing(currencies[code], q18(Decimal(quantity)), count, list(ids))
         for code, (quantity, count, ids) in sorted(missing.items())
@@ -224,6 +251,7 @@ def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
         totals=totals,
         realized=realized,
         income=income,
+        by_asset=per_asset,
         missing=shown,
         flags=dict(sorted(data.get("flags", {}).items())),
     )
@@ -247,21 +275,19 @@ class YearField(forms.CharField):
         return int(text)
 
 
-def year_span(year: int) -> tuple[datetime, datetime]:
-    """The first moment of the UTC year and of the next."""
-    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+def build_zone(build: CostBasisBuild) -> tzinfo:
+    """The tax time zone the build's results were computed in (UTC for a build made before
+    the zone was a setting)."""
+    return tax_zone((build.settings or {}).get("time_zone", "UTC"))
+
+
+def year_span(year: int, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The first moment of the year and of the next, in ``zone``."""
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
 
 
 class YearFilter(django_filters.Filter):
-    """The rows whose ``field_name`` (a time) falls in that UTC year."""
-
     field_class = YearField
-
-    def filter(self, qs, value):
-        if value is None:
-            return qs
-        start, end = year_span(value)
-        return qs.filter(**{f"{self.field_name}__gte": start, f"{self.field_name}__lt": end})
 
 
 class _Problems:
@@ -283,55 +309,101 @@ class LotFilter(_Problems, django_filters.FilterSet):
 
 
 class DisposalFilter(_Problems, django_filters.FilterSet):
-    """``asset=btc`` (or ``btc,eth``); ``year=2024`` (UTC year of the disposal)."""
+    """``asset=btc`` (or ``btc,eth``); ``year=2024`` (the disposal's year in ``zone``, the tax
+    time zone of the build)."""
 
     asset = CurrencyFilter(field_name="asset__code", label="asset")
-    year = YearFilter(field_name="at", label="year")
+    year = YearFilter(method="filter_year", label="year")
 
     class Meta:
         model = Disposal
         fields: list[str] = []
 
+    def __init__(self, *args, zone: tzinfo, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+
+    def filter_year(self, qs, name, value):
+        if value is None:
+            return qs
+        start, end = year_span(value, self.zone)
+        return qs.filter(at__gte=start, at__lt=end)
+
+
+# --- the source's id of a ledger row ----------------------------------------------------------
+
+LEG_SUFFIXES = ("in", "out", "fee")
+
+
+def source_external_id(external_id: str | None, reference: str | None) -> str | None:
+    """The id a ledger row has at its source, for a user to find it there: the chain
+    transaction id of an address row (``reference``), else the statement row's ID (the row's
+    external id without the ``:in``/``:out`` leg the import adds when one row gives two
+    movements). None when the row is gone (results older than the ledger)."""
+    if reference:
+        return reference
+    if not external_id:
+        return None
+    base, colon, leg = external_id.rpartition(":")
+    return base if colon and leg in LEG_SUFFIXES else external_id
+
+
+def _with_source_ids(queryset: QuerySet, entry_field: str, prefix: str) -> QuerySet:
+    """Annotate ``<prefix>_external_id`` and ``<prefix>_reference`` of the ledger row named by
+    ``entry_field``. Subqueries rather than a join: the derived rows' links have no database
+    constraint, and a row whose entry is gone must still be listed."""
+    entry = LedgerEntry.objects.filter(pk=OuterRef(entry_field))
+    return queryset.annotate(
+        **{
+            f"{prefix}_external_id": Subquery(entry.values("external_id")[:1]),
+            f"{prefix}_reference": Subquery(entry.values("reference")[:1]),
+        }
+    )
+
 
 def costbasis_lots(*, portfolio: Portfolio) -> QuerySet[Lot]:
-    """The open lots, by asset and acquisition time, with their currency and wallet."""
-    return (
+    """The open lots, by asset and acquisition time, with their currency, wallet and the
+    acquiring row's source ids (``source_external_id``, ``source_reference``)."""
+    lots = (
         Lot.objects.filter(portfolio=portfolio)
         .select_related("asset", "wallet")
         .order_by("asset__code", "acquired_at", "source_entry_id", "pool", "id")
     )
+    return _with_source_ids(lots, "source_entry_id", "source")
 
 
 def costbasis_disposals(*, portfolio: Portfolio) -> QuerySet[Disposal]:
     """The disposals in time order, with their currency, wallet and the lots they used (two
-    queries a page)."""
-    return (
+    queries a page), and the source ids of their rows (``entry_*`` on a disposal, ``source_*``
+    on a lot used)."""
+    used = DisposalLot.objects.filter(portfolio=portfolio).order_by("disposal_id", "position")
+    disposals = (
         Disposal.objects.filter(portfolio=portfolio)
         .select_related("asset", "wallet")
         .prefetch_related(
-            Prefetch(
-                "lots",
-                queryset=DisposalLot.objects.filter(portfolio=portfolio).order_by(
-                    "disposal_id", "position"
-                ),
-            )
+            Prefetch("lots", queryset=_with_source_ids(used, "source_entry_id", "source"))
         )
         .order_by("at", "entry_id", "id")
     )
+    return _with_source_ids(disposals, "entry_id", "entry")
 
 
 # --- the tax report ----------------------------------------------------------------------------
 
 
-def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
-    """One row per lot used by the year's disposals, in time order: (quantity, code, acquired
-    at, source entry, sold at, disposal entry, proceeds, cost, long_term). Streamed."""
-    start, end = year_span(year)
+def report_rows(*, portfolio: Portfolio, year: int, zone: tzinfo) -> Iterable[tuple]:
+    """One row per lot used by the disposals of the year (in ``zone``), in time order:
+    (quantity, code, acquired at, source entry, sold at, disposal entry, proceeds, cost,
+    long_term, and the source ids of the disposal's row and of the acquiring row: external id
+    and reference of each). Streamed."""
+    start, end = year_span(year, zone)
+    used = DisposalLot.objects.filter(
+        portfolio=portfolio, disposal__at__gte=start, disposal__at__lt=end
+    )
+    used = _with_source_ids(used, "disposal__entry_id", "entry")
+    used = _with_source_ids(used, "source_entry_id", "source")
     return (
-        DisposalLot.objects.filter(
-            portfolio=portfolio, disposal__at__gte=start, disposal__at__lt=end
-        )
-        .order_by("disposal__at", "disposal__entry_id", "disposal_id", "position")
+        used.order_by("disposal__at", "disposal__entry_id", "disposal_id", "position")
         .values_list(
             "quantity",
             "disposal__asset__code",
@@ -342,6 +414,10 @@ def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
             "proceeds",
             "cost",
             "long_term",
+            "entry_external_id",
+            "entry_reference",
+            "source_external_id",
+            "source_reference",
         )
         .iterator(chunk_size=5000)
     )
@@ -349,11 +425,14 @@ def report_rows(*, portfolio: Portfolio, year: int) -> Iterable[tuple]:
 
 def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str:
     """The realized gains of ``year`` as CSV, Form 8949-like: one line per lot used, then three
-    totals lines (short-term, long-term, all). Amounts are rounded to the currency's minor unit
+    totals lines (short-term, long-term, all). Each line names the disposal's and the
+    acquisition's ledger row and, last, their ids at the source (Coinbase ID, chain txid). Amounts are rounded to the currency's minor unit
     (cents) for display only; each total is the exact sum of the stored amounts rounded once,
     so it equals the API's realized gains of the year to the cent (and may differ from the sum
-    of the rounded lines by a cent or so). Dates are UTC days; a lot that was missing (an
-    oversell) is acquired "unknown"."""
+    of the rounded lines by a cent or so). Years and dates are those of the build's tax time
+    zone, the dates the holding period was judged on; a lot that was missing (an oversell) is
+    acquired "unknown"."""
+    zone = build_zone(build)
     currency = build.currency
     code = currency.code.upper() if currency is not None else "USD"
     places = currency.decimals if currency is not None else 2
@@ -370,6 +449,8 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
             "Term",
             "Transaction",
             "Acquired by transaction",
+            "External ID",
+            "Acquired by external ID",
         ]
     )
     sums = {True: [ZERO, ZERO, ZERO], False: [ZERO, ZERO, ZERO]}
@@ -378,8 +459,9 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
         return format(quantize_for_display(value, places), "f")
 
     with localcontext(EXACT):
-        for row in report_rows(portfolio=portfolio, year=year):
-            quantity, asset, acquired, source, sold, entry, proceeds, cost, long_term = row
+        for row in report_rows(portfolio=portfolio, year=year, zone=zone):
+            quantity, asset, acquired, source, sold, entry, proceeds, cost, long_term = row[:9]
+            entry_ids, source_ids = row[9:11], row[11:13]
             gain = proceeds - cost
             sums[long_term][0] += proceeds
             sums[long_term][1] += cost
@@ -387,14 +469,16 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
             writer.writerow(
                 [
                     f"{format_amount(quantity)} {asset.upper()}",
-                    "unknown" if source is None else f"{acquired.astimezone(UTC):%Y-%m-%d}",
-                    f"{sold.astimezone(UTC):%Y-%m-%d}",
+                    "unknown" if source is None else f"{acquired.astimezone(zone):%Y-%m-%d}",
+                    f"{sold.astimezone(zone):%Y-%m-%d}",
                     money(proceeds),
                     money(cost),
                     money(gain),
                     "long" if long_term else "short",
                     entry,
                     "" if source is None else source,
+                    source_external_id(*entry_ids) or "",
+                    "" if source is None else source_external_id(*source_ids) or "",
                 ]
             )
         both = [a + b for a, b in zip(sums[False], sums[True], strict=True)]
@@ -403,5 +487,5 @@ def report_csv(*, portfolio: Portfolio, build: CostBasisBuild, year: int) -> str
             ("Total long-term", sums[True]),
             ("Total", both),
         ):
-            writer.writerow([label, "", "", *(money(v) for v in values), "", "", ""])
+            writer.writerow([label, "", "", *(money(v) for v in values), "", "", "", "", ""])
     return out.getvalue()

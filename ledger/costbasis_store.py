@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
@@ -44,25 +45,32 @@ from ledger.costbasis_load import Fingerprint, fingerprints, ledger_print, load_
 from ledger.costbasis_write import q18, summary_merge, write_result
 from ledger.models_costbasis import CostBasisBuild, CostBasisSettings
 from portfolios.models import Portfolio, PortfolioCurrency
+from users.models import User
+from users.timezones import time_zone_canonical
 
 __all__ = [
     "BuildOutcome",
     "Configuration",
     "Freshness",
+    "RebuildRequest",
     "configuration",
     "costbasis_ready",
     "costbasis_rebuild",
     "costbasis_rebuild_now",
     "costbasis_settings_get",
     "costbasis_settings_update",
+    "full_request_restore",
+    "full_request_take",
     "ledger_currency",
-    "on_ledger_change",
     "q18",
 ]
 
 logger = logging.getLogger(__name__)
 
 REBUILD_FLAG_SECONDS = 900
+# A full rebuild asked for stays asked for until a build takes it, however long the workers are
+# away (a week is a bound, not an expectation).
+FULL_REQUEST_SECONDS = 7 * 24 * 3600
 FIRST_BUILD_SECONDS = 5  # how soon to ask again after a first build was enqueued
 FAILED_BUILD_SECONDS = 60  # ... and after the last attempt failed
 _ADVISORY_CLASS = 0x63620001  # "cb" + 1: advisory locks of cost-basis builds
@@ -71,6 +79,10 @@ _MIN_YEAR, _MAX_YEAR = 2009, 2100
 
 def rebuild_key(portfolio_id: int) -> str:
     return f"costbasis:{portfolio_id}"
+
+
+def full_request_key(portfolio_id: int) -> str:
+    return f"{rebuild_key(portfolio_id)}:full"
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -93,23 +105,34 @@ def costbasis_settings_update(
     pooling: Any = UNSET,
     method_changes: Any = UNSET,
     unclassified_out_to_elsewhere: Any = UNSET,
+    tax_time_zone: Any = UNSET,
 ) -> CostBasisSettings:
-    """Change how the cost basis is computed; a change enqueues a rebuild. Raises
-    ValidationFailed with one sentence per problem."""
+    """Change how the cost basis is computed; a change enqueues a rebuild. ``tax_time_zone``
+    is the user's (an IANA name, any case): it applies to, and rebuilds, every portfolio of
+    theirs. Raises ValidationFailed with one sentence per problem."""
     given = [
         v
-        for v in (method, pooling, method_changes, unclassified_out_to_elsewhere)
+        for v in (method, pooling, method_changes, unclassified_out_to_elsewhere, tax_time_zone)
         if v is not UNSET
     ]
     if not given:
         raise ValidationFailed(
-            "nothing to change: send method, pooling, method_changes or "
-            "unclassified_out_to_elsewhere"
+            "nothing to change: send method, pooling, method_changes, "
+            "unclassified_out_to_elsewhere or tax_time_zone"
         )
     problems: list[str] = []
+    zone = None
+    if tax_time_zone is not UNSET:
+        zone = time_zone_canonical(_one(tax_time_zone))
+        if zone is None:
+            problems.append(
+                f"tax_time_zone '{_one(tax_time_zone)}' is not a time zone name such as "
+                "America/New_York or UTC"
+            )
     with transaction.atomic():
         CostBasisSettings.objects.get_or_create(portfolio=portfolio)
         settings = CostBasisSettings.objects.select_for_update().get(portfolio=portfolio)
+        settings.portfolio = portfolio  # the caller's, with its user
         before = _settings_dict(settings)
         if method is not UNSET:
             settings.method = _choice("method", method, Method, METHODS, problems, settings.method)
@@ -130,6 +153,13 @@ def costbasis_settings_update(
         if _settings_dict(settings) != before:
             settings.save()
             costbasis_rebuild(portfolio)
+        user = portfolio.user
+        if zone is not None and zone != user.tax_time_zone:
+            user.tax_time_zone = zone
+            user.save(update_fields=["tax_time_zone"])
+            # Every date of every portfolio of the user's moves: rebuild them all.
+            for each in Portfolio.objects.filter(user_id=user.pk):
+                costbasis_rebuild(each)
     return settings
 
 
@@ -234,6 +264,8 @@ def configuration(portfolio: Portfolio) -> Configuration:
     stored = costbasis_settings_get(portfolio=portfolio)
     currency = ledger_currency(portfolio)
     fiat = sorted(Currency.objects.filter(is_fiat=True).values_list("code", flat=True))
+    # Read afresh: a User instance cached on the portfolio may predate a change of the zone.
+    time_zone = User.objects.values_list("tax_time_zone", flat=True).get(pk=portfolio.user_id)
     settings = Settings(
         method=Method(stored.method),
         pooling=Pooling(stored.pooling),
@@ -242,33 +274,58 @@ def configuration(portfolio: Portfolio) -> Configuration:
         ),
         fiat_assets=frozenset(fiat),
         unclassified_out_to_elsewhere=stored.unclassified_out_to_elsewhere,
+        time_zone=time_zone,
     )
+    # The key also names what the stored results are expressed in (the readers' year
+    # boundaries and dates use its time_zone).
     key = {**_settings_dict(stored), "currency": currency.code, "fiat": fiat}
+    key["time_zone"] = time_zone
     return Configuration(settings, currency, key)
 
 
 # --- enqueueing --------------------------------------------------------------------------------
 
 
-def costbasis_rebuild(portfolio: Portfolio, force: bool = False) -> bool:
-    """Enqueue a rebuild of the portfolio's cost basis once the current transaction commits,
-    unless one is already queued (any process). Called after imports, re-classifications,
-    accepted transfers and settings changes, and by the API's rebuild. Returns whether it
-    enqueued."""
-    from ledger.tasks import costbasis_rebuild_task
+@dataclass(frozen=True)
+class RebuildRequest:
+    """What asking for a rebuild did. ``will_run``: "full" (from scratch) or "update" (a
+    continuation from the last build when only later rows changed, else from scratch).
+    ``merged``: a rebuild was queued already and will do this one's work (upgraded to a full
+    one when that was asked); otherwise a new one was enqueued."""
 
-    return enqueue_once(
-        rebuild_key(portfolio.pk),
-        REBUILD_FLAG_SECONDS,
-        costbasis_rebuild_task,
-        portfolio.pk,
-        force=force,
+    will_run: str
+    merged: bool
+
+
+def costbasis_rebuild(portfolio: Portfolio, force: bool = False) -> RebuildRequest:
+    """Enqueue a rebuild of the portfolio's cost basis once the current transaction commits;
+    when one is queued already (any process), that one does the work. Queued work goes to the
+    strongest request: ``force`` (a rebuild from scratch) is remembered in the shared cache and
+    the next build to start takes it, so a plain rebuild queued earlier runs from scratch.
+    Called after imports, re-classifications, accepted transfers and settings changes, and by
+    the API's rebuild."""
+    from ledger.tasks import costbasis_rebuild_task  # the task module imports this one
+
+    if force:
+        # Set before enqueueing: a queued task takes it when it starts, and one that started
+        # already cleared the enqueued flag, so the enqueue below succeeds and a new task
+        # takes it.
+        cache.set(full_request_key(portfolio.pk), "1", FULL_REQUEST_SECONDS)
+    enqueued = enqueue_once(
+        rebuild_key(portfolio.pk), REBUILD_FLAG_SECONDS, costbasis_rebuild_task, portfolio.pk
     )
+    return RebuildRequest(will_run="full" if force else "update", merged=not enqueued)
 
 
-def on_ledger_change(*, portfolio: Portfolio) -> None:
-    """The hook ``ledger.services.after_ledger_change`` calls."""
-    costbasis_rebuild(portfolio)
+def full_request_take(*, portfolio_id: int) -> bool:
+    """Whether a rebuild from scratch was asked for since the last build started; the request
+    is taken (atomically: of two builds starting at once, one gets it)."""
+    return bool(cache.delete(full_request_key(portfolio_id)))
+
+
+def full_request_restore(*, portfolio_id: int) -> None:
+    """Ask again for the rebuild from scratch a failed build had taken."""
+    cache.set(full_request_key(portfolio_id), "1", FULL_REQUEST_SECONDS)
 
 
 # --- the build ---------------------------------------------------------------------------------
@@ -535,5 +592,5 @@ def costbasis_ready(*, portfolio: Portfolio, now: datetime | None = None) -> Fre
     config = configuration(portfolio)
     _, whole, _, transfers = fingerprints(portfolio.pk, None)
     stale = build.settings != config.key or build.ledger != ledger_print(whole, transfers)
-    enqueued = costbasis_rebuild(portfolio) if stale else False
+    enqueued = not costbasis_rebuild(portfolio).merged if stale else False
     return Freshness(build, stale, enqueued)

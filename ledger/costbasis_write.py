@@ -18,6 +18,7 @@ from ledger.costbasis import (
     TRANSIT_PREFIX,
     Pooling,
     Result,
+    by_asset_and_year,
     holdings,
     income_by_year,
     realized_gains_by_year,
@@ -256,6 +257,20 @@ def summary_merge(result: Result, before: dict[str, Any] | None) -> dict[str, An
         income = {int(y): Decimal(v) for y, v in before.get("income", {}).items()}
         for year, value in income_by_year(result.incomes).items():
             income[year] = income.get(year, ZERO) + value
+        # code -> year -> [proceeds, cost, short-term gain, long-term gain, income]
+        by_asset = {
+            code: {int(y): [Decimal(v) for v in values] for y, values in years.items()}
+            for code, years in before.get("by_asset", {}).items()
+        }
+        for (code, year), row in by_asset_and_year(result.disposals, result.incomes).items():
+            old = by_asset.setdefault(code, {}).get(year, [ZERO] * 5)
+            by_asset[code][year] = [
+                old[0] + row.proceeds,
+                old[1] + row.cost,
+                old[2] + row.short_term,
+                old[3] + row.long_term,
+                old[4] + row.income,
+            ]
         missing = {
             code: [Decimal(q), int(n), list(ids)]
             for code, (q, n, ids) in before.get("missing", {}).items()
@@ -279,6 +294,10 @@ def summary_merge(result: Result, before: dict[str, Any] | None) -> dict[str, An
         },
         "realized": {str(y): [str(v) for v in values] for y, values in sorted(realized.items())},
         "income": {str(y): str(v) for y, v in sorted(income.items())},
+        "by_asset": {
+            code: {str(y): [str(v) for v in values] for y, values in sorted(years.items())}
+            for code, years in sorted(by_asset.items())
+        },
         "missing": {code: [str(q), n, ids] for code, (q, n, ids) in sorted(missing.items())},
         "flags": dict(sorted(flags.items())),
         "counts": {

@@ -20,6 +20,7 @@ from addresses.models import Address, AddressTransaction
 from core.exceptions import ValidationFailed
 from core.money import format_amount
 from currencies.models import Currency
+from ledger.costbasis_store import costbasis_rebuild
 from ledger.holdings import wallet_holdings_recompute
 from ledger.kinds import INFLOWS, OUTFLOWS, IncomeType, Kind
 from ledger.models import LedgerEntry, Transfer, Wallet
@@ -41,31 +42,17 @@ VALUE_SIGNIFICANT = 15
 
 
 def after_ledger_change(portfolio: Portfolio) -> None:
-    """Tell the cost-basis store (when that module exists) that the portfolio's ledger changed,
-    once the current transaction commits. Its hook is ``ledger.costbasis_store.
-    on_ledger_change(portfolio=...)`` (or ``costbasis_rebuild(portfolio=...)``)."""
-    try:
-        from ledger import costbasis_store  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    hook = getattr(costbasis_store, "on_ledger_change", None) or getattr(
-        costbasis_store, "costbasis_rebuild", None
-    )
-    if hook is None:
-        return
+    """Enqueue a rebuild of the portfolio's cost basis once the current transaction commits
+    (a change that rolls back must not leave an enqueued flag behind, and the build must see
+    the committed rows)."""
     portfolio_id = portfolio.pk
 
     def run() -> None:
         current = Portfolio.objects.filter(pk=portfolio_id).first()
         if current is not None:  # not deleted meanwhile
-            hook(portfolio=current)
+            costbasis_rebuild(current)
 
     transaction.on_commit(run)
-
-
-def costbasis_rebuild(portfolio: Portfolio) -> None:
-    """The hook statement imports call after they commit (ingest.services.AFTER_IMPORT_HOOKS)."""
-    after_ledger_change(portfolio)
 
 
 # --- address histories -------------------------------------------------------------------------

@@ -208,8 +208,7 @@ class MatchResult:
 
 def transfers_match(portfolio: Portfolio) -> MatchResult:
     """Propose (or, by txid, accept) the transfers the portfolio's unmatched candidates form.
-    Safe to run any number of times; runs serialised per portfolio. ``portfolio`` may be
-    passed by position: the import's after-import hooks call ``hook(portfolio)``."""
+    Safe to run any number of times; runs serialised per portfolio."""
     with transaction.atomic():
         Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
         rows = (

@@ -13,7 +13,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["created_at", "last_login"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name", "allow_remote_login"]}),
+        ("Profile", {"fields": ["name", "allow_remote_login", "tax_time_zone"]}),
         (
             "Permissions",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from core.models import TimeStampedModel
+from users.timezones import DEFAULT_TIME_ZONE, validate_time_zone
 
 
 class UserManager(BaseUserManager):
@@ -34,13 +35,22 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Email is the login; ``allow_remote_login`` lets OAuth2 apps use the password
-    grant with this user's credentials (off by default; an operator turns it on)."""
+    grant with this user's credentials (off by default; an operator turns it on).
+    ``tax_time_zone`` is changed through ``ledger.costbasis_store.costbasis_settings_update``,
+    which rebuilds the cost basis of every portfolio of the user's."""
 
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=150, blank=True)
     allow_remote_login = models.BooleanField(
         default=False,
         help_text="Allow OAuth2 applications to sign in with this user's password (password grant).",
+    )
+    tax_time_zone = models.CharField(
+        max_length=64,
+        default=DEFAULT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text="IANA time zone (e.g. America/New_York) whose calendar dates decide holding "
+        "periods and tax years in the cost basis.",
     )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)

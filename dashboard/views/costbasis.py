@@ -27,6 +27,7 @@ def _settings_form(data=None, *, settings=None) -> CostBasisSettingsForm:
             "method": settings.method,
             "pooling": settings.pooling,
             "unclassified_out_to_elsewhere": settings.unclassified_out_to_elsewhere,
+            "tax_time_zone": settings.portfolio.user.tax_time_zone,
         }
         if settings is not None
         else None
@@ -49,8 +50,7 @@ def _render(request, portfolio, overview, *, form, status=200) -> HttpResponse:
         "summary": overview.summary,
         "main": (reporting_currencies(portfolio) or [None])[0],
         "lots": Paginator(lots, LOTS_PER_PAGE).get_page(request.GET.get("page")),
-        "form": form
-        or (_settings_form(settings=overview.settings) if overview.available else None),
+        "form": form or _settings_form(settings=overview.settings),
         "tab": "cost-basis",
     }
     return render(request, "dashboard/cost_basis.html", context, status=status)
@@ -60,8 +60,6 @@ def _render(request, portfolio, overview, *, form, status=200) -> HttpResponse:
 @require_POST
 def cost_basis_settings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-    if not costbasis.available():
-        raise Http404("no cost basis")
     form = _settings_form(request.POST)
     if form.is_valid():
         try:
@@ -81,12 +79,15 @@ def cost_basis_settings(request: HttpRequest, portfolio_id: int) -> HttpResponse
 @require_POST
 def cost_basis_rebuild(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-    if costbasis.rebuild(portfolio=portfolio):
+    if costbasis.rebuild(portfolio=portfolio).merged:
+        messages.success(
+            request,
+            "A computation was already on its way: it now runs from scratch, in the background.",
+        )
+    else:
         messages.success(
             request, "The cost basis is computed again from scratch in the background."
         )
-    else:
-        messages.info(request, "A computation is already on its way.")
     return redirect("dashboard:cost-basis", portfolio.pk)
 
 

@@ -9,13 +9,18 @@ Rules, where the tax question has more than one sensible answer (see also docs i
   average cost included. Nothing is quantized here: display rounding is the caller's.
 - Acquisition cost = value + fee_value (BUY, TRADE_IN, INCOME, GIFT_IN). A gift received takes
   its market value on receipt (the donor's basis is not known to us). Income is also reported
-  as income of its UTC year, at its value.
+  as income of its year, at its value.
+- Dates and years are calendar ones in Settings.time_zone (the user's tax time zone, an IANA
+  name, default UTC): a sale at 2022-01-02T03:00Z is on 2022-01-01 in New York. The holding
+  period, the method of a year, the year of income and of a disposal's gain all use them. The
+  result's times are the same instants, expressed in that zone.
 - Disposal proceeds = value - fee_value (SELL, TRADE_OUT, SPEND, GIFT_OUT, FEE and, when
   Settings.unclassified_out_to_elsewhere is False, UNCLASSIFIED_OUT); may be negative.
 - A missing value counts as 0 and is flagged MISSING_VALUE.
-- Long-term: the disposal's UTC date is strictly after the acquisition's first anniversary;
-  an acquisition on 29 February has its anniversary on 28 February (acquired 2024-02-29:
-  sold 2025-02-28 is short-term, 2025-03-01 long-term). Lots moved by transfers keep their
+- Long-term: the disposal's date is strictly after the acquisition's first anniversary (held
+  more than one year; acquired 2021-01-01: sold 2022-01-01 is short-term, 2022-01-02
+  long-term); an acquisition on 29 February has its anniversary on 28 February (acquired
+  2020-02-29: sold 2021-02-28 is short-term, 2021-03-01 long-term). Lots moved by transfers keep their
   date. The missing part of an oversell is short-term.
 - Oversell: the pool gives what it has; the rest is a zero-cost portion with no lot
   (source_entry_id None), flagged MISSING_ACQUISITION. Never negative, never an exception.
@@ -75,10 +80,13 @@ from ledger.costbasis.model import (
     PoolKey,
     Result,
     Settings,
+    tax_zone,
 )
 from ledger.costbasis.summary import (
+    AssetYear,
     Holding,
     YearGains,
+    by_asset_and_year,
     holdings,
     holdings_by_pool,
     income_by_year,
@@ -89,6 +97,7 @@ __all__ = [
     "ELSEWHERE",
     "TRANSIT_PREFIX",
     "Acquisition",
+    "AssetYear",
     "Disposal",
     "Entry",
     "Flag",
@@ -103,9 +112,11 @@ __all__ = [
     "Result",
     "Settings",
     "YearGains",
+    "by_asset_and_year",
     "compute",
     "holdings",
     "holdings_by_pool",
     "income_by_year",
     "realized_gains_by_year",
+    "tax_zone",
 ]

@@ -36,9 +36,11 @@ def share(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
 
 @lru_cache(maxsize=8192)
 def anniversary(acquired: date) -> date:
-    """The first anniversary of a UTC acquisition date; a 29 February gives 28 February.
+    """The first anniversary of an acquisition date (in the tax time zone); a 29 February gives
+    28 February.
 
-    A disposal is long-term when its UTC date is strictly after this day ("more than one year").
+    A disposal is long-term when its date (in the same zone) is strictly after this day ("more
+    than one year").
     """
     try:
         return acquired.replace(year=acquired.year + 1)

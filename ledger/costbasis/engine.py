@@ -25,6 +25,7 @@ from ledger.costbasis.model import (
     Pooling,
     Result,
     Settings,
+    tax_zone,
 )
 from ledger.costbasis.pools import OpenLot, Pending, Pool, age
 from ledger.kinds import INFLOWS, Kind
@@ -105,6 +106,9 @@ def _check_links(entry: Entry) -> None:
 class _Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Every time is handled in the tax zone: a date (holding period) or a year (method,
+        # income, realized gains) is then the calendar one of the user's zone.
+        self.zone = tax_zone(settings.time_zone)
         self.per_wallet = settings.pooling == Pooling.PER_WALLET
         self.fiat = settings.fiat_assets
         self.pools: dict[tuple[str, str | None], Pool] = {}
@@ -140,13 +144,13 @@ class _Engine:
 
     def run(self, ordered: list[Entry]) -> None:
         """Process the entries, in order. Also where they are validated (one pass)."""
-        handlers, fiat, methods = self._handlers, self.fiat, self._methods
+        handlers, fiat, methods, zone = self._handlers, self.fiat, self._methods, self.zone
         for entry in ordered:
             at = entry.at
-            if at.tzinfo is not UTC:
+            if at.tzinfo is not zone:
                 if at.utcoffset() is None:
                     raise ValueError(f"entry {entry.id}: `at` must be an aware datetime")
-                at = at.astimezone(UTC)
+                at = at.astimezone(zone)
             if not entry.quantity > ZERO:
                 raise ValueError(f"entry {entry.id}: quantity must be > 0, got {entry.quantity}")
             if entry.pinned_lots or entry.transfer_peer is not None:

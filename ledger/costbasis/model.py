@@ -9,9 +9,11 @@ Treat them as read-only all the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ledger.kinds import Kind
 
@@ -79,10 +81,23 @@ class Entry:
     pinned_lots: tuple[tuple[int, Decimal], ...] = ()
 
 
+@lru_cache(maxsize=64)
+def tax_zone(name: str) -> tzinfo:
+    """The tzinfo of an IANA time zone name ("UTC" is datetime.UTC); ValueError if unknown."""
+    if name == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}") from None
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """`method` applies to every year before the first of `method_changes`; a change
-    (from_year, method) applies from that UTC year on, until the next change."""
+    (from_year, method) applies from that year on, until the next change. `time_zone` (an
+    IANA name) is the user's tax time zone: the calendar dates and years of the holding period,
+    of the method changes, of income and of realized gains are those of that zone."""
 
     method: Method = Method.FIFO
     pooling: Pooling = Pooling.UNIVERSAL
@@ -91,8 +106,10 @@ class Settings:
     # True: an UNCLASSIFIED_OUT went to one of the user's untracked wallets (no taxable event,
     # flagged). False: it is a disposal at market value, like a SPEND.
     unclassified_out_to_elsewhere: bool = True
+    time_zone: str = "UTC"
 
     def __post_init__(self) -> None:
+        tax_zone(self.time_zone)  # ValueError for an unknown zone
         # The engine compares methods by identity: accept their string values too.
         object.__setattr__(self, "method", Method(self.method))
         object.__setattr__(self, "pooling", Pooling(self.pooling))
@@ -201,7 +218,8 @@ class Disposal:
 
 @dataclass(slots=True)  # not frozen: built by the hundred thousand (see module doc)
 class Income:
-    """An INCOME entry: `value` (fiat, market value on receipt) is income of `year` (UTC)."""
+    """An INCOME entry: `value` (fiat, market value on receipt) is income of `year` (the
+    calendar year in Settings.time_zone)."""
 
     entry_id: int
     at: datetime

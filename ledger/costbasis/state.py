@@ -28,6 +28,7 @@ def _settings(settings: Settings) -> dict[str, Any]:
         "method_changes": [[year, str(method)] for year, method in sorted(settings.method_changes)],
         "fiat_assets": sorted(settings.fiat_assets),
         "unclassified_out_to_elsewhere": settings.unclassified_out_to_elsewhere,
+        "time_zone": settings.time_zone,
     }
 
 
@@ -130,12 +131,12 @@ def _load_entry(data: dict[str, Any]) -> Entry:
 
 
 def _compatible(saved: dict[str, Any], settings: Settings, last_year: int | None) -> bool:
-    """Same pooling and assets; the same method for every year already processed (a change
-    that only takes effect after the last processed year does not force a rebuild)."""
+    """Same pooling, assets and time zone; the same method for every year already processed (a
+    change that only takes effect after the last processed year does not force a rebuild)."""
     now = _settings(settings)
     if any(
-        saved[key] != now[key]
-        for key in ("pooling", "fiat_assets", "unclassified_out_to_elsewhere")
+        saved.get(key, "UTC" if key == "time_zone" else None) != now[key]
+        for key in ("pooling", "fiat_assets", "unclassified_out_to_elsewhere", "time_zone")
     ):
         return False
     if last_year is None:
@@ -157,7 +158,8 @@ def load(engine: _Engine, state: dict[str, Any], settings: Settings) -> None:
         raise ValueError("unknown cost-basis state version: recompute from scratch")
     last = state["last"]
     engine.last = None if last is None else (datetime.fromisoformat(last[0]), last[1])
-    if not _compatible(state["settings"], settings, None if last is None else engine.last[0].year):
+    last_year = None if engine.last is None else engine.last[0].astimezone(engine.zone).year
+    if not _compatible(state["settings"], settings, last_year):
         raise ValueError("the state was computed with other settings: recompute from scratch")
     for data in state["pools"]:
         pool = _load_pool(data)

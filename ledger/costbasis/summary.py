@@ -13,7 +13,8 @@ from ledger.costbasis.model import ELSEWHERE, Disposal, Income, Lot, PoolKey
 
 @dataclass(frozen=True, slots=True)
 class YearGains:
-    """Realized gains of one UTC year, in fiat. Gains by holding period, from the lot portions."""
+    """Realized gains of one year (in the tax time zone the disposals' times are expressed in),
+    in fiat. Gains by holding period, from the lot portions."""
 
     proceeds: Decimal
     cost: Decimal
@@ -46,6 +47,40 @@ def realized_gains_by_year(disposals: Iterable[Disposal]) -> dict[int, YearGains
             for portion in disposal.portions:
                 year[3 if portion.long_term else 2] += portion.proceeds - portion.cost
     return {year: YearGains(*values) for year, values in sorted(totals.items())}
+
+
+@dataclass(frozen=True, slots=True)
+class AssetYear:
+    """One asset's realized gains (by holding period) and income in one year, in fiat."""
+
+    proceeds: Decimal
+    cost: Decimal
+    short_term: Decimal
+    long_term: Decimal
+    income: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.short_term + self.long_term
+
+
+def by_asset_and_year(
+    disposals: Iterable[Disposal], incomes: Iterable[Income]
+) -> dict[tuple[str, int], AssetYear]:
+    """Per (asset, year), sorted: what realized_gains_by_year and income_by_year give per year,
+    split by asset. Years as there (the disposals' times, the incomes' own year)."""
+    totals: dict[tuple[str, int], list[Decimal]] = {}
+    with localcontext(EXACT):
+        for disposal in disposals:
+            row = totals.setdefault((disposal.asset, disposal.at.year), [ZERO] * 5)
+            row[0] += disposal.proceeds
+            row[1] += disposal.cost
+            for portion in disposal.portions:
+                row[3 if portion.long_term else 2] += portion.proceeds - portion.cost
+        for income in incomes:
+            row = totals.setdefault((income.asset, income.year), [ZERO] * 5)
+            row[4] += income.value
+    return {key: AssetYear(*values) for key, values in sorted(totals.items())}
 
 
 def income_by_year(incomes: Iterable[Income]) -> dict[int, Decimal]:

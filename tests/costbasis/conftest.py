@@ -62,3 +62,37 @@ def portfolio(alice):
 @pytest.fixture
 def coinbase(portfolio):
     return make_wallet(portfolio)
+
+
+class Queued:
+    """Cost-basis rebuilds sent to the broker (recorded, not run) until ``run()`` runs them,
+    as a worker would, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple, dict]] = []
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def apply_async(self, args=(), kwargs=None, **options) -> None:
+        self.calls.append((tuple(args or ()), dict(kwargs or {})))
+
+    def run(self) -> None:
+        from ledger.tasks import costbasis_rebuild_task
+
+        calls, self.calls = self.calls, []
+        for args, kwargs in calls:
+            costbasis_rebuild_task.apply(args=args, kwargs=kwargs, throw=True)
+
+
+@pytest.fixture
+def queued(settings, monkeypatch) -> Queued:
+    """A broker instead of synchronous tasks (TASKS_SYNC and TASKS_IN_PROCESS off): every
+    rebuild enqueued waits in ``queued`` until the test runs it."""
+    from ledger.tasks import costbasis_rebuild_task
+
+    settings.TASKS_SYNC = False
+    settings.TASKS_IN_PROCESS = False
+    record = Queued()
+    monkeypatch.setattr(costbasis_rebuild_task, "apply_async", record.apply_async)
+    return record

@@ -138,4 +138,4 @@ def test_api_key_in_the_query_string_downloads_the_report(alice, mine):
         f"/api/portfolios/{mine}/cost-basis/report.csv?year=2024&api_key={key}"
     )
     assert response.status_code == 200
-    assert response.content.decode().splitlines()[-1] == "Total,,,80.00,50.00,30.00,,,"
+    assert response.content.decode().splitlines()[-1] == "Total,,,80.00,50.00,30.00,,,,,"

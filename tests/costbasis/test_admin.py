@@ -88,6 +88,6 @@ def test_rebuild_now_enqueues_a_full_rebuild(root, model, django_capture_on_comm
         )
 
     assert response.status_code == 200
-    assert b"2 rebuild(s) enqueued" in response.content
+    assert b"2 rebuild(s) from scratch asked for (2 enqueued, 0 joined" in response.content
     assert len(callbacks) == 2
     assert {b.reason for b in CostBasisBuild.objects.all()} == {"rebuild asked for"}

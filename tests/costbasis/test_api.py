@@ -207,6 +207,42 @@ def test_summary_hifo(api, hifo):
     assert result["assets"][0]["values"][0]["cost"] is None  # no usd -> btc rate either
 
 
+def per_asset(code, year, proceeds, cost, short, long, total, income) -> dict:
+    return {
+        "currency": {"btc": BTC, "eth": ETH}[code],
+        "year": year,
+        "proceeds": proceeds,
+        "cost": cost,
+        "short_term": short,
+        "long_term": long,
+        "total": total,
+        "income": income,
+    }
+
+
+def test_summary_by_asset_and_year_fifo(api, book):
+    build(book.portfolio)
+
+    result = ok(api.get(book.url()))
+
+    # By hand from the module docstring (FIFO):
+    # btc 2024: d = a (proceeds 39800, cost 10100, long) + half of b (19900, 15000, short)
+    # btc 2025: f = half of b (50000, 15000, long) + e (1000, 500, short) + missing (9000, 0)
+    # eth 2023: income c 800; 2024: the convert (500, 400, short); 2025: income h 100
+    assert result["by_asset"] == [
+        per_asset("btc", 2024, "59700.0", "25100.0", "4900.0", "29700.0", "34600.0", "0.0"),
+        per_asset("btc", 2025, "60000.0", "15500.0", "9500.0", "35000.0", "44500.0", "0.0"),
+        per_asset("eth", 2023, "0.0", "0.0", "0.0", "0.0", "0.0", "800.0"),
+        per_asset("eth", 2024, "500.0", "400.0", "100.0", "0.0", "100.0", "0.0"),
+        per_asset("eth", 2025, "0.0", "0.0", "0.0", "0.0", "0.0", "100.0"),
+    ]
+    # and they add up to the years
+    for year in result["realized"]:
+        rows = [r for r in result["by_asset"] if r["year"] == year["year"]]
+        for key in ("proceeds", "cost", "short_term", "long_term", "total"):
+            assert sum(D(r[key]) for r in rows) == D(year[key])
+
+
 def test_lots(api, book):
     build(book.portfolio)
 
@@ -368,13 +404,13 @@ def test_disposals_filters(api, book):
 
 REPORT_2024_FIFO = [
     "Description,Date acquired,Date sold,Proceeds (USD),Cost basis (USD),Gain or loss (USD),"
-    "Term,Transaction,Acquired by transaction",
-    "1.0 BTC,2023-01-10,2024-03-01,39800.00,10100.00,29700.00,long,{d},{a}",
-    "0.5 BTC,2023-06-01,2024-03-01,19900.00,15000.00,4900.00,short,{d},{b}",
-    "0.25 ETH,2023-09-01,2024-04-01,500.00,400.00,100.00,short,{e},{c}",
-    "Total short-term,,,20400.00,15400.00,5000.00,,,",
-    "Total long-term,,,39800.00,10100.00,29700.00,,,",
-    "Total,,,60200.00,25500.00,34700.00,,,",
+    "Term,Transaction,Acquired by transaction,External ID,Acquired by external ID",
+    "1.0 BTC,2023-01-10,2024-03-01,39800.00,10100.00,29700.00,long,{d},{a},{xd},{xa}",
+    "0.5 BTC,2023-06-01,2024-03-01,19900.00,15000.00,4900.00,short,{d},{b},{xd},{xb}",
+    "0.25 ETH,2023-09-01,2024-04-01,500.00,400.00,100.00,short,{e},{c},{xe},{xc}",
+    "Total short-term,,,20400.00,15400.00,5000.00,,,,,",
+    "Total long-term,,,39800.00,10100.00,29700.00,,,,,",
+    "Total,,,60200.00,25500.00,34700.00,,,,,",
 ]
 
 
@@ -386,7 +422,9 @@ def test_report_csv(api, book):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
-    ids = {"a": book.a.pk, "b": book.b.pk, "c": book.c.pk, "d": book.d.pk, "e": book.e_out.pk}
+    rows = {"a": book.a, "b": book.b, "c": book.c, "d": book.d, "e": book.e_out}
+    ids = {name: row.pk for name, row in rows.items()}
+    ids |= {f"x{name}": row.external_id for name, row in rows.items()}
     assert response.content.decode().split("\r\n") == [
         line.format(**ids) for line in REPORT_2024_FIFO
     ] + [""]
@@ -397,8 +435,10 @@ def test_report_csv_lists_the_missing_part_of_an_oversell(api, book):
 
     lines = api.get(book.url("/report.csv?year=2025")).content.decode().splitlines()
 
-    assert lines[3] == f"0.09 BTC,unknown,2025-02-01,9000.00,0.00,9000.00,short,{book.f.pk},"
-    assert lines[-1] == "Total,,,60000.00,15500.00,44500.00,,,"
+    assert lines[3] == (
+        f"0.09 BTC,unknown,2025-02-01,9000.00,0.00,9000.00,short,{book.f.pk},,{book.f.external_id},"
+    )
+    assert lines[-1] == "Total,,,60000.00,15500.00,44500.00,,,,,"
 
 
 def totals_of(csv_text: str) -> dict[str, tuple[str, ...]]:
@@ -442,9 +482,9 @@ def test_report_of_a_year_without_disposals_has_zero_totals(api, book):
     build(book.portfolio)
     lines = api.get(book.url("/report.csv?year=2019")).content.decode().splitlines()
     assert lines[1:] == [
-        "Total short-term,,,0.00,0.00,0.00,,,",
-        "Total long-term,,,0.00,0.00,0.00,,,",
-        "Total,,,0.00,0.00,0.00,,,",
+        "Total short-term,,,0.00,0.00,0.00,,,,,",
+        "Total long-term,,,0.00,0.00,0.00,,,,,",
+        "Total,,,0.00,0.00,0.00,,,,,",
     ]
 
 
@@ -517,9 +557,41 @@ def test_reporting_currency_change_makes_the_results_stale(api, book):
 def test_rebuild_route_enqueues_a_full_rebuild(api, book, django_capture_on_commit_callbacks):
     build(book.portfolio)
     with django_capture_on_commit_callbacks(execute=True):
-        assert ok(api.post(book.url("/rebuild"))) == {"enqueued": True}
+        answer = ok(api.post(book.url("/rebuild")))
+    assert answer == {"enqueued": True, "will_run": "full", "merged": False}
     stored = CostBasisBuild.objects.get(portfolio=book.portfolio)
     assert (stored.mode, stored.reason) == ("full", "rebuild asked for")
+
+
+def test_a_rebuild_asked_while_a_plain_one_is_queued_runs_from_scratch(
+    api, book, queued, django_capture_on_commit_callbacks
+):
+    # Given a build, then a later sale: the next GET answers stale results and queues a plain
+    # rebuild (which would continue from the last build), not run yet
+    build(book.portfolio)
+    make_entry(book.a.wallet, "sell", "0.1", day("2025-04-01"), value="9000")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert ok(api.get(book.url()))["build"]["stale"] is True
+    assert len(queued) == 1
+
+    # When a rebuild from scratch is asked for while that one waits
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = ok(api.post(book.url("/rebuild")))
+
+    # Then the answer says the queued rebuild now runs from scratch; nothing else is queued
+    assert answer == {"enqueued": True, "will_run": "full", "merged": True}
+    assert len(queued) == 1
+    queued.run()
+    stored = CostBasisBuild.objects.get(portfolio=book.portfolio)
+    assert (stored.mode, stored.reason) == ("full", "rebuild asked for")
+    assert ok(api.get(book.url()))["assets"][0]["quantity"] == "0.1"
+
+    # And the request was taken: the next change continues from that build again
+    make_entry(book.a.wallet, "sell", "0.05", day("2025-05-01"), value="4500")
+    with django_capture_on_commit_callbacks(execute=True):
+        ok(api.get(book.url()))
+    queued.run()
+    assert CostBasisBuild.objects.get(portfolio=book.portfolio).mode == "incremental"
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -532,6 +604,7 @@ def test_settings_default_then_patch(api, book, django_capture_on_commit_callbac
         "pooling": "universal",
         "method_changes": [],
         "unclassified_out_to_elsewhere": True,
+        "tax_time_zone": "UTC",
         "updated_at": None,
     }
 
@@ -585,7 +658,9 @@ def test_unchanged_settings_enqueue_nothing(api, book, django_capture_on_commit_
 @pytest.mark.parametrize(
     ("body", "problems"),
     [
-        ({}, ["nothing to change: send method, pooling, method_changes or unclassified_out_to_elsewhere"]),
+        ({}, ["nothing to change: send method, pooling, method_changes, unclassified_out_to_elsewhere or tax_time_zone"]),
+        ({"tax_time_zone": "Mars/Olympus"}, ["tax_time_zone 'Mars/Olympus' is not a time zone name such as America/New_York or UTC"]),
+        ({"tax_time_zone": "EST-5"}, ["tax_time_zone 'EST-5' is not a time zone name such as America/New_York or UTC"]),
         ({"method": "lofi"}, ["method 'lofi' is not one of fifo, lifo, hifo, average"]),
         ({"pooling": "wallet"}, ["pooling 'wallet' is not one of universal, per_wallet"]),
         ({"unclassified_out_to_elsewhere": "maybe"}, ["unclassified_out_to_elsewhere must be true or false"]),

@@ -15,6 +15,7 @@ from ledger.costbasis import Method, Pooling, compute
 from ledger.costbasis_load import load_entries
 from ledger.costbasis_store import (
     configuration,
+    costbasis_rebuild,
     costbasis_rebuild_now,
     costbasis_settings_update,
     ledger_currency,
@@ -542,11 +543,9 @@ def test_ledger_hooks_enqueue_a_rebuild(small, django_capture_on_commit_callback
 
 
 def test_rebuild_is_enqueued_once(small, django_capture_on_commit_callbacks):
-    from ledger.costbasis_store import costbasis_rebuild
-
     with django_capture_on_commit_callbacks() as callbacks:
-        assert costbasis_rebuild(small) is True
-        assert costbasis_rebuild(small) is False
+        assert costbasis_rebuild(small).merged is False
+        assert costbasis_rebuild(small).merged is True
     assert len(callbacks) == 1
 
 
@@ -560,6 +559,64 @@ def test_an_import_triggers_a_build(small, django_capture_on_commit_callbacks):
     from ingest.services import after_import
 
     with django_capture_on_commit_callbacks(execute=True):
-        ran = after_import(small)
-    assert "ledger.services.costbasis_rebuild" in ran
+        after_import(small)
     assert last_build(small).mode == "full"
+
+
+def test_a_failing_build_task_is_recorded_and_raised(small, monkeypatch):
+    # Given an engine that breaks
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr("ledger.costbasis_store.compute", broken)
+
+    # When the rebuild task runs (as the worker would): it fails where it can be seen
+    from ledger.tasks import costbasis_rebuild_task
+
+    with pytest.raises(RuntimeError, match="engine exploded"):
+        costbasis_rebuild_task.apply(args=(small.pk,), throw=True)
+
+    # Then the failure is also on the build, for the API and the dashboard
+    assert last_build(small).status == "failed"
+
+
+def test_a_queued_full_rebuild_is_not_weakened_by_a_plain_request(
+    small, coinbase, queued, django_capture_on_commit_callbacks
+):
+    # Given a built portfolio, a rebuild from scratch queued, and then a plain one asked for
+    build(small)
+    make_entry(coinbase, "buy", "1", day("2025-01-01"), value="1")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert costbasis_rebuild(small, force=True).merged is False
+        plain = costbasis_rebuild(small)
+    assert (plain.merged, len(queued)) == (True, 1)
+
+    # When the queued task runs: from scratch, although a continuation would do
+    queued.run()
+    assert (last_build(small).mode, last_build(small).reason) == ("full", "rebuild asked for")
+
+
+def test_a_failed_full_rebuild_is_asked_for_again(
+    small, coinbase, queued, monkeypatch, django_capture_on_commit_callbacks
+):
+    # Given a rebuild from scratch queued, and a build that breaks
+    build(small)
+    make_entry(coinbase, "buy", "1", day("2025-01-01"), value="1")
+    with django_capture_on_commit_callbacks(execute=True):
+        costbasis_rebuild(small, force=True)
+    with monkeypatch.context() as patched:
+        patched.setattr("ledger.costbasis_store.compute", _broken)
+        with pytest.raises(RuntimeError):
+            queued.run()
+
+    # When the next (plain) rebuild runs with a working engine
+    with django_capture_on_commit_callbacks(execute=True):
+        costbasis_rebuild(small)
+    queued.run()
+
+    # Then it is the rebuild from scratch that was asked for
+    assert (last_build(small).mode, last_build(small).reason) == ("full", "rebuild asked for")
+
+
+def _broken(*args, **kwargs):
+    raise RuntimeError("engine exploded")

@@ -1,18 +1,15 @@
 """The cost-basis page: computing for the first time, then positions, realized gains and
-income by year (with the year's CSV), open lots, the settings form and a rebuild; and the
-plain "not available" panel on a server without the cost-basis store."""
+income by year (with the year's CSV), open lots, the settings form and a rebuild."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
-from dashboard import costbasis as costbasis_module
+from ledger import costbasis_store as store
 from tests.dashboard.conftest import assert_login_redirect, import_statement
 
 pytestmark = pytest.mark.django_db
-
-store = pytest.importorskip("ledger.costbasis_store")
 
 
 def url(name: str, portfolio, *args) -> str:
@@ -76,27 +73,39 @@ def test_the_years_report_downloads_as_csv(alice_client, built):
     assert response.content.decode().count("\n") >= 2
 
 
-def test_settings_are_saved_and_a_rebuild_enqueued(alice_client, built):
+def test_settings_are_saved_and_a_rebuild_enqueued(alice, alice_client, built):
+    html = alice_client.get(url("cost-basis", built)).content.decode()
+    assert '<option value="UTC" selected>' in html  # the tax time zone, UTC by default
     response = alice_client.post(
         url("cost-basis-settings", built),
-        {"method": "hifo", "pooling": "per_wallet", "unclassified_out_to_elsewhere": ""},
+        {
+            "method": "hifo",
+            "pooling": "per_wallet",
+            "unclassified_out_to_elsewhere": "",
+            "tax_time_zone": "America/New_York",
+        },
     )
     assert response.status_code == 302 and response["Location"] == url("cost-basis", built)
     settings = store.costbasis_settings_get(portfolio=built)
     assert (settings.method, settings.pooling) == ("hifo", "per_wallet")
     assert settings.unclassified_out_to_elsewhere is False
+    alice.refresh_from_db()
+    assert alice.tax_time_zone == "America/New_York"
     html = alice_client.get(response["Location"]).content.decode()
     assert "Settings saved." in html
     assert '<option value="hifo" selected>' in html
+    assert '<option value="America/New_York" selected>' in html
 
 
 def test_settings_errors_keep_the_input(alice_client, built):
     response = alice_client.post(
-        url("cost-basis-settings", built), {"method": "magic", "pooling": "per_wallet"}
+        url("cost-basis-settings", built),
+        {"method": "magic", "pooling": "per_wallet", "tax_time_zone": "Mars/Olympus"},
     )
     assert response.status_code == 200
     form = response.context["form"]
     assert "method" in form.errors and form["pooling"].value() == "per_wallet"
+    assert "tax_time_zone" in form.errors
     assert store.costbasis_settings_get(portfolio=built).method == "fifo"
 
 
@@ -107,10 +116,27 @@ def test_rebuild(alice_client, built):
     assert "computed again from scratch" in page or "already on its way" in page
 
 
-def test_without_the_store_the_page_says_it_is_not_available(alice_client, portfolio, monkeypatch):
-    monkeypatch.setattr(costbasis_module, "_modules", lambda: None)
+def test_gains_and_income_by_asset(alice_client, portfolio):
+    import re
+
+    from tests.costbasis.conftest import day, make_entry, make_wallet
+
+    # Given 1 BTC bought for 10,000 and half of it sold more than a year later for 30,000
+    # (gain 30,000 - 5,000 = 25,000, long term), and 0.1 ETH of staking income worth 300
+    wallet = make_wallet(portfolio)
+    make_entry(wallet, "buy", "1", day("2023-01-10"), value="10000")
+    make_entry(wallet, "sell", "0.5", day("2024-03-01"), value="30000")
+    make_entry(wallet, "income", "0.1", day("2024-04-01"), "eth", value="300")
+    store.costbasis_rebuild_now(portfolio=portfolio)
+
     html = alice_client.get(url("cost-basis", portfolio)).content.decode()
-    assert "The cost basis is not available on this server yet." in html
-    assert "How it is computed" not in html
-    assert alice_client.post(url("cost-basis-settings", portfolio)).status_code == 404
-    assert alice_client.get(url("cost-basis-report", portfolio, 2024)).status_code == 404
+
+    section = html.split('id="by-asset-heading"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    cells = [
+        re.sub(r"<[^>]+>", "", row).split()
+        for row in re.findall(r"<tr>(.*?)</tr>", section, flags=re.S)
+    ]
+    assert cells == [
+        ["btc", "2024", "$30,000.00", "$5,000.00", "$0.00", "+$25,000.00", "+$25,000.00", "$0.00"],
+        ["eth", "2024", "$0.00", "$0.00", "$0.00", "$0.00", "$0.00", "$300.00"],
+    ]

@@ -19,7 +19,6 @@ from django.utils import timezone
 from addresses.models import Address
 from addresses.services import address_create
 from currencies.models import Currency
-from dashboard import costbasis as costbasis_module
 from dashboard.costbasis import Gain, GainsSource
 from offsets.services import offset_create
 from portfolios.models import Portfolio
@@ -229,8 +228,7 @@ def test_gains_cover_only_what_the_lots_know():
     assert gains.gain("eth", Decimal("1"), Decimal("80"), valued_in="usd") is None
 
 
-def test_without_a_cost_basis_there_is_no_gain_column(alice_client, portfolio, offset, monkeypatch):
-    monkeypatch.setattr(costbasis_module, "_modules", lambda: None)
+def test_before_the_cost_basis_is_built_there_is_no_gain_column(alice_client, portfolio, offset):
     spot("btc", "usd", "60000")
     assert "Unrealized gain" not in page(alice_client, portfolio)
 

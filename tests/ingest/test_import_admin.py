@@ -13,10 +13,8 @@ from ledger.models import Import, LedgerEntry
 from tests.ingest.conftest import holdings, ok, statement, upload
 
 
-@pytest.fixture(autouse=True)
-def import_admin_registered():
-    if not admin.site.is_registered(Import):
-        pytest.skip("no admin registered for ledger.Import")
+def test_the_import_admin_is_registered():
+    assert admin.site.is_registered(Import)
 
 
 @pytest.fixture

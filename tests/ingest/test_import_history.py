@@ -274,34 +274,44 @@ def test_undo_gives_the_other_leg_of_an_accepted_transfer_its_kind_back(api, por
     assert holdings(portfolio, "Ledger") == {"eth": D("0.0999")}
 
 
-def test_after_import_runs_the_hooks_that_exist(portfolio, monkeypatch, caplog):
+def test_an_import_matches_transfers_and_builds_the_cost_basis(
+    api, portfolio, django_capture_on_commit_callbacks
+):
+    from ledger.models import Transfer
+    from ledger.models_costbasis import CostBasisBuild
+
+    # Given a Coinbase statement with a send
+    ok(upload(api, portfolio, statement("v5.csv")), 201)
+    receive = V3_HEAD + (
+        "2025-08-01 19:00:00 UTC,Receive,ETH,0.0999,USD,3700,369.63,369.63,0,Received\n"
+    )
+
+    # When the receive is imported into another wallet and the work after it runs
+    with django_capture_on_commit_callbacks(execute=True):
+        ok(upload(api, portfolio, receive, wallet="Ledger"), 201)
+
+    # Then the two are matched as a transfer, and the cost basis was built
+    assert Transfer.objects.filter(portfolio=portfolio).count() == 1
+    assert CostBasisBuild.objects.get(portfolio=portfolio).status == "ok"
+
+
+def test_a_failing_transfer_match_still_rebuilds_the_cost_basis_and_is_raised(
+    portfolio, monkeypatch, django_capture_on_commit_callbacks
+):
+    import pytest
+
     from ingest import services
+    from ledger.models_costbasis import CostBasisBuild
 
-    called = []
-    monkeypatch.setattr(
-        services,
-        "AFTER_IMPORT_HOOKS",
-        (
-            ("ingest.no_such_module", "anything"),
-            ("ingest.services", "no_such_function"),
-            ("tests.ingest.test_import_history", "_failing_hook"),
-            ("tests.ingest.test_import_history", "_recording_hook"),
-        ),
-    )
-    monkeypatch.setattr(
-        "tests.ingest.test_import_history._recording_hook", lambda p: called.append(p)
-    )
+    def broken(*, portfolio):
+        raise RuntimeError("matching broke")
 
-    ran = services.after_import(portfolio)
+    monkeypatch.setattr(services, "transfers_match", broken)
 
-    assert ran == ["tests.ingest.test_import_history._recording_hook"]
-    assert called == [portfolio]
-    assert "after-import hook tests.ingest.test_import_history._failing_hook failed" in caplog.text
+    with (
+        pytest.raises(RuntimeError, match="matching broke"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.after_import(portfolio)
 
-
-def _failing_hook(portfolio):
-    raise RuntimeError("boom")
-
-
-def _recording_hook(portfolio):
-    raise AssertionError("replaced by the test")
+    assert CostBasisBuild.objects.get(portfolio=portfolio).status == "ok"

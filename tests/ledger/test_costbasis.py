@@ -770,6 +770,97 @@ def test_an_acquisition_on_february_29_has_its_anniversary_on_february_28():
     assert (short.portions[0].long_term, long_.portions[0].long_term) == (False, True)
 
 
+# The holding period counts calendar dates in the user's tax zone. Times are UTC; the zone's
+# date is worked out by hand: New York is UTC-5 in winter, Tokyo UTC+9.
+@pytest.mark.parametrize(
+    ("zone", "acquired", "sold", "long_term"),
+    [
+        ("UTC", "2021-01-01T12:00:00", "2022-01-01T12:00:00", False),  # exactly a year
+        ("UTC", "2021-01-01T12:00:00", "2022-01-02T12:00:00", True),  # a year and a day
+        ("UTC", "2020-02-29T12:00:00", "2021-02-28T12:00:00", False),  # anniversary: 28 Feb
+        ("UTC", "2020-02-29T12:00:00", "2021-03-01T12:00:00", True),
+        # sold 2022-01-02T03:00Z is 2022-01-01 22:00 in New York: exactly a year there
+        ("UTC", "2021-01-01T12:00:00", "2022-01-02T03:00:00", True),
+        ("America/New_York", "2021-01-01T12:00:00", "2022-01-02T03:00:00", False),
+        ("America/New_York", "2021-01-01T12:00:00", "2022-01-02T05:00:00", True),  # 00:00 NY
+        # acquired 2021-01-02T03:00Z is 2021-01-01 in New York: sold 2022-01-02 is a year and
+        # a day there, exactly a year in UTC
+        ("America/New_York", "2021-01-02T03:00:00", "2022-01-02T12:00:00", True),
+        ("UTC", "2021-01-02T03:00:00", "2022-01-02T12:00:00", False),
+        # acquired 2020-12-31T20:00Z is 2021-01-01 05:00 in Tokyo; sold 2022-01-01T14:00Z is
+        # 2022-01-01 23:00 there: exactly a year in Tokyo, a year and a day in UTC
+        ("Asia/Tokyo", "2020-12-31T20:00:00", "2022-01-01T14:00:00", False),
+        ("UTC", "2020-12-31T20:00:00", "2022-01-01T14:00:00", True),
+        ("Asia/Tokyo", "2020-12-31T20:00:00", "2022-01-01T15:00:00", True),  # 00:00 on the 2nd
+    ],
+)
+def test_long_term_is_judged_on_the_dates_of_the_tax_zone(zone, acquired, sold, long_term):
+    ledger = [
+        entry(1, acquired, Kind.BUY, "1", "100"),
+        entry(2, sold, Kind.SELL, "1", "150"),
+    ]
+
+    (disposal,) = compute(ledger, Settings(time_zone=zone)).disposals
+
+    assert disposal.portions[0].long_term is long_term
+
+
+def test_a_lot_moved_or_saved_keeps_its_date_in_the_tax_zone():
+    # Acquired 2021-01-02T03:00Z (2021-01-01 in New York), moved to another wallet, and the
+    # computation continued from a saved state before the sale of 2022-01-02 (New York)
+    config = Settings(pooling=Pooling.PER_WALLET, time_zone="America/New_York")
+    first = compute(
+        [
+            entry(1, "2021-01-02T03:00:00", Kind.BUY, "1", "100", wallet=A),
+            entry(2, "2021-06-01", Kind.TRANSFER_OUT, "1", "120", wallet=A, peer=3),
+            entry(3, "2021-06-01", Kind.TRANSFER_IN, "1", "120", wallet=B, peer=2),
+        ],
+        config,
+    )
+    saved = json.loads(json.dumps(first.state))
+
+    rest = compute(
+        [entry(4, "2022-01-02T12:00:00", Kind.SELL, "1", "150", wallet=B)], config, saved
+    )
+
+    assert [p.long_term for p in rest.disposals[0].portions] == [True]  # False in UTC
+
+
+def test_years_are_those_of_the_tax_zone():
+    # 2023-01-01T03:00Z is still 2022 in New York: the sale's gain and the income are of 2022,
+    # and the sale uses the method of 2022
+    ledger = [
+        entry(1, "2022-03-01", Kind.BUY, "1", "100"),
+        entry(2, "2022-06-01", Kind.BUY, "1", "300"),
+        entry(3, "2023-01-01T03:00:00", Kind.SELL, "1", "500"),
+        entry(4, "2023-01-01T03:30:00", Kind.INCOME, "0.1", "50"),
+    ]
+    config = Settings(method_changes=((2023, HIFO),), time_zone="America/New_York")
+
+    result = compute(ledger, config)
+
+    (sale,) = result.disposals
+    assert (sale.method, sale.cost) == (FIFO, D("100"))  # HIFO (2023) would take 300
+    assert realized_gains_by_year(result.disposals) == {
+        2022: YearGains(proceeds=D("500"), cost=D("100"), short_term=D("400"), long_term=D(0))
+    }
+    assert income_by_year(result.incomes) == {2022: D("50")}
+    in_utc = compute(ledger, Settings(method_changes=((2023, HIFO),)))
+    assert in_utc.disposals[0].method == HIFO and income_by_year(in_utc.incomes) == {2023: D("50")}
+
+
+def test_a_state_of_another_tax_zone_is_refused():
+    first = compute([entry(1, "2021-01-01", Kind.BUY, "1", "100")], Settings())
+
+    with pytest.raises(ValueError, match="other settings"):
+        compute([], Settings(time_zone="America/New_York"), first.state)
+
+
+def test_an_unknown_tax_zone_is_refused():
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        Settings(time_zone="Mars/Olympus")
+
+
 @pytest.mark.parametrize(
     ("method", "short", "long_"),
     [(FIFO, "50", "200"), (AVERAGE, "75", "150")],  # average 150 a unit; dates FIFO

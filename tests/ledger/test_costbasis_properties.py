@@ -163,6 +163,9 @@ def engine_settings(draw, method: Method | None = None) -> Settings:
         method_changes=() if method else tuple(sorted(changes.items())),
         fiat_assets=frozenset({"EUR"}),
         unclassified_out_to_elsewhere=draw(st.booleans()),
+        # Dates and years in the tax zone; the entries' times are UTC, so a zone far from it
+        # moves some of them to another day or year.
+        time_zone=draw(st.sampled_from(["UTC", "America/New_York", "Pacific/Kiritimati"])),
     )
 
 

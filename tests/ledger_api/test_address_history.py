@@ -370,26 +370,21 @@ def test_a_pending_receive_is_matched_once_it_confirms_and_its_fee_follows_the_c
     assert Transfer.objects.get().fee_quantity == D("0.002")
 
 
-def test_cost_basis_hook_runs_after_commit(
-    portfolio, monkeypatch, django_capture_on_commit_callbacks
+def test_a_synced_address_rebuilds_the_cost_basis_after_commit(
+    portfolio, django_capture_on_commit_callbacks
 ):
-    import sys
-    import types
+    from ledger.models_costbasis import CostBasisBuild, Lot
 
-    import ledger
-
-    calls = []
-    fake = types.ModuleType("ledger.costbasis_store")
-    fake.on_ledger_change = lambda *, portfolio: calls.append(portfolio.pk)
-    monkeypatch.setitem(sys.modules, "ledger.costbasis_store", fake)
-    monkeypatch.setattr(ledger, "costbasis_store", fake, raising=False)  # if imported already
     address = make_address(portfolio)
     make_txn(address, "aa" * 32, "1", at(1))
 
     with django_capture_on_commit_callbacks(execute=True):
         ledger_sync_address(address_id=address.pk)
+        # nothing is enqueued before the rows are committed
+        assert not CostBasisBuild.objects.filter(portfolio=portfolio).exists()
 
-    assert calls == [portfolio.pk]
+    assert CostBasisBuild.objects.get(portfolio=portfolio).status == "ok"
+    assert Lot.objects.get(portfolio=portfolio).remaining_quantity == D("1")
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite stores 15 significant digits")

@@ -3,15 +3,12 @@ inventory; rows whose value is missing."""
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-import ledger
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from ledger.transfers import transfer_accept, transfers_match
 from tests.api.conftest import fail, invalid, ok
@@ -454,21 +451,17 @@ def test_reclassifying_as_a_transfer_runs_matching(api, book):
     assert Transfer.objects.get().in_entry_id == receive.pk
 
 
-def test_patch_calls_the_cost_basis_hook(
-    api, book, monkeypatch, django_capture_on_commit_callbacks
+def test_patch_rebuilds_the_cost_basis_when_it_matters(
+    api, book, django_capture_on_commit_callbacks
 ):
-    calls = []
-    fake = types.ModuleType("ledger.costbasis_store")
-    fake.on_ledger_change = lambda *, portfolio: calls.append(portfolio.pk)
-    monkeypatch.setitem(sys.modules, "ledger.costbasis_store", fake)
-    monkeypatch.setattr(ledger, "costbasis_store", fake, raising=False)  # if imported already
+    from ledger.models_costbasis import CostBasisBuild
 
     with django_capture_on_commit_callbacks(execute=True):
         ok(api.patch(book.entry_url(book.buy), {"notes": "only notes"}, format="json"))
-    assert calls == []
+    assert not CostBasisBuild.objects.filter(portfolio=book.portfolio).exists()
     with django_capture_on_commit_callbacks(execute=True):
         ok(api.patch(book.entry_url(book.receive_eth), {"kind": "buy"}, format="json"))
-    assert calls == [book.portfolio.pk]
+    assert CostBasisBuild.objects.get(portfolio=book.portfolio).status == "ok"
 
 
 # --- pinned lots -----------------------------------------------------------------------------
