@@ -584,7 +584,7 @@ def test_a_rebuild_asked_while_a_plain_one_is_queued_runs_from_scratch(
     queued.run()
     stored = CostBasisBuild.objects.get(portfolio=book.portfolio)
     assert (stored.mode, stored.reason) == ("full", "rebuild asked for")
-    assert ok(api.get(book.url()))["assets"][0]["quantity"] == "0.1"
+    assert ok(api.get(book.url()))["assets"][0]["lots_quantity"] == "0.1"
 
     # And the request was taken: the next change continues from that build again
     make_entry(book.a.wallet, "sell", "0.05", day("2025-05-01"), value="4500")
