@@ -54,6 +54,7 @@ def import_answer(
         "variant": imp.variant,
         "user": imp.user.email,
         "created_at": format_datetime(imp.created_at),
+        "file_rows": summary.get("file_rows"),  # rows of the file; rows_read: ledger rows
         "rows_read": imp.rows_read,
         "rows_added": imp.rows_added,
         "rows_duplicate": imp.rows_duplicate,

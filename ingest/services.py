@@ -173,7 +173,7 @@ def _import(
     imp.rows_added = tally.rows_added
     imp.rows_duplicate = tally.rows_duplicate
     imp.rows_skipped = skipped_rows(parser_warnings)
-    imp.summary = _summary(imp, tally, parser_warnings, missing)
+    imp.summary = _summary(imp, tally, parser_warnings, missing, file_rows=parser.file_rows)
     imp.save()
     if not dry_run:
         transaction.on_commit(lambda: _after_import_enqueue(portfolio.pk))
@@ -181,7 +181,12 @@ def _import(
 
 
 def _summary(
-    imp: Import, tally: Tally, parser_warnings: list[str], missing: list[MissingAcquisition]
+    imp: Import,
+    tally: Tally,
+    parser_warnings: list[str],
+    missing: list[MissingAcquisition],
+    *,
+    file_rows: int,
 ) -> dict[str, Any]:
     warnings = list(parser_warnings)
     earlier = (
@@ -212,6 +217,7 @@ def _summary(
             "of the file were rounded to fit the price store"
         )
     return {
+        "file_rows": file_rows,
         "first_at": tally.first_at.isoformat() if tally.first_at else None,
         "last_at": tally.last_at.isoformat() if tally.last_at else None,
         "rows_by_type": [

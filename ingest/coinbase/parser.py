@@ -77,6 +77,11 @@ class CoinbaseCsvParser:
     def warnings(self) -> list[str]:
         return self._warnings.render()
 
+    @property
+    def file_rows(self) -> int:
+        """The data rows of the file read so far (not the preamble, the header or blank lines)."""
+        return self._reader.data_rows
+
     def __iter__(self) -> Iterator[StatementRow]:
         if self._started:
             raise RuntimeError("a CoinbaseCsvParser reads its stream once")

@@ -95,7 +95,9 @@ class WarningLog:
 
 class RecordReader:
     """Reads the checked records of one statement: ``start()`` finds the header, ``records()``
-    yields the rows after it. ``negative_seen`` turns true at the first negative quantity."""
+    yields the rows after it. ``negative_seen`` turns true at the first negative quantity;
+    ``data_rows`` counts the file's rows after the header read so far (blank lines aside),
+    skipped ones included: one row can make two ledger rows, so this is the file's own count."""
 
     def __init__(self, stream: TextIO | BinaryIO, warnings: WarningLog):
         self._stream = stream
@@ -103,6 +105,7 @@ class RecordReader:
         self.layout: Layout | None = None
         self.header_line: int | None = None
         self.negative_seen = False
+        self.data_rows = 0
         self._csv: Iterator[list[str]] = iter(())
         self._rules: dict[str, tuple[str, str, TypeRule]] = {}
         self._ts_text = ""
@@ -127,6 +130,7 @@ class RecordReader:
             last = reader.line_num
             if not any(cells):
                 continue  # blank lines, e.g. trailing ones
+            self.data_rows += 1
             if len(cells) != columns:
                 raise StatementRejected(
                     line, f"expected {columns} columns, found {len(cells)} (truncated row?)"

@@ -103,11 +103,7 @@
         item.querySelector(".step-words").textContent = step.words;
       });
       summary.textContent = data.summary;
-      if (data.done) {
-        refresh.setAttribute("data-done", "true");
-        var hint = document.getElementById("refresh-nojs");
-        if (hint) hint.hidden = true;
-      }
+      if (data.done) refresh.setAttribute("data-done", "true");
       return data.done;
     };
     var poll = function () {

@@ -161,6 +161,41 @@ def test_cancel_stores_nothing_and_deletes_the_file(alice_client, portfolio, upl
     assert alice_client.get(location).status_code == 404
 
 
+# Four data rows after a two-line preamble and the header; the Convert and the crypto-for-crypto
+# trade each make two ledger rows (what left, what arrived): 4 rows of the file, 6 ledger rows.
+FOUR_ROWS = """Transactions
+User,Test User,00000000-0000-4000-8000-000000000002
+ID,Timestamp,Transaction Type,Asset,Quantity Transacted,Price Currency,Price at Transaction,\
+Subtotal,Total (inclusive of fees and/or spread),Fees and/or Spread,Notes
+a1,2024-01-05 10:00:00 UTC,Buy,BTC,0.05,USD,"$40,000.00","$2,000.00","$2,020.00",$20.00,\
+Bought 0.05 BTC for 2020 USD
+a2,2024-02-01 10:00:00 UTC,Convert,BTC,-0.01,USD,"$42,000.00",-$420.00,-$416.00,$4.00,\
+Converted 0.01 BTC to 416 USDC
+a3,2024-03-01 10:00:00 UTC,Advanced Trade Buy,ETH,0.1,USD,"$3,000.00",$300.00,$300.00,$0,\
+Bought 0.1 ETH for 0.005 BTC on ETH-BTC at 0.05 BTC/ETH
+a4,2024-04-01 00:00:00 UTC,Staking Income,ETH,0.001,USD,"$3,500.00",$3.50,$3.50,$0,
+
+"""  # (a backslash at the end of a line joins it with the next)
+
+
+def test_the_preview_counts_the_rows_of_the_file_not_ledger_rows(alice_client, portfolio):
+    upload = SimpleUploadedFile("four.csv", FOUR_ROWS.encode(), content_type="text/csv")
+    response = alice_client.post(url("import-new", portfolio), {"file": upload})
+    assert response.status_code == 302, response.content.decode()[:500]
+    page = alice_client.get(response["Location"])
+    answer = page.context["answer"]
+    assert (answer["file_rows"], answer["rows_read"], answer["rows_added"]) == (4, 6, 6)
+    html = page.content.decode()
+    assert "<div><dt>Rows in the file</dt><dd>4</dd></div>" in html
+    assert "The 4 rows of the file make 6 ledger rows" in html
+
+    # Confirmed, the import's page counts the same way
+    alice_client.post(response["Location"], {"action": "confirm"})
+    imp = Import.objects.get()
+    detail = alice_client.get(url("import-detail", portfolio, imp.pk)).content.decode()
+    assert "<div><dt>Rows in the file</dt><dd>4</dd></div>" in detail
+
+
 def test_second_upload_of_the_same_file_previews_duplicates(alice, alice_client, portfolio):
     import_statement(portfolio, alice, "tests/ingest/statements/v5.csv")
     response = alice_client.get(preview(alice_client, portfolio))

@@ -59,6 +59,45 @@ def test_refresh_enqueues_every_address_and_the_prices(alice_client, portfolio, 
     assert 'data-status-url="/portfolios/' in html
 
 
+def _enclosing_tags(html: str, text: str) -> list[str]:
+    """The tags open around the first occurrence of ``text`` in ``html``."""
+    from html.parser import HTMLParser
+
+    class Finder(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.open: list[str] = []
+            self.found: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("meta", "link", "br", "input", "img", "hr"):
+                self.open.append(tag)
+
+        def handle_endtag(self, tag):
+            if tag in self.open:
+                del self.open[len(self.open) - 1 - self.open[::-1].index(tag) :]
+
+        def handle_data(self, data):
+            if text in data and self.found is None:
+                self.found = list(self.open)
+
+    finder = Finder()
+    finder.feed(html)
+    assert finder.found is not None, f"{text!r} is not on the page"
+    return finder.found
+
+
+def test_the_no_javascript_line_is_for_browsers_without_javascript(
+    alice_client, portfolio, address
+):
+    """The page's script follows the fetches in place, so the line about reloading is shown
+    only where no script runs (the browser test checks that it is hidden with JavaScript)."""
+    location = alice_client.post(url("portfolio-refresh", portfolio))["Location"]
+    html = alice_client.get(location).content.decode()
+    around = _enclosing_tags(html, "Without JavaScript this page reloads itself")
+    assert "noscript" in around and "main" in around
+
+
 def test_status_follows_each_fetch(alice_client, portfolio, address):
     alice_client.post(url("portfolio-refresh", portfolio))
     status = url("portfolio-refresh-status", portfolio) + "?since=" + since_now()
