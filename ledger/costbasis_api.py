@@ -116,14 +116,10 @@ class RealizedSerializer(serializers.Serializer):
     total = AmountField()
 
 
-class AssetYearSerializer(serializers.Serializer):
+class AssetYearSerializer(RealizedSerializer):
+    """A year's realized gains of one asset, and its income that year."""
+
     currency = CurrencyRefField()
-    year = serializers.IntegerField()
-    proceeds = AmountField()
-    cost = AmountField()
-    short_term = AmountField()
-    long_term = AmountField()
-    total = AmountField()
     income = AmountField()
 
 
