@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import (
+    CURRENCY_TITLES,
     AmountField,
     ApiView,
     CurrencyRefField,
@@ -25,6 +26,7 @@ from core.api import (
     paginate,
 )
 from core.exceptions import ValidationFailed
+from currencies.selectors import currency_titles
 from ledger import costbasis_store as store
 from ledger.api.serializers import WalletRefSerializer
 from ledger.costbasis_report import (
@@ -79,7 +81,7 @@ class BuildSerializer(serializers.Serializer):
 
 
 class ValuationSerializer(serializers.Serializer):
-    currency = serializers.CharField()
+    currency = CurrencyRefField()
     cost = AmountField()
     market_value = AmountField()
     unrealized_gain = AmountField()
@@ -141,12 +143,14 @@ def summary_data(summary) -> dict:
         "duration": build.duration,
         "entries_processed": build.entries_processed,
     }
+    # valuations and totals name their reporting currency by code: one query for the titles
+    context = {CURRENCY_TITLES: currency_titles(t.currency for t in summary.totals)}
     return {
         "currency": CurrencyRefField().to_representation(build.currency),
         "settings": SettingsSerializer(summary.settings).data,
         "build": BuildSerializer(build_info).data,
-        "assets": PositionSerializer(summary.positions, many=True).data,
-        "totals": TotalSerializer(summary.totals, many=True).data,
+        "assets": PositionSerializer(summary.positions, many=True, context=context).data,
+        "totals": TotalSerializer(summary.totals, many=True, context=context).data,
         "realized": RealizedSerializer(summary.realized, many=True).data,
         "income": [
             {"year": year, "value": AmountField().to_representation(value)}

@@ -99,6 +99,7 @@ def realized(year, proceeds, cost, short, long, total):
 
 BTC = {"code": "btc", "title": "Bitcoin"}
 ETH = {"code": "eth", "title": "Ethereum"}
+USD = {"code": "usd", "title": "United States dollar"}
 
 
 def test_summary_fifo(api, book):
@@ -107,7 +108,7 @@ def test_summary_fifo(api, book):
 
     result = ok(api.get(book.url()))
 
-    assert result["currency"] == {"code": "usd", "title": "United States dollar"}
+    assert result["currency"] == USD
     assert result["settings"]["method"] == "fifo"
     assert result["settings"]["pooling"] == "universal"
     assert result["build"]["stale"] is False and result["build"]["status"] == "ok"
@@ -127,13 +128,13 @@ def test_summary_fifo(api, book):
             "average_unit_cost": "80000.0",
             "values": [
                 {
-                    "currency": "btc",
+                    "currency": BTC,
                     "cost": "0.16",
                     "market_value": "0.2",
                     "unrealized_gain": "0.04",
                 },
                 {
-                    "currency": "usd",
+                    "currency": USD,
                     "cost": "16000.0",
                     "market_value": "20000.0",
                     "unrealized_gain": "4000.0",
@@ -151,21 +152,21 @@ def test_summary_fifo(api, book):
             "elsewhere_cost": "0.0",
             "average_unit_cost": "1666.666666666666666667",
             "values": [
-                {"currency": "btc", "cost": "0.005", "market_value": None, "unrealized_gain": None},
-                {"currency": "usd", "cost": "500.0", "market_value": None, "unrealized_gain": None},
+                {"currency": BTC, "cost": "0.005", "market_value": None, "unrealized_gain": None},
+                {"currency": USD, "cost": "500.0", "market_value": None, "unrealized_gain": None},
             ],
         },
     ]
     assert result["totals"] == [
         {
-            "currency": "btc",
+            "currency": BTC,
             "cost": "0.16",
             "market_value": "0.2",
             "unrealized_gain": "0.04",
             "unpriced": ["eth"],
         },
         {
-            "currency": "usd",
+            "currency": USD,
             "cost": "16000.0",
             "market_value": "20000.0",
             "unrealized_gain": "4000.0",
@@ -199,7 +200,7 @@ def test_summary_hifo(api, hifo):
     ]
     # no spot price at all: every market value is unknown, costs are still converted to usd
     assert result["assets"][0]["values"][1] == {
-        "currency": "usd",
+        "currency": USD,
         "cost": "16000.0",
         "market_value": None,
         "unrealized_gain": None,
