@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
+from ledger.selectors import assets_in_use
 from portfolios.models import Portfolio
 from prices.models import SpotPrice
 from prices.sources.coingecko import CoinGeckoClient
@@ -38,17 +39,8 @@ def currencies_in_use() -> set[str]:
     codes = set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())
     codes |= set(Address.objects.values_list("currency__code", flat=True).distinct())
     codes |= set(OffsetBalance.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(_extra_codes_in_use())
+    codes |= assets_in_use()  # held in statement and exchange wallets
     return codes
-
-
-def _extra_codes_in_use() -> Iterable[str]:
-    """Assets held in other wallets (statement imports); empty until the ledger exists."""
-    try:
-        from ledger.selectors import assets_in_use
-    except ImportError:
-        return []
-    return assets_in_use()
 
 
 def prices_refresh_spot(
