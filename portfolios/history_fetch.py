@@ -74,7 +74,7 @@ def portfolio_price_history_ensure(
             if coingecko_id and not is_fiat:
                 since[code] = min(since.get(code, earliest), earliest)
     priceable = set(
-        Currency.objects.filter(code__in=since, is_fiat=False)
+        Currency.objects.filter(code__in=list(since), is_fiat=False)
         .exclude(coingecko_id__isnull=True)
         .exclude(coingecko_id="")
         .values_list("code", flat=True)

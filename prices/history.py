@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max
 
 from core.exceptions import ProviderError
@@ -24,6 +25,11 @@ from prices.sources.coingecko import CoinGeckoClient, history_days
 logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 365  # what keyless CoinGecko serves
+# After a retryable failure (unreachable, 5xx, rate limited) the other backfills pause instead
+# of each spending its own attempts (and the shared rate limit, and a worker) on a service that
+# does not answer; the next trigger after the pause asks again.
+PAUSE_KEY = "prices:backfill:paused"
+PAUSE_SECONDS = 300
 
 
 def prices_refresh_daily_history(
@@ -118,21 +124,27 @@ def prices_backfill_daily_history(
     ``start`` to yesterday that is not stored yet: one request per quote, from the first to
     the last missing day. Days older than the plan's reach (365 days without a paid key) are
     not asked for: they keep only the prices statements observed on them. A currency sharing
-    ``code``'s CoinGecko coin (``eth2`` and ``eth``) gets the same rows. A failing quote is
-    logged and named in the result; the others still run."""
+    ``code``'s CoinGecko coin (``eth2`` and ``eth``) gets the same rows. A refused quote is
+    logged and named in the result, the others still run; a retryable failure pauses every
+    backfill for a while (``PAUSE_KEY``)."""
     today = today or datetime.now(UTC).date()
     currency = Currency.objects.filter(code=code.lower()).first()
     if currency is None or not currency.coingecko_id:
         return Backfill()
-    client = client or CoinGeckoClient.from_settings()
+    if cache.get(PAUSE_KEY):
+        logger.info("price history of %s from %s postponed: CoinGecko failed just now", code, start)
+        return Backfill(failed=sorted(quotes))
+    # One attempt per request: a failure pauses the backfills, and a later trigger (or the
+    # nightly check) asks again, rather than retries spending the shared rate limit now.
+    client = client or CoinGeckoClient.from_settings(max_attempts=1)
     reach = history_reach(today, client)
     first = max(start, reach) if reach else start
     end = today - timedelta(days=1)  # a finished day only: today is valued at spot
     if first > end:
         return Backfill()
     same_coin = list(Currency.objects.filter(coingecko_id=currency.coingecko_id))
-    quote_rows = [q for q in Currency.objects.filter(code__in={c.lower() for c in quotes})]
-    stored_days = defaultdict(set)
+    quote_rows = list(Currency.objects.filter(code__in={c.lower() for c in quotes}))
+    stored_days: dict[tuple[int, int], set[date]] = defaultdict(set)
     for base_id, quote_id, at in Price.objects.filter(
         kind=Price.DAILY,
         source="coingecko",
@@ -167,6 +179,9 @@ def prices_backfill_daily_history(
                 exc,
             )
             result.failed.append(quote.code)
+            if exc.retryable:
+                cache.set(PAUSE_KEY, True, int(exc.retry_after or PAUSE_SECONDS) + 1)
+                break
             continue
         rows = [
             Price(

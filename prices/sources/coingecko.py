@@ -75,7 +75,8 @@ def history_days(base_url: str) -> int | None:
 
 class CoinGeckoClient:
     """``base_url`` is the public/demo ``https://api.coingecko.com/api/v3`` or the paid
-    ``https://pro-api.coingecko.com/api/v3``; the key header follows the host."""
+    ``https://pro-api.coingecko.com/api/v3``; the key header follows the host. ``max_attempts``
+    bounds the in-process retries of one request (work that is asked again later needs none)."""
 
     def __init__(
         self,
@@ -84,6 +85,7 @@ class CoinGeckoClient:
         api_key: str = "",
         http: HttpClient | None = None,
         rate_limit: tuple[int, float] | None = None,
+        max_attempts: int = 3,
     ):
         pro = _is_pro(base_url)
         self.history_days = history_days(base_url)
@@ -95,7 +97,11 @@ class CoinGeckoClient:
                 PRO_RATE_LIMIT if pro else DEMO_RATE_LIMIT if api_key else KEYLESS_RATE_LIMIT
             )
         self.http = http or HttpClient(
-            SOURCE, base_url=base_url, headers=headers, rate_limit=rate_limit
+            SOURCE,
+            base_url=base_url,
+            headers=headers,
+            rate_limit=rate_limit,
+            max_attempts=max_attempts,
         )
         if http is not None and headers:
             self.http.session.headers.update(headers)

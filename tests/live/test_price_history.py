@@ -233,7 +233,31 @@ def test_a_refused_history_fetch_stores_nothing_and_breaks_nothing(alice_api, mo
     assert len(chart_calls(mocked)) == 1 and stored_days("btc", "usd") == []
 
 
+def test_an_unreachable_coingecko_is_asked_once_not_once_per_asset(alice_api, mocked, run_tasks):
+    # Given CoinGecko failing (500) and a statement of two new assets
+    for coin in ("bitcoin", "ethereum"):
+        mocked.get(f"{COINGECKO}/coins/{coin}/market_chart/range", status=500, json={})
+    pid = make_portfolio(alice_api, currencies=("usd",))
+    with run_tasks():
+        ok(
+            upload(
+                alice_api,
+                pid,
+                HEAD + buy(1, "BTC", "1", "20000", 15) + buy(2, "ETH", "1", "2000", 9),
+            ),
+            201,
+        )
+    # Then one request is all that was sent: no in-process retries, and the second backfill
+    # pauses instead of spending a worker and the shared rate limit on it
+    assert len(chart_calls(mocked)) == 1
+    assert stored_days("btc", "usd") == stored_days("eth", "usd") == []
+
+
 def test_refresh_now_fetches_the_history_a_failed_fetch_missed(alice_api, mocked, run_tasks):
+    from django.core.cache import cache
+
+    from prices.history import PAUSE_KEY
+
     # Given a statement imported while CoinGecko failed (nothing stored)
     mocked.get(f"{COINGECKO}/coins/bitcoin/market_chart/range", status=500, json={})
     pid = make_portfolio(alice_api, currencies=("usd",))
@@ -241,7 +265,8 @@ def test_refresh_now_fetches_the_history_a_failed_fetch_missed(alice_api, mocked
         ok(upload(alice_api, pid, HEAD + buy(1, "BTC", "1", "20000", 15)), 201)
     assert stored_days("btc", "usd") == []
 
-    # When CoinGecko answers again and the user presses "refresh now"
+    # When, after the pause, CoinGecko answers again and the user presses "refresh now"
+    cache.delete(PAUSE_KEY)
     mocked.reset()
     replay_coingecko(mocked)
     replay_market_chart(mocked)
@@ -296,3 +321,31 @@ def test_a_crypto_reporting_currency_is_fetched_over_the_portfolios_period(
     assert row["date"] == day.isoformat() and row["unpriced"] == []
     expected = 3 * close("ethereum", "usd", day) / close("bitcoin", "usd", day)
     assert abs(Decimal(row["balance"]) - expected) < Decimal("1e-17")
+
+
+def test_the_nightly_check_fetches_what_a_failed_backfill_missed(alice_api, mocked, run_tasks):
+    from celery import current_app
+    from django.core.cache import cache
+
+    from portfolios.tasks import portfolios_price_history_ensure
+    from prices.history import PAUSE_KEY
+
+    # Given a statement imported while CoinGecko failed
+    mocked.get(f"{COINGECKO}/coins/ethereum/market_chart/range", status=503, json={})
+    pid = make_portfolio(alice_api, currencies=("usd",))
+    with run_tasks():
+        ok(upload(alice_api, pid, HEAD + buy(1, "ETH", "1", "2000", 6)), 201)
+    assert stored_days("eth", "usd") == []
+
+    # When the nightly check runs (scheduled after the nightly history) and CoinGecko answers
+    schedule = current_app.conf.beat_schedule["portfolios-price-history-ensure"]
+    assert schedule["task"] == portfolios_price_history_ensure.name
+    cache.delete(PAUSE_KEY)
+    mocked.reset()
+    replay_market_chart(mocked)
+    with run_tasks():
+        assert portfolios_price_history_ensure.apply().get() == 1
+
+    # Then the held period is stored
+    yesterday = today() - timedelta(days=1)
+    assert stored_days("eth", "usd") == days_between(today() - timedelta(days=6), yesterday)
