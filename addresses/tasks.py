@@ -7,6 +7,7 @@ from django.utils import timezone
 from addresses.models import Address
 from addresses.sync import REFRESH_INTERVAL, address_sync
 from core.tasks import clear_enqueued, enqueue_once
+from portfolios.history_fetch import portfolio_price_history_ensure
 
 FETCH_FLAG_SECONDS = 300
 
@@ -23,8 +24,13 @@ def address_fetch_enqueue(address_id: int) -> bool:
 @shared_task(name="addresses.tasks.address_fetch", ignore_result=True)
 def address_fetch(address_id: int) -> None:
     try:
-        if Address.objects.filter(pk=address_id).exists():
-            address_sync(address_id=address_id)
+        portfolio_id = (
+            Address.objects.filter(pk=address_id).values_list("portfolio_id", flat=True).first()
+        )
+        if portfolio_id is not None:
+            result = address_sync(address_id=address_id)
+            if result.new_transactions:  # the held period of its currency is known (again)
+                portfolio_price_history_ensure(portfolio_id=portfolio_id)
     finally:
         clear_enqueued(fetch_key(address_id))
 

@@ -26,6 +26,11 @@ app.conf.beat_schedule = {
         "task": "prices.tasks.prices_refresh_history",
         "schedule": crontab(minute=45, hour=0),
     },
+    # Held-period daily prices a backfill missed (CoinGecko was down when the asset appeared).
+    "portfolios-price-history-ensure": {
+        "task": "portfolios.tasks.portfolios_price_history_ensure",
+        "schedule": crontab(minute=15, hour=1),
+    },
 }
 
 

@@ -158,8 +158,22 @@ LINE_HEIGHT = 280
 CHAR_WIDTH = 7  # px per character of a 12px label, for the left margin
 
 
+def _segments(
+    points: Sequence[tuple[date | datetime, Decimal | None]],
+) -> list[list[tuple[date | datetime, Decimal]]]:
+    """The runs of consecutive points that have a value: a None (no price that day) ends one."""
+    runs: list[list[tuple[date | datetime, Decimal]]] = [[]]
+    for when, value in points:
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((when, value))
+    return [run for run in runs if run]
+
+
 def line_chart(
-    points: Sequence[tuple[date | datetime, Decimal]],
+    points: Sequence[tuple[date | datetime, Decimal | None]],
     *,
     unit: Unit,
     title: str,
@@ -169,15 +183,18 @@ def line_chart(
     height: int = LINE_HEIGHT,
     max_x_ticks: int = 6,
 ) -> str:
-    """Value over time: ``points`` are (date or datetime, amount in ``unit``), in any order.
-    Fewer than two distinct days give ``empty_message`` instead of a chart. ``width`` and
-    ``height`` are the viewBox in px at which the 12px labels are meant to be read: draw a
-    narrow variant for phones rather than shrinking a wide one."""
+    """Value over time: ``points`` are (date or datetime, amount in ``unit`` or None), in any
+    order. A None is a day without a value (no price): the line breaks there, never drops to
+    zero or stays flat, and a shaded band marks the days. Fewer than two distinct days with a
+    value give ``empty_message`` instead of a chart. ``width`` and ``height`` are the viewBox
+    in px at which the 12px labels are meant to be read: draw a narrow variant for phones
+    rather than shrinking a wide one."""
     points = sorted(points, key=lambda p: _x_value(p[0]))
-    if len({_day(when) for when, _ in points}) < 2:
+    valued = [(when, value) for when, value in points if value is not None]
+    if len({_day(when) for when, _ in valued}) < 2:
         return empty_state(empty_message)
 
-    values = [v for _, v in points]
+    values = [v for _, v in valued]
     ticks = nice_ticks(min(values), max(values))
     places = tick_places(ticks, unit)
     labels = [format_money(t, unit, places=places) for t in ticks]
@@ -211,21 +228,34 @@ def line_chart(
             f'<text class="x-label" x="{_n(tx)}" y="{_n(full_h - 8)}" text-anchor="middle">'
             f"{_e(date_label(day, monthly=monthly))}</text>"
         )
-    line = " ".join(f"{_n(x(when))},{_n(y(value))}" for when, value in points)
+    gaps = _gap_bands(points, x, top, plot_h, left, full_w - right)
     baseline = _n(top + plot_h)
-    area = f"M{_n(x(points[0][0]))},{baseline} L{line} L{_n(x(points[-1][0]))},{baseline} Z"
-    last_when, last_value = points[-1]
+    lines, areas, dots = [], [], []
+    for run in _segments(points):
+        line = " ".join(f"{_n(x(when))},{_n(y(value))}" for when, value in run)
+        areas.append(f"M{_n(x(run[0][0]))},{baseline} L{line} L{_n(x(run[-1][0]))},{baseline} Z")
+        lines.append(f"M{line}")
+        if len(run) == 1:  # a path through one point draws nothing: a ring shows the day
+            dots.append(
+                f'<circle class="line point" cx="{_n(x(run[0][0]))}" cy="{_n(y(run[0][1]))}" '
+                'r="2"/>'
+            )
+    last_when, last_value = valued[-1]
 
-    low = min(points, key=lambda p: p[1])
-    high = max(points, key=lambda p: p[1])
+    low = min(valued, key=lambda p: p[1])
+    high = max(valued, key=lambda p: p[1])
+    missing = sum(1 for _, value in points if value is None)
     desc = (
         f"Value in {unit.code.upper()} from {long_date(first_day)} to {long_date(last_day)}: "
-        f"{format_money(points[0][1], unit)} at the start, {format_money(last_value, unit)} at the end; "
+        f"{format_money(valued[0][1], unit)} at the start, {format_money(last_value, unit)} at the end; "
         f"lowest {format_money(low[1], unit)} on {long_date(_day(low[0]))}, "
         f"highest {format_money(high[1], unit)} on {long_date(_day(high[0]))}."
     )
+    if missing:
+        desc += f" {missing} day{'s' if missing != 1 else ''} without a price left as gaps."
     rows = "".join(
-        f"<tr><td>{_e(long_date(_day(when)))}</td><td>{_e(format_money(value, unit))}</td></tr>"
+        f"<tr><td>{_e(long_date(_day(when)))}</td>"
+        f"<td>{_e(format_money(value, unit) if value is not None else 'no price')}</td></tr>"
         for when, value in points
     )
     return (
@@ -233,9 +263,10 @@ def line_chart(
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" '
         f'aria-describedby="{_e(chart_id)}-desc" focusable="false">'
         f'<title>{_e(title)}</title><desc id="{_e(chart_id)}-desc">{_e(desc)}</desc>'
-        f"{''.join(parts)}"
-        f'<path class="area" d="{area}"/>'
-        f'<path class="line" d="M{line}"/>'
+        f"{''.join(parts)}{''.join(gaps)}"
+        f'<path class="area" d="{" ".join(areas)}"/>'
+        f'<path class="line" d="{" ".join(lines)}"/>'
+        f"{''.join(dots)}"
         f'<circle class="last" cx="{_n(x(last_when))}" cy="{_n(y(last_value))}" r="3.5"/>'
         f"</svg>"
         f'<div class="visually-hidden"><table><caption>{_e(title)}</caption>'
@@ -243,6 +274,30 @@ def line_chart(
         f"<tbody>{rows}</tbody></table></div>"
         f"</figure>"
     )
+
+
+def _gap_bands(points, x, top: Decimal, plot_h: Decimal, lo: Decimal, hi: Decimal) -> list[str]:
+    """A shaded band over each run of days without a value, from the last valued day before
+    it to the first one after it (or the plot's edge), so the break cannot be missed."""
+    bands = []
+    index = 0
+    while index < len(points):
+        if points[index][1] is not None:
+            index += 1
+            continue
+        start = index
+        while index < len(points) and points[index][1] is None:
+            index += 1
+        x_start = x(points[start - 1][0]) if start > 0 else lo
+        x_end = x(points[index][0]) if index < len(points) else hi
+        first, last = _day(points[start][0]), _day(points[index - 1][0])
+        span = long_date(first) if first == last else f"{long_date(first)} to {long_date(last)}"
+        bands.append(
+            f'<rect class="gap" x="{_n(x_start)}" y="{_n(top)}" width="{_n(max(x_end - x_start, ONE))}" '
+            f'height="{_n(plot_h)}" fill="{OTHER_COLOR}" fill-opacity="0.12">'
+            f"<title>No price: {_e(span)}</title></rect>"
+        )
+    return bands
 
 
 # --- Allocation donut -----------------------------------------------------------------------

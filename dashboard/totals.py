@@ -12,7 +12,7 @@ time, each with an honest sentence when it cannot be shown yet.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from dashboard.charts import allocation_chart, empty_state, line_chart
 from dashboard.costbasis import unrealized_gains
 from dashboard.display import Unit
 from dashboard.live import live_numbers
-from portfolios.history import HistoryPoint
+from portfolios.history import HistoryPoint, ValueChange, ValueSeries, value_change, value_series
 from portfolios.history_selectors import portfolio_value_history as stored_value_history
 
 VALUES_NOT_YET = "Values appear once prices are fetched."
@@ -161,51 +161,20 @@ def portfolio_value_history(*, portfolio: Any, currency: Any, days: int) -> list
     return stored_value_history(portfolio=portfolio, target=currency.code, days=days)
 
 
-def chart_points(points: list[HistoryPoint]) -> tuple[list[tuple[date, Decimal]], list[str]]:
-    """The points a line can honestly be drawn through: days where something held had a
-    price. Days whose every holding lacked a price are gaps, not zeros. Also the currencies
-    left out of some days' values."""
-    drawn = []
-    left_out: set[str] = set()
-    seen_value = False
-    for point in points:
-        if point.value == 0 and point.unpriced:
-            continue  # nothing on this day could be valued
-        seen_value = seen_value or point.value != 0
-        if not seen_value and point.value == 0:
-            continue  # before the first holding: the line starts at the first value
-        drawn.append((point.day, point.value))
-        left_out.update(point.unpriced)
-    return drawn, sorted(left_out)
-
-
-def change(points: list[HistoryPoint], days_back: int) -> tuple[Decimal, Decimal | None] | None:
-    """(amount, fraction) the value changed over the last ``days_back`` days, from fully priced
-    days only; None when either end is missing or not fully priced."""
-    by_day = {p.day: p for p in points}
-    if not points:
-        return None
-    last = points[-1]
-    first = by_day.get(last.day - timedelta(days=days_back))
-    if first is None or first.unpriced or last.unpriced:
-        return None
-    delta = last.value - first.value
-    return delta, (delta / first.value if first.value else None)
-
-
 def value_history_context(
     *, portfolio: Any, reporting: list[Any], range_key: str, first_day: date | None
 ) -> dict[str, Any]:
     """The value chart of the chosen range, and the change of the value over the last day
-    and month (``day_change``, ``month_change``: (amount, fraction) or None)."""
+    and month (``day_change``, ``month_change``: ``ValueChange``, a reason instead of a number
+    when a day lacks a real price)."""
     currency = reporting[0] if reporting else None
     range_key = range_key if range_key in RANGES else DEFAULT_RANGE
     context: dict[str, Any] = {
         "ranges": [(key, label) for key, (label, _) in RANGES.items()],
         "range": range_key,
         "history_note": "",
-        "day_change": None,
-        "month_change": None,
+        "day_change": ValueChange(reason="No reporting currency."),
+        "month_change": ValueChange(reason="No reporting currency."),
     }
     if currency is None:
         context["value_chart"] = mark_safe(  # noqa: S308 - escaped by charts
@@ -215,26 +184,45 @@ def value_history_context(
     today = timezone.now().date()
     days = history_days(range_key, first_day, today)
     history = portfolio_value_history(portfolio=portfolio, currency=currency, days=days)
+    # The changes always look at the same 31 days as the portfolio list does.
     recent = (
-        history
+        history[-31:]
         if days > 30
         else portfolio_value_history(portfolio=portfolio, currency=currency, days=31)
     )
-    context["day_change"], context["month_change"] = change(recent, 1), change(recent, 30)
-    points, left_out = chart_points(history)
-    if left_out and len(points) >= 2:
-        context["history_note"] = (
-            f"Days without a price for {', '.join(c.upper() for c in left_out)} leave it out of "
-            "that day's value."
-        )
-    if len(points) < 2 and any(p.unpriced for p in history):
+    context["day_change"] = value_change(recent, 1)
+    context["month_change"] = value_change(recent, 30)
+    series = value_series(history)
+    if series.drawn >= 2:
+        context["history_note"] = history_note(series)
+    if series.drawn < 2 and any(p.unpriced for p in history):
         context["value_chart"] = mark_safe(empty_state(NO_PRICES_IN_RANGE))  # noqa: S308
         return context
-    context["value_chart"] = _line(points, currency)
+    context["value_chart"] = _line(series.points, currency)
     return context
 
 
-def _line(points: list[tuple[date, Decimal]], currency: Any) -> SafeString:
+def history_note(series: ValueSeries) -> str:
+    """What the line leaves out: assets never priced in the range, and the gaps."""
+    sentences = []
+    if series.gaps:
+        named = ", ".join(
+            f"{code.upper()} ({days} day{'s' if days != 1 else ''})"
+            for code, days in sorted(series.gaps.items())
+        )
+        sentences.append(
+            f"Days without a real price for {named} are gaps in the line: no earlier price is "
+            "carried over."
+        )
+    if series.left_out:
+        sentences.append(
+            f"No price for {', '.join(c.upper() for c in series.left_out)} on any of these days: "
+            "left out of the line."
+        )
+    return " ".join(sentences)
+
+
+def _line(points: list[tuple[date, Decimal | None]], currency: Any) -> SafeString:
     title = f"Value over time in {currency.code.upper()}"
     wide = line_chart(points, unit=Unit.of(currency), title=title, chart_id="value-chart")
     if "<svg" not in wide:
@@ -290,13 +278,13 @@ def totals_context(
 @dataclass(frozen=True)
 class PortfolioSummary:
     """A portfolio's line on the portfolio list: its total in the first reporting currency,
-    how that changed over the last day and month (amount, fraction; None when the history
-    cannot tell), whether fetches are on their way, and when its data was last updated."""
+    how that changed over the last day and month (from real prices only, else a reason),
+    whether fetches are on their way, and when its data was last updated."""
 
     currency: Any
     total: Decimal | None
-    day: tuple[Decimal, Decimal | None] | None
-    month: tuple[Decimal, Decimal | None] | None
+    day: ValueChange
+    month: ValueChange
     pending: bool
     partial: bool
     updated_at: datetime | None
@@ -316,8 +304,8 @@ def portfolio_summary(*, portfolio: Any) -> PortfolioSummary | None:
     return PortfolioSummary(
         currency=numbers.currency,
         total=numbers.total,
-        day=change(history, 1),
-        month=change(history, 30),
+        day=value_change(history, 1),
+        month=value_change(history, 30),
         pending=numbers.pending,
         partial=bool(numbers.unpriced or numbers.estimated),
         updated_at=max((u for u in updates if u), default=None),

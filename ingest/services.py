@@ -32,6 +32,7 @@ from ledger.kinds import Kind
 from ledger.models import Import, LedgerEntry, Transfer, Wallet
 from ledger.services import after_ledger_change
 from ledger.transfers import transfers_match
+from portfolios.history_fetch import portfolio_price_history_ensure
 from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
 
@@ -177,6 +178,7 @@ def _import(
     imp.save()
     if not dry_run:
         transaction.on_commit(lambda: _after_import_enqueue(portfolio.pk))
+        _price_history_after_commit(portfolio.pk)
     return ImportOutcome(imp=imp, dry_run=dry_run, missing=missing)
 
 
@@ -305,6 +307,12 @@ def undo_warnings(outcome: UndoOutcome) -> list[str]:
         f"{n} row{'s' if n > 1 else ''} you had modified {'were' if n > 1 else 'was'} "
         "removed with this import"
     ]
+
+
+def _price_history_after_commit(portfolio_id: int) -> None:
+    """The daily prices of the assets the statement brought, over their held period, fetched
+    now rather than at the nightly run (the value history is built on them)."""
+    transaction.on_commit(lambda: portfolio_price_history_ensure(portfolio_id=portfolio_id))
 
 
 def _after_import_enqueue(portfolio_id: int) -> None:

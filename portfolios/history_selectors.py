@@ -10,10 +10,9 @@ from django.utils import timezone
 
 from addresses.models import AddressBalance, AddressTransaction
 from offsets.models import OffsetBalance
-from portfolios.history import HistoryPoint, Holding, PricePoint, value_history
+from portfolios.history import SPOT, HistoryPoint, Holding, PricePoint, value_history
 from portfolios.models import Portfolio
 from prices.models import Price, SpotPrice
-from prices.selectors import latest_prices
 
 MAX_DAYS = 365
 
@@ -22,13 +21,13 @@ def portfolio_value_history(
     *, portfolio: Portfolio, target: str, days: int, today: date | None = None
 ) -> list[HistoryPoint]:
     """The value of ``portfolio`` in ``target`` at the end of each of the last ``days`` days,
-    today last (valued with spot prices)."""
+    today last (valued with today's spot prices), each day with that day's own prices only."""
     today = today or timezone.now().date()
     day_list = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
     since = datetime.combine(day_list[0], time.min, UTC)
     holdings = _holdings(portfolio, since)
     codes = {h.currency for h in holdings} | {target, "usd", "btc"}
-    prices = _prices(codes, day_list[0] - timedelta(days=7), today)
+    prices = _prices(codes, day_list[0], today)
     return value_history(holdings, prices, target, day_list)
 
 
@@ -79,25 +78,22 @@ def _ledger_holdings(portfolio: Portfolio, since: datetime) -> list[Holding]:
 
 
 def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
-    """Daily and observed prices inside the window, the last known price of each pair before
-    it (so a pair priced only long ago, e.g. by an old statement, still carries forward), and
-    today's spot prices. Three queries."""
+    """Every stored price of the window, each for the day it belongs to: daily closes and
+    prices observed in statements (their day), and the spot prices quoted inside the window
+    (the day they were quoted: today's value is today's quote). Nothing from before the window
+    is carried in. Two queries."""
     since = datetime.combine(start, time.min, UTC)
-    pairs = Price.objects.filter(base__code__in=codes, quote__code__in=codes)
+    until = datetime.combine(today + timedelta(days=1), time.min, UTC)
     points = [
-        PricePoint(base, quote, at.date(), price)
-        for base, quote, at, price in pairs.filter(at__gte=since).values_list(
-            "base__code", "quote__code", "at", "price"
-        )
+        PricePoint(base, quote, at.date(), price, kind=kind, at=at)
+        for base, quote, at, price, kind in Price.objects.filter(
+            base__code__in=codes, quote__code__in=codes, at__gte=since, at__lt=until
+        ).values_list("base__code", "quote__code", "at", "price", "kind")
     ]
     points.extend(
-        PricePoint(base, quote, at.date(), price)
-        for base, quote, price, at in latest_prices(codes, before=since)
-    )
-    points.extend(
-        PricePoint(base, quote, today, price)
-        for base, quote, price in SpotPrice.objects.filter(
-            base__code__in=codes, quote__code__in=codes
-        ).values_list("base__code", "quote__code", "price")
+        PricePoint(base, quote, at.date(), price, kind=SPOT, at=at)
+        for base, quote, price, at in SpotPrice.objects.filter(
+            base__code__in=codes, quote__code__in=codes, at__gte=since, at__lt=until
+        ).values_list("base__code", "quote__code", "price", "at")
     )
     return points

@@ -1,22 +1,35 @@
-"""Daily price history from CoinGecko, fetched once per day and pair and kept in ``Price``."""
+"""Daily price history from CoinGecko, fetched once per day and pair and kept in ``Price``:
+every night for the days since the last one stored (``prices_refresh_daily_history``), and at
+once over the whole held period when an asset first appears in a portfolio
+(``prices_backfill_daily_history``)."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
+from portfolios.models import Portfolio
 from prices.models import Price
 from prices.services import currencies_in_use
-from prices.sources.coingecko import CoinGeckoClient
+from prices.sources.coingecko import CoinGeckoClient, history_days
 
 logger = logging.getLogger(__name__)
 
 HISTORY_DAYS = 365  # what keyless CoinGecko serves
+# After a retryable failure (unreachable, 5xx, rate limited) the other backfills pause instead
+# of each spending its own attempts (and the shared rate limit, and a worker) on a service that
+# does not answer; the next trigger after the pause asks again.
+PAUSE_KEY = "prices:backfill:paused"
+PAUSE_SECONDS = 300
 
 
 def prices_refresh_daily_history(
@@ -80,7 +93,111 @@ def prices_refresh_daily_history(
             Price.objects.bulk_create(rows, ignore_conflicts=True)
             stored += len(rows)
     if stored:
-        from portfolios.models import Portfolio
-
         Portfolio.objects.update(converted_histories_last_updated=datetime.now(UTC))
     return stored
+
+
+@dataclass
+class Backfill:
+    """What a backfill did: daily rows stored, and the quotes whose fetch failed."""
+
+    stored: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def history_reach(today: date, client: CoinGeckoClient | None = None) -> date | None:
+    """The oldest day the configured price API (or ``client``'s) serves daily history for;
+    None: any day."""
+    days = client.history_days if client else history_days(settings.COINGECKO_URL)
+    return None if days is None else today - timedelta(days=days - 1)
+
+
+def prices_backfill_daily_history(
+    *,
+    code: str,
+    quotes: Iterable[str],
+    start: date,
+    client: CoinGeckoClient | None = None,
+    today: date | None = None,
+) -> Backfill:
+    """Store the daily prices of ``code`` in each of ``quotes`` for every finished day from
+    ``start`` to yesterday that is not stored yet: one request per quote, from the first to
+    the last missing day. Days older than the plan's reach (365 days without a paid key) are
+    not asked for: they keep only the prices statements observed on them. A currency sharing
+    ``code``'s CoinGecko coin (``eth2`` and ``eth``) gets the same rows. A refused quote is
+    logged and named in the result, the others still run; a retryable failure pauses every
+    backfill for a while (``PAUSE_KEY``)."""
+    today = today or datetime.now(UTC).date()
+    currency = Currency.objects.filter(code=code.lower()).first()
+    if currency is None or not currency.coingecko_id:
+        return Backfill()
+    if cache.get(PAUSE_KEY):
+        logger.info("price history of %s from %s postponed: CoinGecko failed just now", code, start)
+        return Backfill(failed=sorted(quotes))
+    # One attempt per request: a failure pauses the backfills, and a later trigger (or the
+    # nightly check) asks again, rather than retries spending the shared rate limit now.
+    client = client or CoinGeckoClient.from_settings(max_attempts=1)
+    reach = history_reach(today, client)
+    first = max(start, reach) if reach else start
+    end = today - timedelta(days=1)  # a finished day only: today is valued at spot
+    if first > end:
+        return Backfill()
+    same_coin = list(Currency.objects.filter(coingecko_id=currency.coingecko_id))
+    quote_rows = list(Currency.objects.filter(code__in={c.lower() for c in quotes}))
+    stored_days: dict[tuple[int, int], set[date]] = defaultdict(set)
+    for base_id, quote_id, at in Price.objects.filter(
+        kind=Price.DAILY,
+        source="coingecko",
+        base__in=same_coin,
+        quote__in=quote_rows,
+        at__gte=datetime.combine(first, time.min, UTC),
+        at__lt=datetime.combine(today, time.min, UTC),
+    ).values_list("base_id", "quote_id", "at"):
+        stored_days[(base_id, quote_id)].add(at.date())
+    wanted = [first + timedelta(days=n) for n in range((end - first).days + 1)]
+    result = Backfill()
+    for quote in quote_rows:
+        if quote.pk == currency.pk:
+            continue
+        missing = [
+            day
+            for day in wanted
+            if any(day not in stored_days[(b.pk, quote.pk)] for b in same_coin)
+        ]
+        if not missing:
+            continue
+        try:
+            points = client.daily_history(
+                currency.coingecko_id, quote.code, missing[0], missing[-1]
+            )
+        except ProviderError as exc:
+            logger.warning(
+                "price history of %s in %s from %s failed: %s",
+                currency.coingecko_id,
+                quote.code,
+                missing[0],
+                exc,
+            )
+            result.failed.append(quote.code)
+            if exc.retryable:
+                cache.set(PAUSE_KEY, True, int(exc.retry_after or PAUSE_SECONDS) + 1)
+                break
+            continue
+        rows = [
+            Price(
+                base=base,
+                quote=quote,
+                at=datetime.combine(p.at.date(), time.min, UTC),
+                price=p.price,
+                kind=Price.DAILY,
+                source="coingecko",
+            )
+            for p in points
+            for base in same_coin
+            if base.pk != quote.pk
+        ]
+        Price.objects.bulk_create(rows, ignore_conflicts=True)
+        result.stored += len(rows)
+    if result.stored:
+        Portfolio.objects.update(converted_histories_last_updated=datetime.now(UTC))
+    return result

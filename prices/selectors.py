@@ -42,20 +42,18 @@ def priced_bases(codes: Iterable[str]) -> set[str]:
     )
 
 
-def latest_prices(
-    codes: Iterable[str], *, before: datetime | None = None
-) -> list[tuple[str, str, Decimal, datetime]]:
-    """The newest stored historical price (daily or observed) of every pair among ``codes``,
-    optionally only among those older than ``before``: (base, quote, price, at) rows, one per
-    pair. One query (the pair/time index answers the correlated subquery)."""
-    history = Price.objects.all() if before is None else Price.objects.filter(at__lt=before)
+def latest_prices(codes: Iterable[str]) -> list[tuple[str, str, Decimal, datetime]]:
+    """The newest stored historical price (daily or observed) of every pair among ``codes``:
+    (base, quote, price, at) rows, one per pair. One query (the pair/time index answers the
+    correlated subquery). For a current value shown as "last known" only: the value history
+    never carries a price to another day."""
     newest = (
-        history.filter(base=OuterRef("base"), quote=OuterRef("quote"))
+        Price.objects.filter(base=OuterRef("base"), quote=OuterRef("quote"))
         .order_by("-at")
         .values("at")[:1]
     )
     rows = (
-        history.filter(base__code__in=list(codes), quote__code__in=list(codes))
+        Price.objects.filter(base__code__in=list(codes), quote__code__in=list(codes))
         .filter(at=Subquery(newest))
         .values_list("base__code", "quote__code", "price", "at")
     )

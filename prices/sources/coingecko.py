@@ -26,6 +26,8 @@ DEMO_RATE_LIMIT = (30, 60.0)
 PRO_RATE_LIMIT = (250, 60.0)
 IDS_PER_CALL = 100
 HISTORY_LIMIT_ERROR_CODE = 10012
+# Keyless and demo plans serve daily history for the last 365 days only (error 10012 beyond).
+FREE_HISTORY_DAYS = 365
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -61,9 +63,20 @@ def _find_error_code(payload: Any) -> Any:
     return None
 
 
+def _is_pro(base_url: str) -> bool:
+    return urlsplit(base_url).hostname == "pro-api.coingecko.com"
+
+
+def history_days(base_url: str) -> int | None:
+    """How many days back (today included) the plan behind ``base_url`` serves daily history;
+    None: all of it (a paid plan)."""
+    return None if _is_pro(base_url) else FREE_HISTORY_DAYS
+
+
 class CoinGeckoClient:
     """``base_url`` is the public/demo ``https://api.coingecko.com/api/v3`` or the paid
-    ``https://pro-api.coingecko.com/api/v3``; the key header follows the host."""
+    ``https://pro-api.coingecko.com/api/v3``; the key header follows the host. ``max_attempts``
+    bounds the in-process retries of one request (work that is asked again later needs none)."""
 
     def __init__(
         self,
@@ -72,8 +85,10 @@ class CoinGeckoClient:
         api_key: str = "",
         http: HttpClient | None = None,
         rate_limit: tuple[int, float] | None = None,
+        max_attempts: int = 3,
     ):
-        pro = urlsplit(base_url).hostname == "pro-api.coingecko.com"
+        pro = _is_pro(base_url)
+        self.history_days = history_days(base_url)
         headers = {}
         if api_key:
             headers["x-cg-pro-api-key" if pro else "x-cg-demo-api-key"] = api_key
@@ -82,7 +97,11 @@ class CoinGeckoClient:
                 PRO_RATE_LIMIT if pro else DEMO_RATE_LIMIT if api_key else KEYLESS_RATE_LIMIT
             )
         self.http = http or HttpClient(
-            SOURCE, base_url=base_url, headers=headers, rate_limit=rate_limit
+            SOURCE,
+            base_url=base_url,
+            headers=headers,
+            rate_limit=rate_limit,
+            max_attempts=max_attempts,
         )
         if http is not None and headers:
             self.http.session.headers.update(headers)

@@ -272,6 +272,40 @@ def test_line_chart_escapes_its_texts():
     assert "&lt;script&gt;" in html
 
 
+def test_a_day_without_a_price_breaks_the_line_and_is_marked():
+    # Given five days of which the 3rd and 4th have no price
+    points = [
+        (date(2024, 1, 1), D("100")),
+        (date(2024, 1, 2), D("200")),
+        (date(2024, 1, 3), None),
+        (date(2024, 1, 4), None),
+        (date(2024, 1, 5), D("300")),
+    ]
+    html = line_chart(points, unit=USD, title="Value", width=480, height=280)
+    # Then the line is two pieces: days 1-2, and day 5 alone (shown by a ring)
+    line = re.search(r'<path class="line" d="([^"]*)"', html).group(1)
+    subpaths = [p.strip() for p in line.split("M") if p.strip()]
+    assert len(subpaths) == 2
+    assert len(subpaths[0].split()) == 2 and len(subpaths[1].split()) == 1
+    assert html.count('class="line point"') == 1
+    # And nothing is drawn at zero: the lowest y label is the lowest real value's tick
+    assert re.findall(r'class="y-label"[^>]*>([^<]*)<', html)[0] == "$100"
+    # And a shaded band covers the two days, from day 2 to day 5, with its dates
+    band = re.search(r'<rect class="gap" x="([^"]*)" y="[^"]*" width="([^"]*)"', html)
+    x2, x5 = (D(v.split(",")[0]) for v in (subpaths[0].split()[1], subpaths[1]))
+    assert D(band.group(1)) == x2 and D(band.group(1)) + D(band.group(2)) == x5
+    assert "<title>No price: 3 Jan 2024 to 4 Jan 2024</title>" in html
+    # And the text alternative says so
+    assert "2 days without a price left as gaps." in html
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", html)
+    assert rows[2:4] == [("3 Jan 2024", "no price"), ("4 Jan 2024", "no price")]
+
+
+def test_a_line_needs_two_priced_days():
+    points = [(date(2024, 1, 1), D("100")), (date(2024, 1, 2), None), (date(2024, 1, 3), None)]
+    assert NOT_ENOUGH_HISTORY in line_chart(points, unit=USD, title="Value")
+
+
 # --- Allocation donut -----------------------------------------------------------------------
 
 

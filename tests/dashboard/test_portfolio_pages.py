@@ -116,7 +116,7 @@ def test_list_shows_total_and_its_change_over_a_day_and_a_month(alice_client, po
     summary = response.context["portfolios"][0].summary
     # Then the total is today's value, up 2 x 1000 over a day and 2 x 10000 over the month
     assert summary.total == 100000
-    assert summary.day[0] == 2000 and summary.month[0] == 20000
+    assert summary.day.amount == 2000 and summary.month.amount == 20000
     html = response.content.decode()
     assert "$100,000.00" in html
     assert "+$2,000.00" in html and "+2.0%" in html

@@ -49,7 +49,8 @@ def portfolio(alice_api, mocked):
 
 
 def coingecko_calls(mocked) -> int:
-    return sum(1 for c in mocked.calls if c.request.url.startswith(COINGECKO))
+    """Spot price requests (an address's first sync also asks for its daily history)."""
+    return sum(1 for c in mocked.calls if c.request.url.startswith(f"{COINGECKO}/simple/price"))
 
 
 def test_balances_not_ready_then_summed_per_currency(alice_api, portfolio, run_tasks):
