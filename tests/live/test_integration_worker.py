@@ -215,6 +215,12 @@ def test_a_real_worker_fetches_what_the_api_waits_for(requirements, live_server,
         address_balances = ready(f"{base}/{pid}/addresses/{aid}/balances")
         transactions = ready(f"{base}/{pid}/addresses/{aid}/transactions")
         status = api.get(f"{live_server.url}/api/status", timeout=10)
+        # and the daily prices of the newly held bitcoin, by a task the address fetch queued
+        wait_for(
+            "the daily prices",
+            lambda: any("/market_chart/range" in p for p in fake.requests) or None,
+            READY_TIMEOUT,
+        )
 
     # and the figures are the recorded ones, exactly
     with localcontext(prec=100):
@@ -235,8 +241,11 @@ def test_a_real_worker_fetches_what_the_api_waits_for(requirements, live_server,
     # the worker answered: jobs ok from its heartbeat, tickers ok from the prices it stored
     assert status.status_code == 200, status.text
     assert status.json()["result"]["failing"] == []
-    # one fetch of the address (3 Esplora requests) and one price request
+    # one fetch of the address (3 Esplora requests), one spot price request, and the daily
+    # prices of the newly held bitcoin, asked for once, as soon as its history was fetched
     esplora = [p for p in fake.requests if p.startswith("/esplora/")]
-    coingecko = [p for p in fake.requests if p.startswith("/coingecko/")]
-    assert len(esplora) == 3 and len(coingecko) == 1, fake.requests
+    spot = [p for p in fake.requests if p.startswith("/coingecko/api/v3/simple/price")]
+    daily = [p for p in fake.requests if "/coins/bitcoin/market_chart/range" in p]
+    assert len(esplora) == 3 and len(spot) == 1 and len(daily) == 1, fake.requests
+    assert len(fake.requests) == 5, fake.requests
     assert time.monotonic() - started < 60
