@@ -94,8 +94,12 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Serialise writers instead of failing with "database is locked" under the dev server.
+    # Serialise writers instead of failing with "database is locked" under the dev server and
+    # the in-process task threads: a transaction takes the write lock when it begins
+    # (IMMEDIATE), so two writers wait for each other (up to the timeout) instead of
+    # deadlocking when both upgrade a read lock, which SQLite answers at once with "locked".
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

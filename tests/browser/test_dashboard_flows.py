@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.select import Select
@@ -35,10 +35,12 @@ def wait_for(driver, css: str, timeout: float = 10):
 
 
 def wait_for_text(driver, text: str, timeout: float = 10) -> None:
-    """Until ``text`` is on the page; a page being replaced meanwhile is simply looked at again."""
-    WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
-        lambda d: text in d.find_element(By.TAG_NAME, "body").text
-    )
+    """Until ``text`` is on the page; a page being replaced meanwhile is simply looked at again
+    (Chromium reports a body read during a navigation as stale, or as a node that "does not
+    belong to the document": both are retried until the timeout)."""
+    WebDriverWait(
+        driver, timeout, ignored_exceptions=(StaleElementReferenceException, WebDriverException)
+    ).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
 
 
 def fill(driver, name: str, value: str) -> None:
