@@ -19,6 +19,7 @@ from core.api import (
     unwrap_single,
 )
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedRequest
 
 
 class AddressSerializer(serializers.Serializer):
@@ -54,7 +55,7 @@ class AddressListView(ApiView):
     @extend_schema(
         responses=AddressListItemSerializer(many=True), summary="List a portfolio's addresses"
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(
             AddressListItemSerializer(address_list(portfolio=portfolio), many=True).data
@@ -63,7 +64,7 @@ class AddressListView(ApiView):
     @extend_schema(
         request=ADDRESS_BODY, responses={201: AddressSerializer}, summary="Add an address"
     )
-    def post(self, request: Request, portfolio_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
         address = services.address_create(
@@ -87,7 +88,7 @@ def _currency(data: dict, *, required: bool):
 
 
 class OwnAddressMixin:
-    def _get(self, request: Request, portfolio_id: int, address_id: int):
+    def _get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int):
         return address_get(
             portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id),
             address_id=address_id,
