@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from addresses import services
@@ -97,7 +96,7 @@ class OwnAddressMixin:
 
 class AddressDetailView(OwnAddressMixin, ApiView):
     @extend_schema(responses=AddressSerializer, summary="One address")
-    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         return Response(AddressSerializer(self._get(request, portfolio_id, address_id)).data)
 
     @extend_schema(
@@ -105,7 +104,7 @@ class AddressDetailView(OwnAddressMixin, ApiView):
         responses=AddressSerializer,
         summary="Change title, address or currency",
     )
-    def patch(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         data = body_dict(request)
         services.address_update(
@@ -117,7 +116,7 @@ class AddressDetailView(OwnAddressMixin, ApiView):
         return Response(AddressSerializer(address).data)
 
     @extend_schema(responses=AddressSerializer, summary="Delete an address (answers it as it was)")
-    def delete(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         before = AddressSerializer(address).data
         services.address_delete(address=address)
@@ -155,7 +154,7 @@ class AddressBalancesView(OwnAddressMixin, ApiView):
         responses=AddressBalanceSerializer(many=True),
         summary="An address's balance (async: 503 Not ready until first fetched)",
     )
-    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         address_data_ready(address)
         return Response(AddressBalanceSerializer(address_balances(address=address), many=True).data)
@@ -166,7 +165,7 @@ class AddressTransactionsView(OwnAddressMixin, ApiView):
         responses=AddressTransactionSerializer(many=True),
         summary="An address's transactions, newest first, paged with ?limit= and ?offset= (async)",
     )
-    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         address_data_ready(address)
         return Response(

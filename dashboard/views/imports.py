@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -48,7 +48,7 @@ def import_list(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpRes
 
 @csrf_exempt  # checked by _import_new, once the size limit is in place (Django's documented way)
 @owner_view
-def import_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def import_new(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     limiter = SizeLimitedUploadHandler(request, limit=settings.MAX_UPLOAD_SIZE)
     request.upload_handlers.insert(0, limiter)
     return _import_new(request, portfolio_id, limiter)

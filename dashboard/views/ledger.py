@@ -166,13 +166,13 @@ def _decide(
 
 @owner_view
 @require_POST
-def transfer_accept_view(request: HttpRequest, portfolio_id: int, transfer_id: int):
+def transfer_accept_view(request: AuthenticatedHttpRequest, portfolio_id: int, transfer_id: int):
     return _decide(request, portfolio_id, transfer_id, transfer_accept, "accepted")
 
 
 @owner_view
 @require_POST
-def transfer_reject_view(request: HttpRequest, portfolio_id: int, transfer_id: int):
+def transfer_reject_view(request: AuthenticatedHttpRequest, portfolio_id: int, transfer_id: int):
     return _decide(request, portfolio_id, transfer_id, transfer_reject, "rejected")
 
 

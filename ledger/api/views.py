@@ -260,7 +260,7 @@ class TransferAcceptView(ApiView):
         responses=TransferSerializer,
         summary="Accept a transfer: its legs become transfer_out and transfer_in",
     )
-    def post(self, request: Request, portfolio_id: int, transfer_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
         return decided(request, portfolio_id, transfer_id, transfer_accept)
 
 
@@ -270,5 +270,5 @@ class TransferRejectView(ApiView):
         responses=TransferSerializer,
         summary="Reject a transfer: never proposed again; an accepted one gets its kinds back",
     )
-    def post(self, request: Request, portfolio_id: int, transfer_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
         return decided(request, portfolio_id, transfer_id, transfer_reject)
