@@ -30,7 +30,7 @@ class AddressSerializer(serializers.Serializer):
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
     txns_last_updated = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 class AddressListItemSerializer(serializers.Serializer):
@@ -131,7 +131,7 @@ class AddressBalanceSerializer(serializers.Serializer):
     received = AmountField(allow_null=True)
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
     # Extra keys (API.md allows them): what the stored history adds up to (null while it is
     # incomplete) and what the balance has beyond it (null when they agree).
     history_balance = AmountField(source="address.fetch_state.history_balance", allow_null=True)
@@ -146,7 +146,7 @@ class AddressTransactionSerializer(serializers.Serializer):
     reference = serializers.CharField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 class AddressBalancesView(OwnAddressMixin, ApiView):

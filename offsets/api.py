@@ -25,7 +25,7 @@ class OffsetBalanceSerializer(serializers.Serializer):
     balance = AmountField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 class OffsetSerializer(serializers.Serializer):

@@ -59,7 +59,7 @@ class PortfolioDetailSerializer(PortfolioBaseSerializer):
     accounts = serializers.SerializerMethodField()
     addresses = AddressBriefSerializer(many=True, source="addresses.all")
     offsets = OffsetBriefSerializer(many=True, source="offsets.all")
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
     def get_currencies(self, obj) -> list[dict[str, str]]:
         return [CurrencyRefField().to_representation(c) for c in reporting_currencies(obj)]

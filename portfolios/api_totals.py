@@ -41,14 +41,14 @@ class TotalRowSerializer(serializers.Serializer):
     currency = CurrencyRefField()
     balance = AmountField()
     balance_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 def total_rows_data(rows: list[TotalRow]) -> list[dict]:
     """Rows sorted by currency code (as ``sum_balances`` and ``convert_totals`` make them), each
     currency as ``{code, title}``."""
     titles = currency_titles(row.currency for row in rows)
-    return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data
+    return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data  # type: ignore[return-value]  # many=True gives a ReturnList; the stubs say ReturnDict
 
 
 class PortfolioBalancesView(ApiView):
