@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import URLPattern, include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from oauth2_provider import views as oauth
 
@@ -39,7 +39,7 @@ oauth_patterns = [
     ),
 ]
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("status", StatusView.as_view(), name="status"),
     path("currencies", CurrencyListView.as_view(), name="currency-list"),
     path(
