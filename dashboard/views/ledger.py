@@ -5,7 +5,7 @@ the inventory. Each view calls the same selectors and services as ``ledger/api``
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,7 +41,7 @@ TRANSFER_TABS = [
 ]
 
 
-def _filtered_page(request: HttpRequest, rows) -> tuple[object, list[str]]:
+def _filtered_page(request: HttpRequest, rows) -> tuple[Page, list[str]]:
     """``rows`` filtered by the query string (``asset``, ``kind``, ``wallet``, ``from``,
     ``to``: the API's filters and sentences) and paged by ``?page=``."""
     filters = LedgerEntryFilter(request.GET, queryset=rows)

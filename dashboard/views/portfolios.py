@@ -21,9 +21,10 @@ DEFAULT_CURRENCIES = "usd, btc"
 
 @owner_view
 def portfolio_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    portfolios = list(portfolio_overview(user=request.user))
-    for portfolio in portfolios:
-        portfolio.summary = portfolio_summary(portfolio=portfolio)
+    portfolios = [
+        (portfolio, portfolio_summary(portfolio=portfolio))
+        for portfolio in portfolio_overview(user=request.user)
+    ]
     return render(request, "dashboard/portfolio_list.html", {"portfolios": portfolios})
 
 
