@@ -186,12 +186,12 @@ class CoinbaseCsvParser:
                     return self._take_two_leg(record)
             elif (
                 not fiat
-                and (quote := market_quote(record.notes))
-                and not self._is_fiat(quote, record.fiat)
+                and (market := market_quote(record.notes))
+                and not self._is_fiat(market, record.fiat)
             ):
                 raise StatementRejected(
                     record.line,
-                    f"{record.tx_type} on a crypto market: cannot read the {quote.upper()} leg "
+                    f"{record.tx_type} on a crypto market: cannot read the {market.upper()} leg "
                     f"from Notes '{record.notes}'",
                 )
         kind = record.rule.kind
