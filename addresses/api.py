@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from addresses import services
@@ -19,6 +18,7 @@ from core.api import (
     unwrap_single,
 )
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedRequest
 
 
 class AddressSerializer(serializers.Serializer):
@@ -30,7 +30,7 @@ class AddressSerializer(serializers.Serializer):
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
     txns_last_updated = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 class AddressListItemSerializer(serializers.Serializer):
@@ -54,7 +54,7 @@ class AddressListView(ApiView):
     @extend_schema(
         responses=AddressListItemSerializer(many=True), summary="List a portfolio's addresses"
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(
             AddressListItemSerializer(address_list(portfolio=portfolio), many=True).data
@@ -63,7 +63,7 @@ class AddressListView(ApiView):
     @extend_schema(
         request=ADDRESS_BODY, responses={201: AddressSerializer}, summary="Add an address"
     )
-    def post(self, request: Request, portfolio_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
         address = services.address_create(
@@ -87,7 +87,7 @@ def _currency(data: dict, *, required: bool):
 
 
 class OwnAddressMixin:
-    def _get(self, request: Request, portfolio_id: int, address_id: int):
+    def _get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int):
         return address_get(
             portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id),
             address_id=address_id,
@@ -96,7 +96,7 @@ class OwnAddressMixin:
 
 class AddressDetailView(OwnAddressMixin, ApiView):
     @extend_schema(responses=AddressSerializer, summary="One address")
-    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         return Response(AddressSerializer(self._get(request, portfolio_id, address_id)).data)
 
     @extend_schema(
@@ -104,7 +104,7 @@ class AddressDetailView(OwnAddressMixin, ApiView):
         responses=AddressSerializer,
         summary="Change title, address or currency",
     )
-    def patch(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         data = body_dict(request)
         services.address_update(
@@ -116,7 +116,7 @@ class AddressDetailView(OwnAddressMixin, ApiView):
         return Response(AddressSerializer(address).data)
 
     @extend_schema(responses=AddressSerializer, summary="Delete an address (answers it as it was)")
-    def delete(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         before = AddressSerializer(address).data
         services.address_delete(address=address)
@@ -131,7 +131,7 @@ class AddressBalanceSerializer(serializers.Serializer):
     received = AmountField(allow_null=True)
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
     # Extra keys (API.md allows them): what the stored history adds up to (null while it is
     # incomplete) and what the balance has beyond it (null when they agree).
     history_balance = AmountField(source="address.fetch_state.history_balance", allow_null=True)
@@ -146,7 +146,7 @@ class AddressTransactionSerializer(serializers.Serializer):
     reference = serializers.CharField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 class AddressBalancesView(OwnAddressMixin, ApiView):
@@ -154,7 +154,7 @@ class AddressBalancesView(OwnAddressMixin, ApiView):
         responses=AddressBalanceSerializer(many=True),
         summary="An address's balance (async: 503 Not ready until first fetched)",
     )
-    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         address_data_ready(address)
         return Response(AddressBalanceSerializer(address_balances(address=address), many=True).data)
@@ -165,7 +165,7 @@ class AddressTransactionsView(OwnAddressMixin, ApiView):
         responses=AddressTransactionSerializer(many=True),
         summary="An address's transactions, newest first, paged with ?limit= and ?offset= (async)",
     )
-    def get(self, request: Request, portfolio_id: int, address_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(request, portfolio_id, address_id)
         address_data_ready(address)
         return Response(

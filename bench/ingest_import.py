@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest import mock
@@ -224,6 +225,13 @@ def _via_api(path: Path, user, portfolio) -> None:
                 out.write(chunk)
             out.write(f"\r\n--{boundary}--\r\n".encode())
         status: list[str] = []
+
+        def start_response(
+            s: str, headers: list[tuple[str, str]], exc_info: object = None
+        ) -> Callable[[bytes], object]:
+            status.append(s)
+            return lambda data: None  # the body comes back as the handler's iterable
+
         with body.open("rb") as wsgi_input:
             environ = {
                 "REQUEST_METHOD": "POST",
@@ -244,7 +252,7 @@ def _via_api(path: Path, user, portfolio) -> None:
                 "wsgi.multiprocess": False,
                 "wsgi.run_once": False,
             }
-            response = WSGIHandler()(environ, lambda s, headers: status.append(s))
+            response = WSGIHandler()(environ, start_response)
             content = b"".join(response)
     if not status or not status[0].startswith("201"):
         raise SystemExit(f"API import failed: {status} {content[:500]!r}")

@@ -4,6 +4,7 @@ Safe development defaults apply only when DEBUG is on; in production SECRET_KEY 
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -221,7 +222,7 @@ HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-h
 # Fernet key(s) for secrets at rest (exchange credentials); derived from SECRET_KEY when unset.
 FERNET_KEYS = env.list("FERNET_KEYS", default=[])
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "core.middleware.RequestIdLogFilter"}},

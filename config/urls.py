@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from oauth2_provider import views as oauth
 
@@ -14,7 +14,7 @@ handler404 = "core.views.handler404"
 handler500 = "core.views.handler500"
 
 
-def slash_optional(route: str, view, name: str):
+def slash_optional(route: str, view, name: str) -> URLPattern:
     """Clients POST to the literal paths without a trailing slash; the slash form answers too."""
     return re_path(rf"^{route}/?$", view, name=name)
 
@@ -39,7 +39,7 @@ oauth_patterns = [
     ),
 ]
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("status", StatusView.as_view(), name="status"),
     path("currencies", CurrencyListView.as_view(), name="currency-list"),
     path(

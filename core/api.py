@@ -4,7 +4,7 @@ view, input helpers and paging as API.md describes it."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
@@ -84,6 +84,20 @@ def unwrap_single(value: Any) -> Any:
     return value
 
 
+# A required field never answers None (it raises instead); the overloads let callers rely on that.
+@overload
+def text_input(
+    data: dict[str, Any],
+    name: str,
+    *,
+    required: Literal[True],
+    max_length: int,
+    allow_blank: bool = False,
+) -> str: ...
+@overload
+def text_input(
+    data: dict[str, Any], name: str, *, required: bool, max_length: int, allow_blank: bool = False
+) -> str | None: ...
 def text_input(
     data: dict[str, Any], name: str, *, required: bool, max_length: int, allow_blank: bool = False
 ) -> str | None:

@@ -133,8 +133,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         status = 405
     elif isinstance(exc, drf.Throttled):
         status = 429
-        if exc.wait:
-            headers["Retry-After"] = str(int(exc.wait))
+        wait = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, not in the stubs
+        if wait:
+            headers["Retry-After"] = str(int(wait))
     elif isinstance(exc, PayloadTooLarge):
         status, extra = 413, {"invalid": [str(exc)]}
     elif isinstance(exc, RequestDataTooBig):

@@ -9,3 +9,12 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def char_max_length(model: type[models.Model], name: str) -> int:
+    """The ``max_length`` of a model's text field, for the checks and sentences that refuse a
+    too long value before anything is saved (one source of truth: the model)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"{model.__name__}.{name} is not a text field with a max_length")
+    return field.max_length

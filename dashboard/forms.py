@@ -183,7 +183,7 @@ class OffsetEditor:
         self.form = OffsetForm(
             data, initial={"title": offset.title} if offset else None, prefix="offset"
         )
-        extra = [{} for _ in range(self.EXTRA_ROWS)] if data is None else []
+        extra: list[dict[str, str]] = [{} for _ in range(self.EXTRA_ROWS)] if data is None else []
         self.formset = OffsetBalanceFormSet(
             data, initial=initial_rows + extra if data is None else None, prefix="balances"
         )

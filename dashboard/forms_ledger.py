@@ -76,6 +76,14 @@ class StatementUploadForm(ServiceForm):
         return upload
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's own copy of a ChoiceField, typed as one (``form.fields`` holds plain Fields)
+    so that its choices can be set per request."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class LedgerFilterForm(forms.Form):
     """The transaction list's filters, named as the API's query parameters; their checks are
     ``ledger.filters.LedgerEntryFilter``'s (the view shows its sentences)."""
@@ -86,11 +94,11 @@ class LedgerFilterForm(forms.Form):
 
     def __init__(self, *args: Any, assets: list[tuple[str, str]], wallets: list, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["asset"].choices = [("", "All assets"), *assets]
-        self.fields["kind"].choices = [("", "All kinds")] + [
+        choice_field(self, "asset").choices = [("", "All assets"), *assets]
+        choice_field(self, "kind").choices = [("", "All kinds")] + [
             (k.value, label) for k, label in KIND_LABELS.items()
         ]
-        self.fields["wallet"].choices = [("", "All wallets")] + [
+        choice_field(self, "wallet").choices = [("", "All wallets")] + [
             (str(w.pk), w.name) for w in wallets
         ]
         # "from" and "to", as the API names them (``from`` cannot be a class attribute).
@@ -134,7 +142,7 @@ class LedgerEntryForm(ServiceForm):
         super().__init__(*args, **kwargs)
         current = Kind(entry.kind)
         same_side = INFLOWS if current in INFLOWS else OUTFLOWS
-        self.fields["kind"].choices = [
+        choice_field(self, "kind").choices = [
             (k.value, label)
             for k, label in KIND_LABELS.items()
             if k in same_side
@@ -143,7 +151,7 @@ class LedgerEntryForm(ServiceForm):
         self.fields["kind"].help_text = "Only kinds of the same direction: this row " + (
             "received something." if current in INFLOWS else "sent something away."
         )
-        self.fields["value_currency"].choices = fiat
+        choice_field(self, "value_currency").choices = fiat
 
     def clean_value(self) -> str:
         """The API's amount check, so that a bad value is said with the other problems."""
@@ -217,25 +225,29 @@ class ValueForm(forms.Form):
 
     def __init__(self, *args: Any, fiat: list[tuple[str, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["value_currency"].choices = fiat
+        choice_field(self, "value_currency").choices = fiat
         self.fields["value_currency"].widget.attrs["class"] = "compact"
+
+
+METHOD_LABELS = {
+    "fifo": "FIFO — first in, first out",
+    "lifo": "LIFO — last in, first out",
+    "hifo": "HIFO — highest cost first",
+    "average": "Average cost",
+}
+POOLING_LABELS = {
+    "universal": "Universal — one pool across all wallets",
+    "per_wallet": "Per wallet — each wallet has its own lots",
+}
 
 
 class CostBasisSettingsForm(ServiceForm):
     method = forms.ChoiceField(
-        choices=[
-            ("fifo", "FIFO — first in, first out"),
-            ("lifo", "LIFO — last in, first out"),
-            ("hifo", "HIFO — highest cost first"),
-            ("average", "Average cost"),
-        ],
+        choices=list(METHOD_LABELS.items()),
         help_text="Which lots a sale uses first.",
     )
     pooling = forms.ChoiceField(
-        choices=[
-            ("universal", "Universal — one pool across all wallets"),
-            ("per_wallet", "Per wallet — each wallet has its own lots"),
-        ],
+        choices=list(POOLING_LABELS.items()),
         help_text="Whether lots are shared between wallets or kept per wallet.",
     )
     unclassified_out_to_elsewhere = forms.BooleanField(
@@ -258,8 +270,10 @@ class CostBasisSettingsForm(ServiceForm):
 
     def __init__(self, *args: Any, methods: list[str], poolings: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["tax_time_zone"].choices = [(name, name) for name in time_zone_names()]
+        choice_field(self, "tax_time_zone").choices = [(name, name) for name in time_zone_names()]
         # Offer what the engine knows, labelled where we have a label.
-        for name, values in (("method", methods), ("pooling", poolings)):
-            labels = dict(self.fields[name].choices)
-            self.fields[name].choices = [(v, labels.get(v, v)) for v in values]
+        for name, values, labels in (
+            ("method", methods, METHOD_LABELS),
+            ("pooling", poolings, POOLING_LABELS),
+        ):
+            choice_field(self, name).choices = [(v, labels.get(v, v)) for v in values]

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from django.http import HttpRequest
-
 from dashboard.uploads import pending_remember, pending_save
 from ingest.api import import_answer
 from ingest.services import statement_import
+from users.requests import AuthenticatedHttpRequest
 
 MISSING_PREFIX = "missing acquisition:"
 
 
 def statement_preview(
-    request: HttpRequest, *, portfolio: Any, upload: IO[bytes], file_name: str, wallet: str
+    request: AuthenticatedHttpRequest,
+    *,
+    portfolio: Any,
+    upload: IO[bytes],
+    file_name: str,
+    wallet: str,
 ) -> str:
     """Dry-run ``upload`` into ``wallet``; when the file is accepted, keep it and its answer
     for this session and return the token naming them. Raises ValidationFailed (a refused

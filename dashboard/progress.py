@@ -117,7 +117,7 @@ def _address_step(address: Address, flags: dict, since: datetime, now: datetime)
         return step(QUEUED, "Waiting for a worker.")
     if fetched and fetched >= since and (failed is None or fetched >= failed):
         return step(DONE, f"Balance and transactions fetched at {clock(fetched, now=now)}.")
-    if failed and failed >= since:
+    if state and failed and failed >= since:
         words = f"{upper_first(error_reason(state.error))}."
         if state.next_retry_at:
             words += f" Next try at {clock(state.next_retry_at, now=now)}."

@@ -26,6 +26,8 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 
+from users.requests import AuthenticatedHttpRequest
+
 SESSION_KEY = "dashboard:pending-imports"
 MAX_AGE = 24 * 3600
 MAX_PENDING = 5  # per session: older ones are dropped
@@ -92,7 +94,13 @@ def pending_save(upload: IO[bytes], *, user_id: int) -> tuple[str, Path]:
 
 
 def pending_remember(
-    request: HttpRequest, *, token: str, portfolio_id: int, wallet: str, file_name: str, answer
+    request: AuthenticatedHttpRequest,
+    *,
+    token: str,
+    portfolio_id: int,
+    wallet: str,
+    file_name: str,
+    answer,
 ) -> None:
     entries = dict(request.session.get(SESSION_KEY, {}))
     entries[token] = {
@@ -108,7 +116,9 @@ def pending_remember(
     request.session[SESSION_KEY] = entries
 
 
-def pending_get(request: HttpRequest, *, token: str, portfolio_id: int) -> Pending | None:
+def pending_get(
+    request: AuthenticatedHttpRequest, *, token: str, portfolio_id: int
+) -> Pending | None:
     """The session's pending upload ``token`` for that portfolio, if its file is still there."""
     entry = request.session.get(SESSION_KEY, {}).get(token)
     if not entry or entry.get("portfolio") != portfolio_id:
@@ -123,7 +133,9 @@ def pending_get(request: HttpRequest, *, token: str, portfolio_id: int) -> Pendi
     return Pending(token, portfolio_id, entry["wallet"], entry["file_name"], entry["answer"], path)
 
 
-def pending_discard(request: HttpRequest, token: str, *, entries: dict | None = None) -> None:
+def pending_discard(
+    request: AuthenticatedHttpRequest, token: str, *, entries: dict | None = None
+) -> None:
     """Forget ``token`` and delete its file (if it is this user's)."""
     own = entries if entries is not None else dict(request.session.get(SESSION_KEY, {}))
     own.pop(token, None)

@@ -27,6 +27,7 @@ from ingest import services
 from ingest.selectors import MissingAcquisition, import_get, import_list, missing_acquisitions
 from ledger.models import Import
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedRequest
 
 # Room for the multipart envelope around the file (boundaries, part headers, other fields).
 MULTIPART_ALLOWANCE = 64 * 1024
@@ -138,7 +139,7 @@ class StatementUploadView(ApiView):
         summary="Import a Coinbase 'Transaction history' CSV (multipart field `file`); with "
         "`dry_run=1`, only report what it would do",
     )
-    def post(self, request: Request, portfolio_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = request.data if isinstance(request.data, dict) else {}
         upload = request.FILES.get("file")
@@ -173,7 +174,7 @@ class ImportListView(ApiView):
         "envelope's `missing_acquisitions` lists every wallet and asset whose history still "
         "lacks an acquisition",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         missing = list(missing_acquisitions(portfolio))
         by_import: dict[int | None, list[MissingAcquisition]] = defaultdict(list)
@@ -195,7 +196,7 @@ class ImportListView(ApiView):
 
 class ImportDetailView(ApiView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="One statement import")
-    def get(self, request: Request, portfolio_id: int, import_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, import_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         imp = import_get(portfolio=portfolio, import_id=import_id)
         missing = [
@@ -209,7 +210,7 @@ class ImportDetailView(ApiView):
         summary="Undo an import: remove exactly its rows (also rows you modified: the answer "
         "says how many) and recompute the wallet's holdings",
     )
-    def delete(self, request: Request, portfolio_id: int, import_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, portfolio_id: int, import_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         imp = import_get(portfolio=portfolio, import_id=import_id)
         [before] = with_currency_refs([import_answer(imp)])

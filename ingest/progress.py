@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import BinaryIO, TextIO
+from typing import IO, TextIO
 
 
 class MeteredReader:
     """A read-only binary stream over ``raw`` that counts (``bytes_read``) and hashes
     (``sha256``) what passes through. Text streams are refused: the hash is of the bytes."""
 
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: IO[bytes]):
         if isinstance(raw.read(0), str):
             raise TypeError("MeteredReader needs a binary stream")
         self._raw = raw

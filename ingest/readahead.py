@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -25,7 +25,9 @@ class _Failed:
         self.error = error
 
 
-def batches_ahead(items: Iterable[T], size: int, *, depth: int = 2) -> Iterator[list[T]]:
+def batches_ahead(
+    items: Iterable[T], size: int, *, depth: int = 2
+) -> Generator[list[T], None, None]:
     """``items`` in lists of ``size`` (the last may be shorter), produced by a background
     thread at most ``depth`` lists ahead. An exception raised by ``items`` is raised here, at
     the point of the batch it interrupted. Closing the generator stops the thread."""

@@ -74,7 +74,7 @@ def missing_acquisitions(
     rows = LedgerEntry.objects.filter(portfolio=portfolio).exclude(kind__in=_CASH)
     if wallet is not None:
         rows = rows.filter(wallet=wallet)
-    rows = (
+    ordered = (
         rows.annotate(
             outflow=Case(
                 When(kind__in=_INFLOWS, then=Value(0)),
@@ -86,13 +86,13 @@ def missing_acquisitions(
         .values_list("wallet_id", "asset_id", "outflow", "quantity", "id")
     )
     found: list[tuple] = []  # (wallet id, asset id, shortfall, id of the first row below zero)
-    group = None
+    group: tuple[int, int] | None = None
     balance = lowest = Decimal(0)
-    first = None
+    first: int | None = None
     with localcontext(prec=80):
-        for wallet_id, asset_id, outflow, quantity, entry_id in rows.iterator(chunk_size=5000):
+        for wallet_id, asset_id, outflow, quantity, entry_id in ordered.iterator(chunk_size=5000):
             if (wallet_id, asset_id) != group:
-                if lowest < 0:
+                if group is not None and lowest < 0:
                     found.append((*group, -lowest, first))
                 group, balance, lowest, first = (wallet_id, asset_id), Decimal(0), Decimal(0), None
             balance += -quantity if outflow else quantity
@@ -107,10 +107,10 @@ def missing_acquisitions(
     names = dict(Wallet.objects.filter(pk__in={f[0] for f in found}).values_list("id", "name"))
     codes = dict(Currency.objects.filter(pk__in={f[1] for f in found}).values_list("id", "code"))
     where = {
-        pk: rest
-        for pk, *rest in LedgerEntry.objects.filter(pk__in=[f[3] for f in found]).values_list(
-            "id", "occurred_at", "line", "source_import_id"
-        )
+        pk: (at, line, import_id)
+        for pk, at, line, import_id in LedgerEntry.objects.filter(
+            pk__in=[f[3] for f in found]
+        ).values_list("id", "occurred_at", "line", "source_import_id")
     }
     for wallet_id, asset_id, shortfall, entry_id in found:
         at, line, import_id = where[entry_id]

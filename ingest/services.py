@@ -14,12 +14,13 @@ import logging
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from django.db import transaction
 from django.db.models import Q
 
 from core.exceptions import ValidationFailed
+from core.models import char_max_length
 from core.money import format_amount
 from core.tasks import enqueue
 from ingest.coinbase import CoinbaseCsvParser
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WALLET = "Coinbase"
 IMPORT_SOURCE = "coinbase-csv"
-WALLET_NAME_MAX = Wallet._meta.get_field("name").max_length
+WALLET_NAME_MAX = char_max_length(Wallet, "name")
 
 ProgressCallback = Callable[[int, int], None]  # (bytes read, rows read)
 
@@ -102,7 +103,7 @@ def statement_import(
     *,
     portfolio: Portfolio,
     user: User,
-    stream: BinaryIO,
+    stream: IO[bytes],
     file_name: str,
     wallet: str | int | None = None,
     dry_run: bool = False,

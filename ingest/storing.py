@@ -34,6 +34,7 @@ from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
 from core.exceptions import ValidationFailed
+from core.models import char_max_length
 from core.money import (
     MAX_DECIMAL_PLACES,
     MAX_INTEGER_DIGITS,
@@ -60,7 +61,7 @@ BATCH_SIZE = 2000
 STATEMENT_SOURCE = "coinbase-statement"  # Currency.source and Price.source of what we add
 PRICE_WINDOW = timedelta(days=1)
 CASH = frozenset({Kind.FIAT_DEPOSIT, Kind.FIAT_WITHDRAWAL})
-CODE_MAX_LENGTH = Currency._meta.get_field("code").max_length
+CODE_MAX_LENGTH = char_max_length(Currency, "code")
 _Q18 = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 _SKIPPED = re.compile(r"^skipped .*: (\d+) rows? \(line")
 _PRECISION = 80  # running sums stay exact

@@ -11,7 +11,7 @@ class WalletHoldingInline(admin.TabularInline):
     model = WalletHolding
     extra = 0
     can_delete = False
-    fields = readonly_fields = ["asset", "quantity", "as_of", "updated_at"]
+    fields = readonly_fields = ("asset", "quantity", "as_of", "updated_at")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # computed from the rows (ledger.holdings)

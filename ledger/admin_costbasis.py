@@ -110,7 +110,7 @@ class DisposalLotInline(admin.TabularInline):
     model = DisposalLot
     extra = 0
     can_delete = False
-    fields = readonly_fields = [
+    fields = readonly_fields = (
         "position",
         "source_entry_id",
         "acquired_at",
@@ -119,7 +119,7 @@ class DisposalLotInline(admin.TabularInline):
         "proceeds",
         "gain",
         "long_term",
-    ]
+    )
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

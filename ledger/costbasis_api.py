@@ -42,6 +42,7 @@ from ledger.costbasis_report import (
 )
 from ledger.models_costbasis import CostBasisSettings
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedRequest
 
 # --- serializers -------------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class CostBasisView(ApiView):
         "tax time zone), missing acquisitions (async: 503 Not ready before the first build)",
         responses=inline_serializer("CostBasis", {"currency": serializers.DictField()}),
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         freshness = store.costbasis_ready(portfolio=portfolio)
         return Response(summary_data(costbasis_summary(portfolio=portfolio, freshness=freshness)))
@@ -277,7 +278,7 @@ class CostBasisLotsView(ApiView):
         responses=LotSerializer(many=True),
         summary="Open lots by asset and acquisition time, paged (async)",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         rows = _filtered(LotFilter, request, costbasis_lots(portfolio=portfolio))
         store.costbasis_ready(portfolio=portfolio)
@@ -296,7 +297,7 @@ class CostBasisDisposalsView(ApiView):
         responses=DisposalSerializer(many=True),
         summary="Disposals in time order, each with the lots it used, paged (async)",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         disposals = costbasis_disposals(portfolio=portfolio)
         _checked(DisposalFilter, request, disposals, zone=UTC)  # a bad filter is 422 at once
@@ -326,7 +327,7 @@ class CostBasisReportView(ApiView):
         summary="Realized gains of a year as CSV, one line per lot used, Form 8949-like, with "
         "totals lines (short-term, long-term, all) at the end (async)",
     )
-    def get(self, request: Request, portfolio_id: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> HttpResponse:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         raw = request.query_params.get("year")
         if not raw:
@@ -360,7 +361,7 @@ SETTINGS_BODY = inline_serializer(
 
 class CostBasisSettingsView(ApiView):
     @extend_schema(responses=SettingsSerializer, summary="How the cost basis is computed")
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(settings_data(store.costbasis_settings_get(portfolio=portfolio)))
 
@@ -370,7 +371,7 @@ class CostBasisSettingsView(ApiView):
         summary="Change the method, pooling, method changes by year or the user's tax time zone "
         "(all their portfolios); a change enqueues a rebuild (write scope)",
     )
-    def patch(self, request: Request, portfolio_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
         names = (
@@ -415,7 +416,7 @@ class CostBasisRebuildView(ApiView):
         "is upgraded to one from scratch (merged true) rather than a second one queued: the "
         "request is never dropped",
     )
-    def post(self, request: Request, portfolio_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         asked = store.costbasis_rebuild(portfolio, force=True)
         return Response({"enqueued": True, "will_run": asked.will_run, "merged": asked.merged})

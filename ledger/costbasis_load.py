@@ -70,7 +70,7 @@ def fingerprints(
     """(entries at or before ``cutoff``, all entries, accepted transfers with a leg at or before
     it, all accepted transfers): two queries."""
     at, pk = cutoff if cutoff is not None else (datetime(1, 1, 2, tzinfo=UTC), 0)
-    at = connection.ops.adapt_datetimefield_value(at)
+    at_db = connection.ops.adapt_datetimefield_value(at)
     entries, transfers = LedgerEntry._meta.db_table, Transfer._meta.db_table
     micros = _micros_sql("updated_at")
     with connection.cursor() as cursor:
@@ -81,7 +81,7 @@ def fingerprints(
             f"SELECT updated_at, {micros} AS us, "
             f"CASE WHEN occurred_at < %s OR (occurred_at = %s AND id <= %s) THEN 1 ELSE 0 END "
             f"AS early FROM {entries} WHERE portfolio_id = %s) rows",
-            [at, at, pk, portfolio_id],
+            [at_db, at_db, pk, portfolio_id],
         )
         e = cursor.fetchone()
         micros = _micros_sql("t.updated_at")
@@ -105,7 +105,7 @@ def fingerprints(
                 f"JOIN {entries} o ON o.id = t.out_entry_id "
                 f"JOIN {entries} i ON i.id = t.in_entry_id "
                 f"WHERE t.portfolio_id = %s AND t.status = %s) rows",
-                [at, at, pk, at, at, pk, portfolio_id, Transfer.ACCEPTED],
+                [at_db, at_db, pk, at_db, at_db, pk, portfolio_id, Transfer.ACCEPTED],
             )
         t = cursor.fetchone()
     return (
@@ -176,7 +176,8 @@ def _check_links(entries: list[Entry], linked: dict[int, int], conversions: set[
     or from elsewhere. ``linked``: entry id -> index of the loaded rows that have a peer; peers
     before a continuation's cutoff are looked up."""
     legs = {pk: (entries[i].kind, entries[i].asset) for pk, i in linked.items()}
-    early = {entries[i].transfer_peer for i in linked.values()} - legs.keys()
+    peers = {entries[i].transfer_peer for i in linked.values()}
+    early = {peer for peer in peers if peer is not None} - legs.keys()
     if early:
         for pk, kind, code in LedgerEntry.objects.filter(pk__in=early).values_list(
             "pk", "kind", "asset__code"
@@ -184,10 +185,11 @@ def _check_links(entries: list[Entry], linked: dict[int, int], conversions: set[
             legs[pk] = (_KINDS[kind], code)
     for i in linked.values():
         entry = entries[i]
-        other = legs.get(entry.transfer_peer)
-        kinds = {entry.kind, other[0]} if other is not None else set()
-        if kinds != {Kind.TRANSFER_OUT, Kind.TRANSFER_IN} or (
-            other[1] != entry.asset and entry.id not in conversions
+        other = legs.get(entry.transfer_peer) if entry.transfer_peer is not None else None
+        if (
+            other is None
+            or {entry.kind, other[0]} != {Kind.TRANSFER_OUT, Kind.TRANSFER_IN}
+            or (other[1] != entry.asset and entry.id not in conversions)
         ):
             entries[i] = replace(entry, transfer_peer=None)
 
@@ -241,7 +243,8 @@ def _rows(portfolio_id: int, rows, after: tuple[datetime, int] | None) -> Iterat
     columns = ", ".join(_COLUMNS).replace(
         "occurred_at", "(extract(epoch from occurred_at) * 1000000)::bigint"
     )
-    where, params = "portfolio_id = %s", [portfolio_id]
+    where = "portfolio_id = %s"
+    params: list[int | datetime] = [portfolio_id]
     if after is not None:
         where += " AND (occurred_at, id) > (%s, %s)"
         params += [after[0], after[1]]

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from decimal import Decimal, localcontext
+from typing import Any
 
 import django_filters
 from django import forms
@@ -192,7 +193,8 @@ def costbasis_summary(*, portfolio: Portfolio, freshness: Freshness) -> Summary:
     fiat = build.currency.code if build.currency is not None else "usd"
     rates, _, _ = spot_rates(set(lots) | set(held) | set(reporting) | {fiat})
     positions = []
-    sums = {code: [ZERO, ZERO, []] for code in reporting}
+    # target -> [cost, market value, codes without a price]
+    sums: dict[str, list[Any]] = {code: [ZERO, ZERO, []] for code in reporting}
     with localcontext(EXACT):
         for code in sorted(set(lots) | set(held)):
             part = lots.get(code, NO_LOTS)
@@ -291,6 +293,8 @@ class YearFilter(django_filters.Filter):
 
 
 class _Problems:
+    form: forms.Form  # the FilterSet's bound form
+
     @property
     def problems(self) -> list[str]:
         return [str(message) for messages in self.form.errors.values() for message in messages]
@@ -348,7 +352,7 @@ def source_external_id(external_id: str | None, reference: str | None) -> str | 
     return base if colon and leg in LEG_SUFFIXES else external_id
 
 
-def _with_source_ids(queryset: QuerySet, entry_field: str, prefix: str) -> QuerySet:
+def _with_source_ids(queryset: QuerySet, entry_field: str, prefix: str) -> QuerySet[Any]:
     """Annotate ``<prefix>_external_id`` and ``<prefix>_reference`` of the ledger row named by
     ``entry_field``. Subqueries rather than a join: the derived rows' links have no database
     constraint, and a row whose entry is gone must still be listed."""
@@ -400,10 +404,10 @@ def report_rows(*, portfolio: Portfolio, year: int, zone: tzinfo) -> Iterable[tu
     used = DisposalLot.objects.filter(
         portfolio=portfolio, disposal__at__gte=start, disposal__at__lt=end
     )
-    used = _with_source_ids(used, "disposal__entry_id", "entry")
-    used = _with_source_ids(used, "source_entry_id", "source")
+    linked = _with_source_ids(used, "disposal__entry_id", "entry")
+    linked = _with_source_ids(linked, "source_entry_id", "source")
     return (
-        used.order_by("disposal__at", "disposal__entry_id", "disposal_id", "position")
+        linked.order_by("disposal__at", "disposal__entry_id", "disposal_id", "position")
         .values_list(
             "quantity",
             "disposal__asset__code",

@@ -464,22 +464,29 @@ def _build(portfolio: Portfolio, force: bool) -> BuildOutcome:
     with clock.phase("load"):
         config = configuration(portfolio)
         build = CostBasisBuild.objects.filter(portfolio=portfolio).first()
-        cutoff = None
-        if build is not None and build.built_at is not None and build.last_at is not None:
+        cutoff: tuple[datetime, int] | None = None
+        if (
+            build is not None
+            and build.built_at is not None
+            and build.last_at is not None
+            and build.last_entry_id is not None
+        ):
             cutoff = (build.last_at, build.last_entry_id)
         early, whole, early_transfers, all_transfers = fingerprints(portfolio.pk, cutoff)
         reason = _full_rebuild_reason(build, config, force, early, early_transfers)
-        if reason is None and build.ledger == ledger_print(whole, all_transfers):
-            build.status, build.error, build.attempted_at = CostBasisBuild.OK, "", timezone.now()
-            build.save(update_fields=["status", "error", "attempted_at", "updated_at"])
+        previous = build if reason is None else None  # the build this one continues, if any
+        if previous is not None and previous.ledger == ledger_print(whole, all_transfers):
+            previous.status, previous.error = CostBasisBuild.OK, ""
+            previous.attempted_at = timezone.now()
+            previous.save(update_fields=["status", "error", "attempted_at", "updated_at"])
             return BuildOutcome(portfolio.pk, CostBasisBuild.UNCHANGED, "nothing changed")
         loaded = load_entries(portfolio, config.currency, after=cutoff if reason is None else None)
 
     result = None
-    if reason is None:
+    if previous is not None:
         try:
             with clock.phase("compute"):
-                result = compute(loaded.entries, config.settings, state=build.state)
+                result = compute(loaded.entries, config.settings, state=previous.state)
         except ValueError as exc:  # the engine refuses the state: start over
             reason = f"the saved state cannot be continued ({exc})"
             with clock.phase("load"):
@@ -501,14 +508,16 @@ def _build(portfolio: Portfolio, force: bool) -> BuildOutcome:
             loaded=loaded,
             full=full,
         )
-        summary = summary_merge(result, None if full else build.summary)
+        summary = summary_merge(result, None if full or previous is None else previous.summary)
     timings = clock.timings()
     now = timezone.now()
+    mode = CostBasisBuild.FULL if full else CostBasisBuild.INCREMENTAL
+    why = (reason or "later rows added")[:200]
     values = {
         "status": CostBasisBuild.OK,
         "error": "",
-        "mode": CostBasisBuild.FULL if full else CostBasisBuild.INCREMENTAL,
-        "reason": (reason or "later rows added")[:200],
+        "mode": mode,
+        "reason": why,
         "currency": config.currency,
         "settings": config.key,
         "state": result.state,
@@ -534,8 +543,8 @@ def _build(portfolio: Portfolio, force: bool) -> BuildOutcome:
     CostBasisBuild.objects.update_or_create(portfolio=portfolio, defaults=values)
     return BuildOutcome(
         portfolio.pk,
-        values["mode"],
-        values["reason"],
+        mode,
+        why,
         entries=len(loaded.entries),
         disposals=written,
         lots=len(result.lots),

@@ -271,17 +271,18 @@ def summary_merge(result: Result, before: dict[str, Any] | None) -> dict[str, An
                 old[3] + row.long_term,
                 old[4] + row.income,
             ]
-        missing = {
+        # code -> [quantity missing, disposals missing it, the first few of their entry ids]
+        missing: dict[str, list[Any]] = {
             code: [Decimal(q), int(n), list(ids)]
             for code, (q, n, ids) in before.get("missing", {}).items()
         }
         for d in result.disposals:
             if d.missing_quantity:
-                row = missing.setdefault(d.asset, [ZERO, 0, []])
-                row[0] += d.missing_quantity
-                row[1] += 1
-                if len(row[2]) < MISSING_IDS_SHOWN:
-                    row[2].append(d.entry_id)
+                gap = missing.setdefault(d.asset, [ZERO, 0, []])
+                gap[0] += d.missing_quantity
+                gap[1] += 1
+                if len(gap[2]) < MISSING_IDS_SHOWN:
+                    gap[2].append(d.entry_id)
         flags: dict[str, int] = dict(before.get("flags", {}))
         for f in result.flags:
             flags[f.code.value] = flags.get(f.code.value, 0) + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -22,7 +23,7 @@ def wallet_holdings_recompute(*, wallet: Wallet) -> dict[str, Decimal]:
     """Sum the wallet's rows per asset (inflows minus outflows, fiat cash left out) and store
     the result. Streams the rows: memory does not grow with the ledger. Returns code -> qty."""
     totals: dict[int, Decimal] = defaultdict(Decimal)
-    latest = {}
+    latest: dict[int, datetime] = {}
     rows = (
         LedgerEntry.objects.filter(wallet=wallet)
         .exclude(kind__in=CASH_KINDS)

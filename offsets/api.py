@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import (
@@ -18,6 +17,7 @@ from core.exceptions import ValidationFailed
 from offsets import services
 from offsets.selectors import offset_get, offset_list
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedRequest
 
 
 class OffsetBalanceSerializer(serializers.Serializer):
@@ -25,7 +25,7 @@ class OffsetBalanceSerializer(serializers.Serializer):
     balance = AmountField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 class OffsetSerializer(serializers.Serializer):
@@ -68,7 +68,7 @@ class OffsetListView(ApiView):
     @extend_schema(
         responses=OffsetListItemSerializer(many=True), summary="List a portfolio's offsets"
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(OffsetListItemSerializer(offset_list(portfolio=portfolio), many=True).data)
 
@@ -77,7 +77,7 @@ class OffsetListView(ApiView):
         responses={201: OffsetSerializer},
         summary="Create an offset with balances",
     )
-    def post(self, request: Request, portfolio_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
         offset = services.offset_create(
@@ -93,7 +93,7 @@ class OffsetListView(ApiView):
 
 class OffsetDetailView(ApiView):
     @extend_schema(responses=OffsetSerializer, summary="One offset with its balances")
-    def get(self, request: Request, portfolio_id: int, offset_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, offset_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset_id)).data)
 
@@ -102,7 +102,7 @@ class OffsetDetailView(ApiView):
         responses=OffsetSerializer,
         summary="Rename; with balances, replace them all",
     )
-    def patch(self, request: Request, portfolio_id: int, offset_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, portfolio_id: int, offset_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         offset = offset_get(portfolio=portfolio, offset_id=offset_id)
         data = body_dict(request)
@@ -117,7 +117,7 @@ class OffsetDetailView(ApiView):
     @extend_schema(
         responses={200: OffsetSerializer}, summary="Delete an offset (answers it as it was)"
     )
-    def delete(self, request: Request, portfolio_id: int, offset_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, portfolio_id: int, offset_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         offset = offset_get(portfolio=portfolio, offset_id=offset_id)
         before = OffsetSerializer(offset).data

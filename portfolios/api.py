@@ -14,6 +14,7 @@ from portfolios.selectors import (
     portfolio_list,
     reporting_currencies,
 )
+from users.requests import AuthenticatedRequest
 
 
 class PortfolioBaseSerializer(serializers.Serializer):
@@ -58,7 +59,7 @@ class PortfolioDetailSerializer(PortfolioBaseSerializer):
     accounts = serializers.SerializerMethodField()
     addresses = AddressBriefSerializer(many=True, source="addresses.all")
     offsets = OffsetBriefSerializer(many=True, source="offsets.all")
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
     def get_currencies(self, obj) -> list[dict[str, str]]:
         return [CurrencyRefField().to_representation(c) for c in reporting_currencies(obj)]
@@ -84,7 +85,7 @@ def detail(user, portfolio_id) -> dict:
 
 class PortfolioListView(ApiView):
     @extend_schema(responses=PortfolioSummarySerializer(many=True), summary="List your portfolios")
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(
             PortfolioSummarySerializer(portfolio_list(user=request.user), many=True).data
         )
@@ -94,7 +95,7 @@ class PortfolioListView(ApiView):
         responses={201: PortfolioDetailSerializer},
         summary="Create a portfolio",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = body_dict(request)
         portfolio = services.portfolio_create(
             user=request.user,
@@ -118,7 +119,7 @@ class PortfolioDetailView(ApiView):
         responses=PortfolioDetailSerializer,
         summary="Update title or currencies",
     )
-    def patch(self, request: Request, portfolio_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         data = body_dict(request)
         services.portfolio_update(
@@ -131,7 +132,7 @@ class PortfolioDetailView(ApiView):
     @extend_schema(
         responses=PortfolioDetailSerializer, summary="Delete a portfolio (answers it as it was)"
     )
-    def delete(self, request: Request, portfolio_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         before = detail(request.user, portfolio_id)
         services.portfolio_delete(
             portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id)

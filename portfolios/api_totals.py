@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api import (
@@ -35,20 +34,21 @@ from portfolios.services_refresh import portfolio_refresh
 from portfolios.totals import TotalRow, convert_totals, sum_balances
 from prices.selectors import spot_rates
 from prices.tasks import prices_history_enqueue
+from users.requests import AuthenticatedRequest
 
 
 class TotalRowSerializer(serializers.Serializer):
     currency = CurrencyRefField()
     balance = AmountField()
     balance_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
 def total_rows_data(rows: list[TotalRow]) -> list[dict]:
     """Rows sorted by currency code (as ``sum_balances`` and ``convert_totals`` make them), each
     currency as ``{code, title}``."""
     titles = currency_titles(row.currency for row in rows)
-    return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data
+    return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data  # type: ignore[return-value]  # many=True gives a ReturnList; the stubs say ReturnDict
 
 
 class PortfolioBalancesView(ApiView):
@@ -56,7 +56,7 @@ class PortfolioBalancesView(ApiView):
         responses=TotalRowSerializer(many=True),
         summary="Current balances summed over addresses, accounts and offsets (async)",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         now = timezone.now()
         holdings = portfolio_holdings(portfolio, now=now)
@@ -71,7 +71,7 @@ class PortfolioConvertedView(ApiView):
         summary="The whole portfolio valued in each reporting currency; unpriced assets are "
         "listed in the envelope's `unpriced` (async)",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         now = timezone.now()
         holdings = portfolio_holdings(portfolio, now=now)
@@ -96,7 +96,7 @@ class PortfolioRefreshView(ApiView):
         ),
         summary="Enqueue a refresh of every address and the prices of a portfolio (write scope)",
     )
-    def post(self, request: Request, portfolio_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(asdict(portfolio_refresh(portfolio=portfolio)))
 
@@ -124,7 +124,7 @@ class PortfolioConvertedHistoryView(ApiView):
         responses=HistoryPointSerializer(many=True),
         summary="The portfolio's value at the end of each day, oldest first (today at spot prices)",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         reporting = {c.code: c for c in reporting_currencies(portfolio)}
         currency = (request.query_params.get("currency") or next(iter(reporting))).lower()

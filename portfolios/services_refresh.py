@@ -23,7 +23,8 @@ def portfolio_refresh(*, portfolio: Portfolio) -> RefreshEnqueued:
     from addresses.tasks import address_fetch_enqueue
     from prices.tasks import prices_spot_enqueue
 
-    queued, already = [], []
+    queued: list[int] = []
+    already: list[int] = []
     for address_id in Address.objects.filter(portfolio=portfolio, valid=True).values_list(
         "pk", flat=True
     ):

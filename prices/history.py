@@ -62,7 +62,7 @@ def prices_refresh_daily_history(
     for coin_id, same_coin in by_coin.items():
         for quote in quotes:
             previous = max(
-                (last.get((b.pk, quote.pk)) for b in same_coin if last.get((b.pk, quote.pk))),
+                (at for b in same_coin if (at := last.get((b.pk, quote.pk)))),
                 default=None,
             )
             start = (

@@ -44,7 +44,9 @@ def tx_effect(tx: dict[str, Any], address: str) -> tuple[int, int]:
     me = _same_address(address)
 
     def mine(txo: dict[str, Any] | None) -> bool:
-        return bool(txo) and _same_address(str(txo.get("scriptpubkey_address", ""))) == me
+        if not txo:
+            return False
+        return _same_address(str(txo.get("scriptpubkey_address", ""))) == me
 
     received = sum(int(out["value"]) for out in tx.get("vout", []) if mine(out))
     prevouts = [vin.get("prevout") for vin in tx.get("vin", [])]

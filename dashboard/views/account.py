@@ -2,7 +2,7 @@
 and personal API keys)."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,11 +12,12 @@ from dashboard.access import owner_view
 from dashboard.forms import ApiKeyForm
 from dashboard.selectors import api_key_list, connected_apps, developer_applications
 from dashboard.services import connected_app_revoke
+from users.requests import AuthenticatedHttpRequest
 from users.services import api_key_create, api_key_revoke
 
 
 @owner_view
-def connected_app_list(request: HttpRequest) -> HttpResponse:
+def connected_app_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "dashboard/connected_apps.html", {"apps": connected_apps(user=request.user)}
     )
@@ -24,14 +25,16 @@ def connected_app_list(request: HttpRequest) -> HttpResponse:
 
 @owner_view
 @require_POST
-def connected_app_revoke_view(request: HttpRequest, application_id: int) -> HttpResponse:
+def connected_app_revoke_view(
+    request: AuthenticatedHttpRequest, application_id: int
+) -> HttpResponse:
     application = connected_app_revoke(user=request.user, application_id=application_id)
     messages.success(request, f"“{application.name}” can no longer use your account.")
     return redirect("dashboard:connected-apps")
 
 
 @owner_view
-def developer(request: HttpRequest) -> HttpResponse:
+def developer(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "applications": developer_applications(user=request.user),
         "api_keys": api_key_list(user=request.user),
@@ -43,7 +46,7 @@ def developer(request: HttpRequest) -> HttpResponse:
 @owner_view
 @never_cache
 @require_http_methods(["GET", "POST"])
-def api_key_new(request: HttpRequest) -> HttpResponse:
+def api_key_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +69,7 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
 
 @owner_view
 @require_POST
-def api_key_revoke_view(request: HttpRequest, api_key_id: int) -> HttpResponse:
+def api_key_revoke_view(request: AuthenticatedHttpRequest, api_key_id: int) -> HttpResponse:
     api_key = api_key_revoke(user=request.user, api_key_id=api_key_id)
     messages.success(
         request, f"API key “{api_key.name}” revoked: requests with it are refused from now on."

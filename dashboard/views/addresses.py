@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,13 +20,14 @@ from dashboard.live import address_words
 from dashboard.selectors import address_currency_choices, address_with_state
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedHttpRequest
 
 TRANSACTIONS_PER_PAGE = 50
 
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def address_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def address_new(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     form = AddressForm(
         request.POST or None,
@@ -53,7 +54,9 @@ def address_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 
 @owner_view
-def address_detail(request: HttpRequest, portfolio_id: int, address_id: int) -> HttpResponse:
+def address_detail(
+    request: AuthenticatedHttpRequest, portfolio_id: int, address_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     address = address_get(portfolio=portfolio, address_id=address_id)
     # A first fetch or a refresh of stale data is enqueued; never fetched, the page says so.
@@ -78,7 +81,9 @@ def address_detail(request: HttpRequest, portfolio_id: int, address_id: int) -> 
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def address_edit(request: HttpRequest, portfolio_id: int, address_id: int) -> HttpResponse:
+def address_edit(
+    request: AuthenticatedHttpRequest, portfolio_id: int, address_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     address = address_get(portfolio=portfolio, address_id=address_id)
     initial = {
@@ -111,7 +116,9 @@ def address_edit(request: HttpRequest, portfolio_id: int, address_id: int) -> Ht
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def address_remove(request: HttpRequest, portfolio_id: int, address_id: int) -> HttpResponse:
+def address_remove(
+    request: AuthenticatedHttpRequest, portfolio_id: int, address_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     address = address_get(portfolio=portfolio, address_id=address_id)
     if request.method == "POST":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,6 +16,7 @@ from dashboard import costbasis
 from dashboard.access import owner_view
 from dashboard.forms_ledger import CostBasisSettingsForm
 from portfolios.selectors import portfolio_get, reporting_currencies
+from users.requests import AuthenticatedHttpRequest
 
 LOTS_PER_PAGE = 50
 
@@ -36,7 +37,7 @@ def _settings_form(data=None, *, settings=None) -> CostBasisSettingsForm:
 
 
 @owner_view
-def cost_basis(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def cost_basis(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     overview = costbasis.costbasis_overview(portfolio=portfolio)
     return _render(request, portfolio, overview, form=None)
@@ -58,7 +59,7 @@ def _render(request, portfolio, overview, *, form, status=200) -> HttpResponse:
 
 @owner_view
 @require_POST
-def cost_basis_settings(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def cost_basis_settings(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     form = _settings_form(request.POST)
     if form.is_valid():
@@ -77,7 +78,7 @@ def cost_basis_settings(request: HttpRequest, portfolio_id: int) -> HttpResponse
 
 @owner_view
 @require_POST
-def cost_basis_rebuild(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def cost_basis_rebuild(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     if costbasis.rebuild(portfolio=portfolio).merged:
         messages.success(
@@ -92,7 +93,9 @@ def cost_basis_rebuild(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 
 @owner_view
-def cost_basis_report(request: HttpRequest, portfolio_id: int, year: int) -> HttpResponse:
+def cost_basis_report(
+    request: AuthenticatedHttpRequest, portfolio_id: int, year: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     text = costbasis.year_report(portfolio=portfolio, year=year)
     if text is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -27,12 +27,13 @@ from ingest.api import import_answer
 from ingest.selectors import import_get, missing_acquisitions
 from ingest.services import DEFAULT_WALLET, import_undo, statement_import, undo_warnings
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedHttpRequest
 
 IMPORTS_PER_PAGE = 25
 
 
 @owner_view
-def import_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def import_list(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     page = imports_page(portfolio=portfolio)
     context = {
@@ -47,7 +48,7 @@ def import_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @csrf_exempt  # checked by _import_new, once the size limit is in place (Django's documented way)
 @owner_view
-def import_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def import_new(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     limiter = SizeLimitedUploadHandler(request, limit=settings.MAX_UPLOAD_SIZE)
     request.upload_handlers.insert(0, limiter)
     return _import_new(request, portfolio_id, limiter)
@@ -56,7 +57,7 @@ def import_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 @csrf_protect
 @require_http_methods(["GET", "POST"])
 def _import_new(
-    request: HttpRequest, portfolio_id: int, limiter: SizeLimitedUploadHandler
+    request: AuthenticatedHttpRequest, portfolio_id: int, limiter: SizeLimitedUploadHandler
 ) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     form = StatementUploadForm(initial={"wallet": DEFAULT_WALLET})
@@ -95,7 +96,9 @@ def _import_new(
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def import_preview(request: HttpRequest, portfolio_id: int, token: str) -> HttpResponse:
+def import_preview(
+    request: AuthenticatedHttpRequest, portfolio_id: int, token: str
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     pending = pending_get(request, token=token, portfolio_id=portfolio.pk)
     if pending is None:
@@ -137,7 +140,9 @@ def import_preview(request: HttpRequest, portfolio_id: int, token: str) -> HttpR
 
 
 @owner_view
-def import_detail(request: HttpRequest, portfolio_id: int, import_id: int) -> HttpResponse:
+def import_detail(
+    request: AuthenticatedHttpRequest, portfolio_id: int, import_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     imp = import_get(portfolio=portfolio, import_id=import_id)
     missing = [
@@ -154,7 +159,9 @@ def import_detail(request: HttpRequest, portfolio_id: int, import_id: int) -> Ht
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def import_undo_view(request: HttpRequest, portfolio_id: int, import_id: int) -> HttpResponse:
+def import_undo_view(
+    request: AuthenticatedHttpRequest, portfolio_id: int, import_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     imp = import_get(portfolio=portfolio, import_id=import_id)
     if request.method == "POST":

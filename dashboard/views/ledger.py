@@ -5,7 +5,7 @@ the inventory. Each view calls the same selectors and services as ``ledger/api``
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +31,7 @@ from ledger.selectors import (
 from ledger.services import ledger_entry_update
 from ledger.transfers import transfer_accept, transfer_reject
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedHttpRequest
 
 ROWS_PER_PAGE = 50
 TRANSFER_TABS = [
@@ -40,7 +41,7 @@ TRANSFER_TABS = [
 ]
 
 
-def _filtered_page(request: HttpRequest, rows) -> tuple[object, list[str]]:
+def _filtered_page(request: HttpRequest, rows) -> tuple[Page, list[str]]:
     """``rows`` filtered by the query string (``asset``, ``kind``, ``wallet``, ``from``,
     ``to``: the API's filters and sentences) and paged by ``?page=``."""
     filters = LedgerEntryFilter(request.GET, queryset=rows)
@@ -50,7 +51,7 @@ def _filtered_page(request: HttpRequest, rows) -> tuple[object, list[str]]:
 
 
 @owner_view
-def transaction_list(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def transaction_list(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     page, problems = _filtered_page(request, ledger_entry_list(portfolio=portfolio))
     context = {
@@ -80,7 +81,9 @@ def _back(request: HttpRequest, fallback: str) -> str:
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def transaction_edit(request: HttpRequest, portfolio_id: int, entry_id: int) -> HttpResponse:
+def transaction_edit(
+    request: AuthenticatedHttpRequest, portfolio_id: int, entry_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     entry = ledger_entry_get(portfolio=portfolio, entry_id=entry_id)
     back = _back(request, reverse("dashboard:transaction-list", args=[portfolio.pk]))
@@ -107,7 +110,7 @@ def transaction_edit(request: HttpRequest, portfolio_id: int, entry_id: int) -> 
 
 
 @owner_view
-def missing_values(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def missing_values(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     page, problems = _filtered_page(request, ledger_missing_values(portfolio=portfolio))
     fiat = fiat_choices(portfolio=portfolio)
@@ -123,7 +126,7 @@ def missing_values(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 
 @owner_view
-def transfers(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def transfers(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     status = request.GET.get("status") or Transfer.PROPOSED
     if status not in dict(TRANSFER_TABS):
@@ -141,7 +144,9 @@ def transfers(request: HttpRequest, portfolio_id: int) -> HttpResponse:
     return render(request, "dashboard/transfer_list.html", context)
 
 
-def _decide(request: HttpRequest, portfolio_id: int, transfer_id: int, decide, done: str):
+def _decide(
+    request: AuthenticatedHttpRequest, portfolio_id: int, transfer_id: int, decide, done: str
+):
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     transfer = transfer_get(portfolio=portfolio, transfer_id=transfer_id)
     try:
@@ -161,18 +166,18 @@ def _decide(request: HttpRequest, portfolio_id: int, transfer_id: int, decide, d
 
 @owner_view
 @require_POST
-def transfer_accept_view(request: HttpRequest, portfolio_id: int, transfer_id: int):
+def transfer_accept_view(request: AuthenticatedHttpRequest, portfolio_id: int, transfer_id: int):
     return _decide(request, portfolio_id, transfer_id, transfer_accept, "accepted")
 
 
 @owner_view
 @require_POST
-def transfer_reject_view(request: HttpRequest, portfolio_id: int, transfer_id: int):
+def transfer_reject_view(request: AuthenticatedHttpRequest, portfolio_id: int, transfer_id: int):
     return _decide(request, portfolio_id, transfer_id, transfer_reject, "rejected")
 
 
 @owner_view
-def inventory(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def inventory(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     rows = portfolio_inventory(portfolio=portfolio)
     context = {

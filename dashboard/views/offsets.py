@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -12,11 +12,12 @@ from offsets.selectors import offset_get
 from offsets.services import offset_create, offset_delete, offset_update
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedHttpRequest
 
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def offset_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def offset_new(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     editor = OffsetEditor(request.POST or None)
     if request.method == "POST" and editor.is_valid():
@@ -37,7 +38,9 @@ def offset_new(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def offset_edit(request: HttpRequest, portfolio_id: int, offset_id: int) -> HttpResponse:
+def offset_edit(
+    request: AuthenticatedHttpRequest, portfolio_id: int, offset_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     offset = offset_get(portfolio=portfolio, offset_id=offset_id)
     editor = OffsetEditor(request.POST or None, offset=offset, balances=list(offset.balances.all()))
@@ -63,7 +66,9 @@ def offset_edit(request: HttpRequest, portfolio_id: int, offset_id: int) -> Http
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def offset_remove(request: HttpRequest, portfolio_id: int, offset_id: int) -> HttpResponse:
+def offset_remove(
+    request: AuthenticatedHttpRequest, portfolio_id: int, offset_id: int
+) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     offset = offset_get(portfolio=portfolio, offset_id=offset_id)
     if request.method == "POST":

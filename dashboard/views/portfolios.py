@@ -14,21 +14,23 @@ from dashboard.totals import portfolio_summary, totals_context
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get, portfolio_title_shared, reporting_currencies
 from portfolios.services import portfolio_create, portfolio_delete, portfolio_update
+from users.requests import AuthenticatedHttpRequest
 
 DEFAULT_CURRENCIES = "usd, btc"
 
 
 @owner_view
-def portfolio_list(request: HttpRequest) -> HttpResponse:
-    portfolios = list(portfolio_overview(user=request.user))
-    for portfolio in portfolios:
-        portfolio.summary = portfolio_summary(portfolio=portfolio)
+def portfolio_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    portfolios = [
+        (portfolio, portfolio_summary(portfolio=portfolio))
+        for portfolio in portfolio_overview(user=request.user)
+    ]
     return render(request, "dashboard/portfolio_list.html", {"portfolios": portfolios})
 
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def portfolio_new(request: HttpRequest) -> HttpResponse:
+def portfolio_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PortfolioForm(request.POST or None, initial={"currencies": DEFAULT_CURRENCIES})
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,7 +61,7 @@ def _warn_if_title_shared(request: HttpRequest, portfolio: Portfolio) -> None:
 
 
 @owner_view
-def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def portfolio_detail(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_page(user=request.user, portfolio_id=portfolio_id)
     reporting = reporting_currencies(portfolio)
     now = timezone.now()
@@ -81,7 +83,7 @@ def portfolio_detail(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def portfolio_edit(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def portfolio_edit(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     codes = ", ".join(c.code for c in reporting_currencies(portfolio))
     form = PortfolioForm(
@@ -105,7 +107,7 @@ def portfolio_edit(request: HttpRequest, portfolio_id: int) -> HttpResponse:
 
 @owner_view
 @require_http_methods(["GET", "POST"])
-def portfolio_remove(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def portfolio_remove(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     if request.method == "POST":
         title = portfolio.title

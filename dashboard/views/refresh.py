@@ -18,6 +18,7 @@ from dashboard.access import owner_view
 from dashboard.progress import refresh_progress
 from portfolios.selectors import portfolio_get
 from portfolios.services_refresh import portfolio_refresh
+from users.requests import AuthenticatedHttpRequest
 
 POLL_SECONDS = 2
 # Without a start time (a bookmarked page), progress is measured over the last few minutes.
@@ -36,7 +37,7 @@ def _since(request: HttpRequest) -> datetime:
 
 @owner_view
 @require_POST
-def portfolio_refresh_view(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def portfolio_refresh_view(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     started = int(timezone.now().timestamp())
     portfolio_refresh(portfolio=portfolio)
@@ -47,7 +48,7 @@ def portfolio_refresh_view(request: HttpRequest, portfolio_id: int) -> HttpRespo
 @owner_view
 @require_GET
 @never_cache
-def refresh_progress_view(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def refresh_progress_view(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     since = _since(request)
     progress = refresh_progress(portfolio=portfolio, since=since, now=timezone.now())
@@ -65,7 +66,7 @@ def refresh_progress_view(request: HttpRequest, portfolio_id: int) -> HttpRespon
 @owner_view
 @require_GET
 @never_cache
-def refresh_status_view(request: HttpRequest, portfolio_id: int) -> HttpResponse:
+def refresh_status_view(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     progress = refresh_progress(portfolio=portfolio, since=_since(request), now=timezone.now())
     return JsonResponse(progress.as_json())

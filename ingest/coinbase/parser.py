@@ -8,12 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import BinaryIO, TextIO
 
 from ledger.kinds import INFLOWS, IncomeType, Kind
 
 from .notes import market_quote, parse_convert, parse_trade, trade_assets
-from .records import Record, RecordReader, WarningLog
+from .records import ReadableStream, Record, RecordReader, WarningLog
 from .rows import StatementRejected, StatementRow
 from .txtypes import FIAT_CODES, RECEIVE_INCOME, Handling
 
@@ -61,7 +60,7 @@ class CoinbaseCsvParser:
     After iteration starts, ``variant`` is the detected variant and ``header_line`` the line of
     the header; after it ends, ``warnings`` lists what was skipped or looked odd."""
 
-    def __init__(self, stream: TextIO | BinaryIO):
+    def __init__(self, stream: ReadableStream):
         self._started = False
         self.variant: str | None = None
         self.header_line: int | None = None
@@ -187,12 +186,12 @@ class CoinbaseCsvParser:
                     return self._take_two_leg(record)
             elif (
                 not fiat
-                and (quote := market_quote(record.notes))
-                and not self._is_fiat(quote, record.fiat)
+                and (market := market_quote(record.notes))
+                and not self._is_fiat(market, record.fiat)
             ):
                 raise StatementRejected(
                     record.line,
-                    f"{record.tx_type} on a crypto market: cannot read the {quote.upper()} leg "
+                    f"{record.tx_type} on a crypto market: cannot read the {market.upper()} leg "
                     f"from Notes '{record.notes}'",
                 )
         kind = record.rule.kind

@@ -3,6 +3,7 @@ row's cells. Knows nothing of pairs or ledger kinds beyond the type rule of each
 
 from __future__ import annotations
 
+import _csv
 import codecs
 import csv
 import hashlib
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import BinaryIO, NoReturn, TextIO
+from typing import NoReturn, Protocol
 
 from ledger.kinds import INFLOWS
 
@@ -33,7 +34,14 @@ def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("coinbase-cp1252", _cp1252_fallback)
 
 
-def text_lines(stream: TextIO | BinaryIO) -> Iterator[str]:
+class ReadableStream(Protocol):
+    """What a statement is read from: a text or binary file, or ``ingest.progress``'s metered
+    reader (which counts and hashes the bytes on their way)."""
+
+    def read(self, size: int = -1, /) -> str | bytes: ...
+
+
+def text_lines(stream: ReadableStream) -> Iterator[str]:
     """The stream's lines as text, read in 64 KiB chunks (never the whole file). Bytes are
     UTF-8 with or without a BOM, falling back to cp1252 byte by byte."""
     if isinstance(stream.read(0), str):
@@ -99,14 +107,14 @@ class RecordReader:
     ``data_rows`` counts the file's rows after the header read so far (blank lines aside),
     skipped ones included: one row can make two ledger rows, so this is the file's own count."""
 
-    def __init__(self, stream: TextIO | BinaryIO, warnings: WarningLog):
+    def __init__(self, stream: ReadableStream, warnings: WarningLog):
         self._stream = stream
         self._warnings = warnings
         self.layout: Layout | None = None
         self.header_line: int | None = None
         self.negative_seen = False
         self.data_rows = 0
-        self._csv: Iterator[list[str]] = iter(())
+        self._csv: _csv.Reader = csv.reader(())
         self._rules: dict[str, tuple[str, str, TypeRule]] = {}
         self._ts_text = ""
         self._ts_value: datetime | None = None

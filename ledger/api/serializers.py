@@ -73,7 +73,7 @@ def entries_data(rows) -> list[dict]:
     """Serialize rows with their transfers looked up in one query."""
     rows = list(rows)
     transfers = entry_transfers([row.pk for row in rows])
-    return LedgerEntrySerializer(rows, many=True, context={"transfers": transfers}).data
+    return LedgerEntrySerializer(rows, many=True, context={"transfers": transfers}).data  # type: ignore[return-value]  # many=True gives a ReturnList; the stubs say ReturnDict
 
 
 def entry_data(entry) -> dict:
@@ -119,7 +119,7 @@ class InventorySerializer(serializers.Serializer):
     currency = CurrencyRefField(source="*")
     balance = AmountField()
     balance_at = UtcDateTimeField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
     acquired = AmountField()
     disposed = AmountField()
     unclassified_in = AmountField()

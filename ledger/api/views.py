@@ -33,6 +33,7 @@ from ledger.services import ledger_entry_update
 from ledger.transfers import transfer_accept, transfer_reject
 from portfolios.freshness import ensure_balances, portfolio_holdings
 from portfolios.selectors import portfolio_get
+from users.requests import AuthenticatedRequest
 
 FILTER_PARAMETERS = [
     OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
@@ -61,7 +62,7 @@ class TransactionListView(ApiView):
         responses=LedgerEntrySerializer(many=True),
         summary="The portfolio's ledger rows, newest first, filtered and paged",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         rows = filtered(request, ledger_entry_list(portfolio=portfolio))
         return Response(paginate(request, rows, entries_data))
@@ -73,7 +74,7 @@ class MissingValuesView(ApiView):
         responses=LedgerEntrySerializer(many=True),
         summary="Rows whose fiat value is missing (set it with PATCH), newest first, paged",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         rows = filtered(request, ledger_missing_values(portfolio=portfolio))
         return Response(paginate(request, rows, entries_data))
@@ -94,7 +95,7 @@ ENTRY_BODY = inline_serializer(
 
 class TransactionDetailView(ApiView):
     @extend_schema(responses=LedgerEntrySerializer, summary="One ledger row")
-    def get(self, request: Request, portfolio_id: int, entry_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, entry_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(entry_data(ledger_entry_get(portfolio=portfolio, entry_id=entry_id)))
 
@@ -103,7 +104,7 @@ class TransactionDetailView(ApiView):
         responses=LedgerEntrySerializer,
         summary="Re-classify a row, set its value by hand, its notes or pinned lots",
     )
-    def patch(self, request: Request, portfolio_id: int, entry_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, portfolio_id: int, entry_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         entry = ledger_entry_get(portfolio=portfolio, entry_id=entry_id)
         ledger_entry_update(entry=entry, **entry_changes(body_dict(request)))
@@ -202,7 +203,7 @@ class InventoryView(ApiView):
         summary="Per currency: what purchases and sales add up to, on-chain receives and sends "
         "included until re-classified (async: 503 Not ready until the addresses were fetched)",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         now = timezone.now()
         # The addresses' histories reach the ledger with their fetch: the same async contract
@@ -225,7 +226,7 @@ class TransferListView(ApiView):
         responses=TransferSerializer(many=True),
         summary="Transfers between the portfolio's wallets, newest first, paged",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         status = request.query_params.get("status", "").strip().lower() or None
         if status is not None and status not in STATUSES:
@@ -238,14 +239,14 @@ class TransferListView(ApiView):
 
 class TransferDetailView(ApiView):
     @extend_schema(responses=TransferSerializer, summary="One transfer")
-    def get(self, request: Request, portfolio_id: int, transfer_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(
             TransferSerializer(transfer_get(portfolio=portfolio, transfer_id=transfer_id)).data
         )
 
 
-def decided(request: Request, portfolio_id: int, transfer_id: int, decide) -> Response:
+def decided(request: AuthenticatedRequest, portfolio_id: int, transfer_id: int, decide) -> Response:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     decide(transfer=transfer_get(portfolio=portfolio, transfer_id=transfer_id))
     return Response(
@@ -259,7 +260,7 @@ class TransferAcceptView(ApiView):
         responses=TransferSerializer,
         summary="Accept a transfer: its legs become transfer_out and transfer_in",
     )
-    def post(self, request: Request, portfolio_id: int, transfer_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
         return decided(request, portfolio_id, transfer_id, transfer_accept)
 
 
@@ -269,5 +270,5 @@ class TransferRejectView(ApiView):
         responses=TransferSerializer,
         summary="Reject a transfer: never proposed again; an accepted one gets its kinds back",
     )
-    def post(self, request: Request, portfolio_id: int, transfer_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
         return decided(request, portfolio_id, transfer_id, transfer_reject)

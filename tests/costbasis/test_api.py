@@ -29,6 +29,7 @@ import pytest
 
 from ledger.models import LedgerEntry
 from ledger.models_costbasis import CostBasisBuild
+from portfolios.models import Portfolio
 from tests.api.conftest import fail, invalid, ok
 from tests.costbasis.conftest import D, build, day, make_entry, spot
 
@@ -37,7 +38,7 @@ P = "/api/portfolios/{}/cost-basis"
 
 @dataclass
 class Book:
-    portfolio: object
+    portfolio: Portfolio
     a: LedgerEntry
     b: LedgerEntry
     c: LedgerEntry

@@ -368,7 +368,7 @@ def generate(portfolio, rows: int, seed: int) -> list[dict]:
 
 
 def insert(portfolio, wallets, specs: list[dict]) -> None:
-    rows = {}
+    rows: dict[object, list[LedgerEntry]] = {}
     for n, spec in enumerate(specs):
         entry = make_entry(
             wallets[spec["wallet"]],

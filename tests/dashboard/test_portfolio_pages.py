@@ -113,7 +113,7 @@ def test_list_shows_total_and_its_change_over_a_day_and_a_month(alice_client, po
     daily("btc", "usd", today - timedelta(days=1), "49000")
     spot("btc", "usd", "50000")
     response = alice_client.get(reverse("dashboard:portfolio-list"))
-    summary = response.context["portfolios"][0].summary
+    summary = response.context["portfolios"][0][1]
     # Then the total is today's value, up 2 x 1000 over a day and 2 x 10000 over the month
     assert summary.total == 100000
     assert summary.day.amount == 2000 and summary.month.amount == 20000

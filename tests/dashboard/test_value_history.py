@@ -94,7 +94,7 @@ def test_changes_from_real_prices_and_no_number_built_on_a_stale_price(
     day_change = detail.context["day_change"]
     assert day_change.amount == 20000
     assert round(day_change.fraction, 6) == Decimal("0.025641")  # 20,000 / 780,000
-    summary = listing.context["portfolios"][0].summary
+    summary = listing.context["portfolios"][0][1]
     assert summary.month.amount is None and summary.day.amount == 20000
 
 

@@ -68,6 +68,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)  # an IP address, not a Unix socket's path
         return f"http://{host}:{port}"
 
     @property

@@ -11,6 +11,7 @@ import pytest
 
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from ledger.transfers import transfer_accept, transfers_match
+from portfolios.models import Portfolio
 from tests.api.conftest import fail, invalid, ok
 from tests.ledger_api.conftest import at, cur, make_entry, make_portfolio, make_wallet
 
@@ -22,7 +23,7 @@ FORM = "application/x-www-form-urlencoded"
 class Book:
     """Alice's ledger: a Coinbase import wallet and an address wallet."""
 
-    portfolio: object
+    portfolio: Portfolio
     coinbase: Wallet
     address: Wallet
     buy: LedgerEntry

@@ -39,7 +39,7 @@ BTC_THIRD = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
 LTC_ADDRESS = "LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1"
 
 PRICE_TIME = 1_763_683_000
-PRICES = {
+PRICES: dict[str, dict[str, str | int]] = {
     "bitcoin": {"usd": "60000.5", "eur": "55000.25", "btc": "1", "last_updated_at": PRICE_TIME},
     "litecoin": {"usd": "100.25", "eur": "92.5", "btc": "0.0016", "last_updated_at": PRICE_TIME},
     "ethereum": {"usd": "3000.75", "eur": "2750.5", "btc": "0.05", "last_updated_at": PRICE_TIME},
@@ -219,7 +219,7 @@ def not_ready(response) -> datetime:
     assert body["success"] is False and "result" not in body
     assert body["message"] == "Not ready"
     when = datetime.fromisoformat(body["try_again_at"])
-    assert when.utcoffset().total_seconds() == 0 and body["try_again_at"].endswith("+00:00")
+    assert when.utcoffset() == timedelta(0) and body["try_again_at"].endswith("+00:00")
     assert int(response["Retry-After"]) >= 1
     return when
 

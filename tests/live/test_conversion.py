@@ -18,7 +18,8 @@ D = Decimal
 
 def exact(*factors: Decimal) -> Decimal:
     """The exact product, whatever the ambient precision (raises if it would round)."""
-    with localcontext(prec=1000, traps=[Inexact]):
+    # A list of signals is what decimal documents; typeshed only knows the dict form.
+    with localcontext(prec=1000, traps=[Inexact]):  # type: ignore[arg-type]
         product = D(1)
         for factor in factors:
             product *= factor

@@ -92,9 +92,9 @@ def fetch(alice_api, wallet, run_tasks) -> None:
         else:
             ok(response)
     if state is not None:
-        assert AddressFetchState.objects.get(pk=state.pk).balances_fetched_at > (
-            state.balances_fetched_at
-        )
+        before = state.balances_fetched_at
+        after = AddressFetchState.objects.get(pk=state.pk).balances_fetched_at
+        assert before is not None and after is not None and after > before
 
 
 def make_stale(wallet) -> None:

@@ -86,12 +86,12 @@ def broker_for_this_test(settings, redis_url: str):
     settings.TASKS_IN_PROCESS = False
     previous = app.conf.broker_url
     _reset_producer_pool(app)
-    app.conf.broker_url = redis_url
+    app.conf["broker_url"] = redis_url
     try:
         yield
     finally:
         _reset_producer_pool(app)
-        app.conf.broker_url = previous
+        app.conf["broker_url"] = previous
 
 
 def _reset_producer_pool(app) -> None:

@@ -76,7 +76,7 @@ def chart_calls(rsps: responses.RequestsMock) -> list[tuple[str, str, int, int]]
     """(coin, vs currency, from, to) of every history request, in order."""
     calls = []
     for call in rsps.calls:
-        url = urlsplit(call.request.url)
+        url = urlsplit(str(call.request.url))
         if "/market_chart/range" in url.path:
             query = parse_qs(url.query)
             coin = url.path.split("/coins/")[1].split("/")[0]

@@ -123,7 +123,9 @@ def page_quantities(html: str, section: str) -> dict[str, Decimal]:
     for row in body.split("<tr")[1:]:
         cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         name = re.sub(r"<[^>]+>", " ", cells[0]).split()[0].lower()
-        number = re.search(r"[-\d.,]+", re.sub(r"<[^>]+>", " ", cells[1])).group(0)
+        match = re.search(r"[-\d.,]+", re.sub(r"<[^>]+>", " ", cells[1]))
+        assert match is not None, cells[1]
+        number = match.group(0)
         found[name] = D(number.replace(",", ""))
     return found
 
