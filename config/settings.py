@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "ledger",
     "ingest",
     "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
