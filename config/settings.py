@@ -205,6 +205,8 @@ ESPLORA_LTC_URL = env.str("ESPLORA_LTC_URL", default="https://litecoinspace.org/
 ETHEREUM_RPC_URL = env.str("ETHEREUM_RPC_URL", default="https://ethereum-rpc.publicnode.com")
 ETHERSCAN_URL = env.str("ETHERSCAN_URL", default="https://api.etherscan.io/v2/api")
 ETHERSCAN_API_KEY = env.str("ETHERSCAN_API_KEY", default="")
+# Where prices come from: a name in prices.sources.SOURCES.
+PRICE_SOURCE = env.str("PRICE_SOURCE", default="coingecko")
 COINGECKO_URL = env.str("COINGECKO_URL", default="https://api.coingecko.com/api/v3")
 COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
 # How old fetched data may get before a request (or beat) refreshes it.

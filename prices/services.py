@@ -1,4 +1,4 @@
-"""Writes for prices: spot prices from CoinGecko, replaced per pair on every refresh."""
+"""Writes for prices: spot prices from the price source (``prices.sources``), replaced per pair on every refresh."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from currencies.models import Currency
 from ledger.selectors import assets_in_use
 from portfolios.models import Portfolio
 from prices.models import SpotPrice
-from prices.sources.coingecko import CoinGeckoClient
+from prices.sources import PriceSource, price_source
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ def currencies_in_use() -> set[str]:
 
 
 def prices_refresh_spot(
-    *, codes: Iterable[str] | None = None, client: CoinGeckoClient | None = None
+    *, codes: Iterable[str] | None = None, source: PriceSource | None = None
 ) -> int:
     """Fetch spot prices of the cryptocurrencies among ``codes`` (default: all in use) in USD,
     BTC and every fiat among them, and store them. Returns the number of pairs stored. A failure
@@ -61,10 +61,10 @@ def prices_refresh_spot(
     quotes_by_code.update({c.code: c for c in Currency.objects.filter(code__in=ALWAYS_QUOTED)})
     if not by_id:
         return 0
-    client = client or CoinGeckoClient.from_settings()
+    source = source or price_source()
     now = timezone.now()
     try:
-        quotes = client.spot_prices(list(by_id), list(quotes_by_code))
+        quotes = source.spot_prices(list(by_id), list(quotes_by_code))
     except ProviderError as exc:
         cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": str(exc)}, None)
         logger.warning("spot price refresh failed: %s", exc)
