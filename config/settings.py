@@ -217,9 +217,6 @@ TRANSFER_MATCH_TOLERANCE = env.str("TRANSFER_MATCH_TOLERANCE", default="0.01")
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-hosted)")
 
-# Fernet key(s) for secrets at rest (exchange credentials); derived from SECRET_KEY when unset.
-FERNET_KEYS = env.list("FERNET_KEYS", default=[])
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
