@@ -1,10 +1,11 @@
-"""Writes for prices: spot prices from the price source (``prices.sources``), replaced per pair on every refresh."""
+"""Writes for prices: spot prices from the price source (``prices.sources``), replaced per pair
+on every refresh."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,7 +14,6 @@ from django.utils import timezone
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
-from ledger.selectors import assets_in_use
 from portfolios.models import Portfolio
 from prices.models import SpotPrice
 from prices.sources import PriceSource, price_source
@@ -30,17 +30,21 @@ PRICE_ATTEMPT_KEY = "prices:attempted:{code}"
 SPOT_REFRESH_SECONDS = getattr(settings, "PRICE_REFRESH_SECONDS", 300)
 
 
+# The apps that hold or report currencies (portfolios, addresses, offsets, ledger) each register
+# a function answering their codes, in their AppConfig.ready(): prices needs to import none of
+# them (the ledger imports prices for its valuations).
+_IN_USE: dict[str, Callable[[], Iterable[str]]] = {}
+
+
+def register_currencies_in_use(name: str, codes: Callable[[], Iterable[str]]) -> None:
+    """Add ``codes`` (every currency code the app ``name`` holds or reports, in any portfolio)
+    to ``currencies_in_use``; registering a name again replaces it."""
+    _IN_USE[name] = codes
+
+
 def currencies_in_use() -> set[str]:
     """Every currency code held or reported in any portfolio."""
-    from addresses.models import Address
-    from offsets.models import OffsetBalance
-    from portfolios.models import PortfolioCurrency
-
-    codes = set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(Address.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(OffsetBalance.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(assets_in_use())  # held in other wallets (statement imports)
-    return codes
+    return {code for codes in _IN_USE.values() for code in codes()}
 
 
 def prices_refresh_spot(

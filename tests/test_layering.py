@@ -31,8 +31,6 @@ ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {
     ("portfolios", "ledger"): "portfolios/{freshness,history_fetch}.py",
     ("portfolios", "offsets"): "portfolios/{admin,freshness,history_*}.py",
     ("portfolios", "prices"): "portfolios/{totals,api_totals,history*,freshness}.py",
-    # prices refreshes the currencies in use, which include those held in ledger wallets.
-    ("prices", "ledger"): "prices/services.py (currencies_in_use -> ledger.selectors)",
 }
 
 
