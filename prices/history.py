@@ -16,9 +16,9 @@ from django.db.models import Max
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
-from portfolios.models import Portfolio
 from prices.models import Price
 from prices.services import currencies_in_use
+from prices.signals import daily_prices_stored
 from prices.sources import PriceSource, price_source
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def prices_refresh_daily_history(
             Price.objects.bulk_create(rows, ignore_conflicts=True)
             stored += len(rows)
     if stored:
-        Portfolio.objects.update(converted_histories_last_updated=datetime.now(UTC))
+        daily_prices_stored.send(sender=Price, at=datetime.now(UTC))
     return stored
 
 
@@ -198,5 +198,5 @@ def prices_backfill_daily_history(
         Price.objects.bulk_create(rows, ignore_conflicts=True)
         result.stored += len(rows)
     if result.stored:
-        Portfolio.objects.update(converted_histories_last_updated=datetime.now(UTC))
+        daily_prices_stored.send(sender=Price, at=datetime.now(UTC))
     return result

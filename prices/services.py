@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
-from portfolios.models import Portfolio
 from prices.models import SpotPrice
+from prices.signals import spot_prices_stored
 from prices.sources import PriceSource, price_source
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def prices_refresh_spot(
                     },
                 )
                 stored += 1
-        Portfolio.objects.update(converted_balances_last_updated=now)
+        spot_prices_stored.send(sender=SpotPrice, at=now)
     cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": ""}, None)
     cache.set_many(
         {PRICE_ATTEMPT_KEY.format(code=c.code): now.isoformat() for c in currencies}, None

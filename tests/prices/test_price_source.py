@@ -11,11 +11,13 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 
+from portfolios.models import Portfolio
 from prices.history import PAUSE_KEY, prices_backfill_daily_history
 from prices.models import Price, SpotPrice
 from prices.services import prices_refresh_spot
 from prices.sources import SOURCES, PriceQuote, price_source
 from prices.sources.coingecko import CoinGeckoClient
+from users.models import User
 
 AT = datetime(2024, 3, 25, 8, 45, tzinfo=UTC)
 
@@ -77,6 +79,8 @@ def test_a_second_source_feeds_spot_prices_and_history_unchanged_callers(setting
     monkeypatch.setitem(SOURCES, "ledgerbook", LedgerBookSource)
     settings.PRICE_SOURCE = "ledgerbook"
     cache.delete(PAUSE_KEY)
+    user = User.objects.create_user(email="ann@example.com", password="pw-long-enough-1")
+    portfolio = Portfolio.objects.create(user=user, title="Main")
 
     assert prices_refresh_spot(codes=["btc"]) == 1
     spot = SpotPrice.objects.get(base__code="btc", quote__code="usd")
@@ -85,6 +89,9 @@ def test_a_second_source_feeds_spot_prices_and_history_unchanged_callers(setting
         AT,
         "ledgerbook",
     )
+    portfolio.refresh_from_db()  # its converted balances changed with the prices
+    assert portfolio.converted_balances_last_updated == spot.fetched_at
+    assert portfolio.converted_histories_last_updated is None
 
     today = date(2024, 3, 25)
     result = prices_backfill_daily_history(
@@ -97,3 +104,5 @@ def test_a_second_source_feeds_spot_prices_and_history_unchanged_callers(setting
         (date(2024, 3, 23), Decimal("60001.5"), "ledgerbook"),
         (date(2024, 3, 24), Decimal("60002.5"), "ledgerbook"),
     ]
+    portfolio.refresh_from_db()
+    assert portfolio.converted_histories_last_updated is not None
