@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AddressesConfig(AppConfig):
     name = "addresses"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from addresses.selectors import address_currency_codes_in_use
+        from prices.services import register_currencies_in_use
+
+        register_currencies_in_use("addresses", address_currency_codes_in_use)

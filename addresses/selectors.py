@@ -36,3 +36,9 @@ def address_transactions(*, address: Address) -> QuerySet[AddressTransaction]:
         .select_related("currency")
         .order_by("-txn_at", "-id")
     )
+
+
+def address_currency_codes_in_use() -> set[str]:
+    """The currency of every address of any portfolio, for the price refresh (registered in
+    ``AddressesConfig.ready``)."""
+    return set(Address.objects.values_list("currency__code", flat=True).distinct())

@@ -36,6 +36,10 @@ sys.path.insert(0, str(ROOT))
 from bench.scratch import database_url, run_child  # noqa: E402
 
 SCRATCH_DB = "bench_costbasis"
+# The targets and the ledger size they are stated for: a smaller run can show a target missed,
+# never met (the rebuild grows with the rows).
+TARGET_ROWS = 100_000
+TARGET_TOTAL_S, TARGET_COMPUTE_S, TARGET_RSS_MIB = 5, 1, 300
 WALLETS = {"address:1": "account", "address:2": "account", "import:coinbase": "import"}
 WALLETS["exchange:3"] = "account"
 
@@ -210,6 +214,20 @@ def _child(args: list[str], env: dict) -> dict:
     return run_child(__file__, args, env)
 
 
+def verdict(worst: dict, rows: int) -> str:
+    """Whether the worst run met the targets; "met" only for a ledger of the target's size."""
+    within = (
+        worst["total"] < TARGET_TOTAL_S
+        and worst["compute"] < TARGET_COMPUTE_S
+        and worst["rss"] < TARGET_RSS_MIB
+    )
+    if rows < TARGET_ROWS:
+        if not within:
+            return f"NOT met (already at {rows:,} rows)"
+        return f"not measured at the target's size ({rows:,} of {TARGET_ROWS:,} rows)"
+    return "met" if within else "NOT met"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -265,12 +283,10 @@ def main() -> None:
                 f"{timed['disposals']:>9} {timed['lots']:>5} {timed['flags']:>6}",
                 flush=True,
             )
-    verdict = (
-        "met" if worst["total"] < 5 and worst["compute"] < 1 and worst["rss"] < 300 else "NOT met"
-    )
     print(
-        f"worst: total {worst['total']:.2f} s (target < 5), compute {worst['compute']:.2f} s "
-        f"(target < 1), memory {worst['rss']:.0f} MiB (target < 300): {verdict}"
+        f"worst: total {worst['total']:.2f} s (target < {TARGET_TOTAL_S}), compute "
+        f"{worst['compute']:.2f} s (target < {TARGET_COMPUTE_S}), memory {worst['rss']:.0f} MiB "
+        f"(target < {TARGET_RSS_MIB}) at {TARGET_ROWS:,} rows: {verdict(worst, ledger['rows'])}"
     )
 
 

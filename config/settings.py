@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "ledger",
     "ingest",
     "dashboard",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +210,8 @@ ESPLORA_LTC_URL = env.str("ESPLORA_LTC_URL", default="https://litecoinspace.org/
 ETHEREUM_RPC_URL = env.str("ETHEREUM_RPC_URL", default="https://ethereum-rpc.publicnode.com")
 ETHERSCAN_URL = env.str("ETHERSCAN_URL", default="https://api.etherscan.io/v2/api")
 ETHERSCAN_API_KEY = env.str("ETHERSCAN_API_KEY", default="")
+# Where prices come from: a name in prices.sources.SOURCES.
+PRICE_SOURCE = env.str("PRICE_SOURCE", default="coingecko")
 COINGECKO_URL = env.str("COINGECKO_URL", default="https://api.coingecko.com/api/v3")
 COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
 # How old fetched data may get before a request (or beat) refreshes it.
@@ -218,9 +221,6 @@ TRANSFER_MATCH_WINDOW_HOURS = env.float("TRANSFER_MATCH_WINDOW_HOURS", default=1
 TRANSFER_MATCH_TOLERANCE = env.str("TRANSFER_MATCH_TOLERANCE", default="0.01")
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-hosted)")
-
-# Fernet key(s) for secrets at rest (exchange credentials); derived from SECRET_KEY when unset.
-FERNET_KEYS = env.list("FERNET_KEYS", default=[])
 
 LOGGING: dict[str, Any] = {
     "version": 1,

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from core import health
+
+        # The task queue and its heartbeat live in core, so the "jobs" check does too.
+        health.register("database", health.database_ok)
+        health.register("jobs", health.jobs_ok)

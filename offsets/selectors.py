@@ -27,3 +27,9 @@ def offset_get(*, portfolio: Portfolio, offset_id: int | str) -> Offset:
     if offset is None:
         raise NotFound("no such offset")
     return offset
+
+
+def offset_currency_codes_in_use() -> set[str]:
+    """Every currency noted in any offset, for the price refresh (registered in
+    ``OffsetsConfig.ready``)."""
+    return set(OffsetBalance.objects.values_list("currency__code", flat=True).distinct())

@@ -62,3 +62,9 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
 
 def reporting_currencies(portfolio: Portfolio) -> list:
     return [pc.currency for pc in portfolio.reporting_currencies.all()]
+
+
+def portfolio_currency_codes_in_use() -> set[str]:
+    """Every reporting currency of any portfolio, whoever owns it: the price refresh (registered
+    in ``PortfoliosConfig.ready``) quotes in them."""
+    return set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())

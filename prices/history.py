@@ -1,4 +1,4 @@
-"""Daily price history from CoinGecko, fetched once per day and pair and kept in ``Price``:
+"""Daily price history from the price source (``prices.sources``), fetched once per day and pair and kept in ``Price``:
 every night for the days since the last one stored (``prices_refresh_daily_history``), and at
 once over the whole held period when an asset first appears in a portfolio
 (``prices_backfill_daily_history``)."""
@@ -11,16 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
-from portfolios.models import Portfolio
 from prices.models import Price
 from prices.services import currencies_in_use
-from prices.sources.coingecko import CoinGeckoClient, history_days
+from prices.signals import daily_prices_stored
+from prices.sources import PriceSource, price_source
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ def prices_refresh_daily_history(
     *,
     codes: set[str] | None = None,
     days: int = HISTORY_DAYS,
-    client: CoinGeckoClient | None = None,
+    source: PriceSource | None = None,
     today: date | None = None,
 ) -> int:
     """Fetch the daily prices of every priceable currency in use (default) in USD and each fiat
@@ -47,14 +46,14 @@ def prices_refresh_daily_history(
     currencies = list(Currency.objects.filter(code__in=wanted))
     bases = [c for c in currencies if c.coingecko_id]
     quotes = [c for c in currencies if c.is_fiat] or list(Currency.objects.filter(code="usd"))
+    source = source or price_source()
     last = {
         (b, q): at
-        for b, q, at in Price.objects.filter(kind=Price.DAILY, source="coingecko")
+        for b, q, at in Price.objects.filter(kind=Price.DAILY, source=source.name)
         .values_list("base_id", "quote_id")
         .annotate(last=Max("at"))
         .values_list("base_id", "quote_id", "last")
     }
-    client = client or CoinGeckoClient.from_settings()
     by_coin: dict[str, list[Currency]] = defaultdict(list)
     for base in bases:
         by_coin[base.coingecko_id].append(base)
@@ -74,7 +73,7 @@ def prices_refresh_daily_history(
             if start > end:
                 continue
             try:
-                points = client.daily_history(coin_id, quote.code, start, end)
+                points = source.daily_history(coin_id, quote.code, start, end)
             except ProviderError as exc:
                 logger.warning("daily history of %s in %s failed: %s", coin_id, quote.code, exc)
                 continue
@@ -85,7 +84,7 @@ def prices_refresh_daily_history(
                     at=datetime.combine(p.at.date(), time.min, UTC),
                     price=p.price,
                     kind=Price.DAILY,
-                    source="coingecko",
+                    source=source.name,
                 )
                 for p in points
                 for base in same_coin
@@ -93,7 +92,7 @@ def prices_refresh_daily_history(
             Price.objects.bulk_create(rows, ignore_conflicts=True)
             stored += len(rows)
     if stored:
-        Portfolio.objects.update(converted_histories_last_updated=datetime.now(UTC))
+        daily_prices_stored.send(sender=Price, at=datetime.now(UTC))
     return stored
 
 
@@ -105,10 +104,10 @@ class Backfill:
     failed: list[str] = field(default_factory=list)
 
 
-def history_reach(today: date, client: CoinGeckoClient | None = None) -> date | None:
-    """The oldest day the configured price API (or ``client``'s) serves daily history for;
+def history_reach(today: date, source: PriceSource | None = None) -> date | None:
+    """The oldest day the configured price source (or ``source``) serves daily history for;
     None: any day."""
-    days = client.history_days if client else history_days(settings.COINGECKO_URL)
+    days = (source or price_source()).history_days
     return None if days is None else today - timedelta(days=days - 1)
 
 
@@ -117,7 +116,7 @@ def prices_backfill_daily_history(
     code: str,
     quotes: Iterable[str],
     start: date,
-    client: CoinGeckoClient | None = None,
+    source: PriceSource | None = None,
     today: date | None = None,
 ) -> Backfill:
     """Store the daily prices of ``code`` in each of ``quotes`` for every finished day from
@@ -136,8 +135,8 @@ def prices_backfill_daily_history(
         return Backfill(failed=sorted(quotes))
     # One attempt per request: a failure pauses the backfills, and a later trigger (or the
     # nightly check) asks again, rather than retries spending the shared rate limit now.
-    client = client or CoinGeckoClient.from_settings(max_attempts=1)
-    reach = history_reach(today, client)
+    source = source or price_source(max_attempts=1)
+    reach = history_reach(today, source)
     first = max(start, reach) if reach else start
     end = today - timedelta(days=1)  # a finished day only: today is valued at spot
     if first > end:
@@ -147,7 +146,7 @@ def prices_backfill_daily_history(
     stored_days: dict[tuple[int, int], set[date]] = defaultdict(set)
     for base_id, quote_id, at in Price.objects.filter(
         kind=Price.DAILY,
-        source="coingecko",
+        source=source.name,
         base__in=same_coin,
         quote__in=quote_rows,
         at__gte=datetime.combine(first, time.min, UTC),
@@ -167,7 +166,7 @@ def prices_backfill_daily_history(
         if not missing:
             continue
         try:
-            points = client.daily_history(
+            points = source.daily_history(
                 currency.coingecko_id, quote.code, missing[0], missing[-1]
             )
         except ProviderError as exc:
@@ -190,7 +189,7 @@ def prices_backfill_daily_history(
                 at=datetime.combine(p.at.date(), time.min, UTC),
                 price=p.price,
                 kind=Price.DAILY,
-                source="coingecko",
+                source=source.name,
             )
             for p in points
             for base in same_coin
@@ -199,5 +198,5 @@ def prices_backfill_daily_history(
         Price.objects.bulk_create(rows, ignore_conflicts=True)
         result.stored += len(rows)
     if result.stored:
-        Portfolio.objects.update(converted_histories_last_updated=datetime.now(UTC))
+        daily_prices_stored.send(sender=Price, at=datetime.now(UTC))
     return result

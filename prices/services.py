@@ -1,10 +1,11 @@
-"""Writes for prices: spot prices from CoinGecko, replaced per pair on every refresh."""
+"""Writes for prices: spot prices from the price source (``prices.sources``), replaced per pair
+on every refresh."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -13,10 +14,9 @@ from django.utils import timezone
 
 from core.exceptions import ProviderError
 from currencies.models import Currency
-from ledger.selectors import assets_in_use
-from portfolios.models import Portfolio
 from prices.models import SpotPrice
-from prices.sources.coingecko import CoinGeckoClient
+from prices.signals import spot_prices_stored
+from prices.sources import PriceSource, price_source
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +30,25 @@ PRICE_ATTEMPT_KEY = "prices:attempted:{code}"
 SPOT_REFRESH_SECONDS = getattr(settings, "PRICE_REFRESH_SECONDS", 300)
 
 
+# The apps that hold or report currencies (portfolios, addresses, offsets, ledger) each register
+# a function answering their codes, in their AppConfig.ready(): prices needs to import none of
+# them (the ledger imports prices for its valuations).
+_IN_USE: dict[str, Callable[[], Iterable[str]]] = {}
+
+
+def register_currencies_in_use(name: str, codes: Callable[[], Iterable[str]]) -> None:
+    """Add ``codes`` (every currency code the app ``name`` holds or reports, in any portfolio)
+    to ``currencies_in_use``; registering a name again replaces it."""
+    _IN_USE[name] = codes
+
+
 def currencies_in_use() -> set[str]:
     """Every currency code held or reported in any portfolio."""
-    from addresses.models import Address
-    from offsets.models import OffsetBalance
-    from portfolios.models import PortfolioCurrency
-
-    codes = set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(Address.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(OffsetBalance.objects.values_list("currency__code", flat=True).distinct())
-    codes |= set(assets_in_use())  # held in other wallets (statement imports)
-    return codes
+    return {code for codes in _IN_USE.values() for code in codes()}
 
 
 def prices_refresh_spot(
-    *, codes: Iterable[str] | None = None, client: CoinGeckoClient | None = None
+    *, codes: Iterable[str] | None = None, source: PriceSource | None = None
 ) -> int:
     """Fetch spot prices of the cryptocurrencies among ``codes`` (default: all in use) in USD,
     BTC and every fiat among them, and store them. Returns the number of pairs stored. A failure
@@ -61,10 +65,10 @@ def prices_refresh_spot(
     quotes_by_code.update({c.code: c for c in Currency.objects.filter(code__in=ALWAYS_QUOTED)})
     if not by_id:
         return 0
-    client = client or CoinGeckoClient.from_settings()
+    source = source or price_source()
     now = timezone.now()
     try:
-        quotes = client.spot_prices(list(by_id), list(quotes_by_code))
+        quotes = source.spot_prices(list(by_id), list(quotes_by_code))
     except ProviderError as exc:
         cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": str(exc)}, None)
         logger.warning("spot price refresh failed: %s", exc)
@@ -89,7 +93,7 @@ def prices_refresh_spot(
                     },
                 )
                 stored += 1
-        Portfolio.objects.update(converted_balances_last_updated=now)
+        spot_prices_stored.send(sender=SpotPrice, at=now)
     cache.set(LAST_ATTEMPT_KEY, {"at": now.isoformat(), "error": ""}, None)
     cache.set_many(
         {PRICE_ATTEMPT_KEY.format(code=c.code): now.isoformat() for c in currencies}, None

@@ -161,7 +161,7 @@ def tx_url(reference: str, currency: Any) -> str | None:
 @register.simple_tag(takes_context=True)
 def demo_notice(context: template.Context) -> bool:
     """Whether the page shows demo data: the demo user, or a portfolio loaded as demo."""
-    from core.demo import DEMO_EMAIL
+    from demo.loader import DEMO_EMAIL
     from portfolios.models import Portfolio
 
     portfolio = context.get("portfolio")

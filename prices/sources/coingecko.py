@@ -1,4 +1,4 @@
-"""CoinGecko API v3: spot prices and daily history.
+"""CoinGecko API v3: spot prices and daily history, the default ``PriceSource``.
 
 API docs: https://docs.coingecko.com/reference/simple-price
           https://docs.coingecko.com/reference/coins-id-market-chart-range
@@ -11,7 +11,6 @@ parsed from the JSON text straight into ``Decimal``; no float is ever made.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import quote, urlsplit
 
 from core.exceptions import ProviderError
 from core.http import HttpClient, ProviderHTTPError
+from prices.sources.base import PriceQuote
 
 SOURCE = "coingecko"
 KEYLESS_RATE_LIMIT = (10, 60.0)
@@ -29,18 +29,6 @@ HISTORY_LIMIT_ERROR_CODE = 10012
 # Keyless and demo plans serve daily history for the last 365 days only (error 10012 beyond).
 FREE_HISTORY_DAYS = 365
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class PriceQuote:
-    """1 ``base_id`` costs ``price`` ``quote`` at ``at`` (UTC). ``base_id`` is the CoinGecko id,
-    ``quote`` the vs currency in upper case (``USD``, ``EUR``, ``BTC``)."""
-
-    base_id: str
-    quote: str
-    price: Decimal
-    at: datetime
-    source: str = SOURCE
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -74,8 +62,8 @@ def history_days(base_url: str) -> int | None:
 
 
 class CoinGeckoClient:
-    """``base_url`` is the public/demo ``https://api.coingecko.com/api/v3`` or the paid
-    ``https://pro-api.coingecko.com/api/v3``; the key header follows the host. ``max_attempts``
+    """A ``PriceSource``. ``base_url`` is the public/demo ``https://api.coingecko.com/api/v3`` or
+    the paid ``https://pro-api.coingecko.com/api/v3``; the key header follows the host. ``max_attempts``
     bounds the in-process retries of one request (work that is asked again later needs none)."""
 
     def __init__(
@@ -88,7 +76,8 @@ class CoinGeckoClient:
         max_attempts: int = 3,
     ):
         pro = _is_pro(base_url)
-        self.history_days = history_days(base_url)
+        self.name = SOURCE
+        self.history_days: int | None = history_days(base_url)
         headers = {}
         if api_key:
             headers["x-cg-pro-api-key" if pro else "x-cg-demo-api-key"] = api_key
@@ -145,7 +134,7 @@ class CoinGeckoClient:
                     price = prices.get(code)
                     if price is None or isinstance(price, bool):
                         continue
-                    quotes.append(PriceQuote(coin_id, code.upper(), Decimal(price), at))
+                    quotes.append(PriceQuote(coin_id, code.upper(), Decimal(price), at, SOURCE))
         return quotes
 
     def daily_history(self, coin_id: str, vs: str, start: date, end: date) -> list[PriceQuote]:
@@ -188,5 +177,5 @@ class CoinGeckoClient:
             at = _EPOCH + timedelta(milliseconds=int(point[0]))
             day = at.date()
             if start <= day <= end and day not in by_day:
-                by_day[day] = PriceQuote(coin_id, vs.upper(), Decimal(point[1]), at)
+                by_day[day] = PriceQuote(coin_id, vs.upper(), Decimal(point[1]), at, SOURCE)
         return [by_day[day] for day in sorted(by_day)]

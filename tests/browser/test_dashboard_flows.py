@@ -380,7 +380,7 @@ def test_import_a_statement_preview_confirm_then_see_holdings_and_charts(
 
     # The demo statement: a preview of what it would import, nothing stored yet
     browser.find_element(By.NAME, "file").send_keys(
-        str(statements / "core/demo_data/coinbase-demo.csv")
+        str(statements / "demo/demo_data/coinbase-demo.csv")
     )
     submit(browser)
     preview = wait_for(browser, "#preview").text

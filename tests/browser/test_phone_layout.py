@@ -251,7 +251,7 @@ def test_no_dashboard_page_scrolls_sideways_on_a_phone(browser, live_server, set
     # The import preview, reached as a person reaches it: by uploading a statement
     browser.get(live_server.url + url("import-new", p))
     browser.find_element(By.NAME, "file").send_keys(
-        str(settings.BASE_DIR / "core/demo_data/coinbase-demo.csv")
+        str(settings.BASE_DIR / "demo/demo_data/coinbase-demo.csv")
     )
     submit(browser)
     wait_for(browser, "#preview")

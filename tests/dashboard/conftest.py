@@ -130,7 +130,7 @@ def fetched(address, balance: str | None = None, *, at=None, **state):
     return address
 
 
-def import_statement(portfolio, user, path: str = "core/demo_data/coinbase-demo.csv"):
+def import_statement(portfolio, user, path: str = "demo/demo_data/coinbase-demo.csv"):
     """A statement imported as an upload would be."""
     from django.conf import settings
 

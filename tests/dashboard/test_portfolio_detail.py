@@ -253,7 +253,7 @@ def test_demo_portfolio_says_it_is_demo_data(alice, alice_client, portfolio):
 
 
 def test_demo_user_sees_the_banner_everywhere(db, client):
-    from core.demo import DEMO_EMAIL
+    from demo.loader import DEMO_EMAIL
     from users.models import User
 
     user = User.objects.create_user(email=DEMO_EMAIL, password="x-password-1")

@@ -13,6 +13,8 @@ from oauth2_provider.models import Application
 
 from addresses.models import Address
 from addresses.services import address_create
+from ingest.services import statement_import
+from ledger.models import Import
 from offsets.models import Offset
 from offsets.services import offset_create
 from portfolios.models import Portfolio
@@ -103,9 +105,6 @@ def _demo_extras(*, user: User, portfolio: Portfolio) -> None:
     """The demo statement, imported like any upload (idempotent: a second run adds nothing).
     Its rows carry their own prices, which land in the price store, so the demo has values
     and history without internet."""
-    from ingest.services import statement_import
-    from ledger.models import Import
-
     if Import.objects.filter(portfolio=portfolio, file_name=DEMO_STATEMENT.name).exists():
         return
     with DEMO_STATEMENT.open("rb") as stream:
