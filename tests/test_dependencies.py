@@ -19,6 +19,15 @@ RUN_NOT_IMPORTED = {
     "redis": "the client Celery and Django's cache load for a redis:// REDIS_URL",
     "pytest-django": "a pytest plugin",
     "ruff": "the linter (make lint)",
+    "mypy": "the type checker (make lint)",
+    # Type information mypy reads for the libraries we import (pyproject.toml [tool.mypy]).
+    "django-stubs": "types of Django, and mypy's Django plugin",
+    "django-stubs-ext": "what django-stubs needs at run time of mypy",
+    "djangorestframework-stubs": "types of DRF, and mypy's DRF plugin",
+    "types-requests": "types of requests",
+    "celery-types": "types of Celery",
+    "types-oauthlib": "types of oauthlib",
+    "types-requests-oauthlib": "types of requests-oauthlib",
 }
 
 
