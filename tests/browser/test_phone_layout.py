@@ -95,7 +95,7 @@ def _full_portfolio(user):
 
     from addresses.models import AddressBalance, AddressFetchState, AddressTransaction
     from addresses.services import address_create
-    from ledger import costbasis_store
+    from costbasis import services as costbasis_store
     from ledger.services import ledger_sync_address
     from ledger.transfers import transfers_match
     from offsets.services import offset_create

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from ledger import costbasis_store as store
+from costbasis import services as store
 from tests.dashboard.conftest import assert_login_redirect, import_statement
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """Cost-basis results stored per portfolio, rebuilt from the ledger in the background.
 
-The pure engine (``ledger.costbasis``) computes; this module loads the ledger into its
-``Entry`` records, stores what it answers (``ledger.models_costbasis``) and decides between a
+The pure engine (``costbasis.engine``) computes; this module loads the ledger into its
+``Entry`` records, stores what it answers (``costbasis.models``) and decides between a
 full rebuild and a continuation:
 
 - A build remembers the engine's state after the last processed (at, id) and a fingerprint of
@@ -19,7 +19,7 @@ full rebuild and a continuation:
   valued in another fiat currency is converted at the daily price of its UTC day from the price
   store (directly, inverted or through USD/BTC); without one its value counts as missing (the
   engine flags it). A fee in another currency without a rate counts as 0.
-- Amounts are stored rounded half-even to 18 decimal places (see models_costbasis).
+- Amounts are stored rounded half-even to 18 decimal places (see costbasis.models).
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ from django.utils import timezone
 
 from core.exceptions import NotReady, ValidationFailed
 from core.tasks import enqueue_once
+from costbasis.engine import Method, Pooling, Settings, compute
+from costbasis.load import Fingerprint, fingerprints, ledger_print, load_entries
+from costbasis.models import CostBasisBuild, CostBasisSettings
+from costbasis.write import q18, summary_merge, write_result
 from currencies.models import Currency
-from ledger.costbasis import Method, Pooling, Settings, compute
-from ledger.costbasis_load import Fingerprint, fingerprints, ledger_print, load_entries
-from ledger.costbasis_write import q18, summary_merge, write_result
-from ledger.models_costbasis import CostBasisBuild, CostBasisSettings
 from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
 from users.timezones import time_zone_canonical
@@ -304,7 +304,7 @@ def costbasis_rebuild(portfolio: Portfolio, force: bool = False) -> RebuildReque
     the next build to start takes it, so a plain rebuild queued earlier runs from scratch.
     Called after imports, re-classifications, accepted transfers and settings changes, and by
     the API's rebuild."""
-    from ledger.tasks import costbasis_rebuild_task  # the task module imports this one
+    from costbasis.tasks import costbasis_rebuild_task  # the task module imports this one
 
     if force:
         # Set before enqueueing: a queued task takes it when it starts, and one that started
