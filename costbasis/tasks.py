@@ -11,6 +11,7 @@ from celery import shared_task
 
 from core.tasks import clear_enqueued
 from costbasis import services as store
+from costbasis.build import costbasis_rebuild_now
 from portfolios.models import Portfolio
 
 logger = logging.getLogger(__name__)
@@ -22,7 +23,7 @@ LEGACY_NAME = "ledger.tasks.costbasis_rebuild"
 
 @shared_task(name=LEGACY_NAME, ignore_result=True)
 def costbasis_rebuild_task(portfolio_id: int, force: bool = False) -> None:
-    """Bring the portfolio's stored cost basis up to date (costbasis.services). The
+    """Bring the portfolio's stored cost basis up to date (costbasis.build). The
     enqueued flag is cleared first, so a change arriving during the build enqueues another
     one, which waits for this build and then continues from it. Then it takes a pending
     request for a rebuild from scratch (made while this task was queued, see
@@ -36,7 +37,7 @@ def costbasis_rebuild_task(portfolio_id: int, force: bool = False) -> None:
     if portfolio is None:  # deleted meanwhile
         return
     try:
-        outcome = store.costbasis_rebuild_now(portfolio=portfolio, force=force)
+        outcome = costbasis_rebuild_now(portfolio=portfolio, force=force)
     except Exception:
         if force:
             store.full_request_restore(portfolio_id=portfolio_id)

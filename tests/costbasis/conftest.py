@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from costbasis import services as costbasis_store
-from costbasis.services import costbasis_rebuild_now
+from costbasis.build import costbasis_rebuild_now
 from ledger.models import LedgerEntry, Transfer
 from prices.models import SpotPrice
 from tests.ledger_api.conftest import cur, make_entry, make_portfolio, make_wallet

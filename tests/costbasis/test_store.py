@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from costbasis.build import costbasis_rebuild_now
 from costbasis.engine import Method, Pooling, compute
 from costbasis.load import load_entries
 from costbasis.models import (
@@ -25,7 +26,6 @@ from costbasis.models import (
 from costbasis.services import (
     configuration,
     costbasis_rebuild,
-    costbasis_rebuild_now,
     costbasis_settings_update,
     ledger_currency,
 )
@@ -282,7 +282,7 @@ def test_a_failed_build_keeps_the_last_results(small, coinbase, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("costbasis.services.compute", broken)
+    monkeypatch.setattr("costbasis.build.compute", broken)
     with pytest.raises(RuntimeError):
         costbasis_rebuild_now(portfolio=small)
 
@@ -568,7 +568,7 @@ def test_a_failing_build_task_is_recorded_and_raised(small, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("costbasis.services.compute", broken)
+    monkeypatch.setattr("costbasis.build.compute", broken)
 
     # When the rebuild task runs (as the worker would): it fails where it can be seen
     from costbasis.tasks import costbasis_rebuild_task
@@ -620,7 +620,7 @@ def test_a_failed_full_rebuild_is_asked_for_again(
     with django_capture_on_commit_callbacks(execute=True):
         costbasis_rebuild(small, force=True)
     with monkeypatch.context() as patched:
-        patched.setattr("costbasis.services.compute", _broken)
+        patched.setattr("costbasis.build.compute", _broken)
         with pytest.raises(RuntimeError):
             queued.run()
 
