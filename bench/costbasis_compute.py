@@ -1,4 +1,4 @@
-"""Benchmark of the pure cost-basis computation (ledger.costbasis.compute).
+"""Benchmark of the pure cost-basis computation (costbasis.engine.compute).
 
 Generates a deterministic random ledger (several assets and wallets; buys, sells, income,
 trades, accepted transfers with a network fee, fees in crypto, unclassified moves, cash) and
@@ -24,7 +24,7 @@ from decimal import ROUND_DOWN, Decimal
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from ledger.costbasis import Entry, Method, Pooling, Settings, compute  # noqa: E402
+from costbasis.engine import Entry, Method, Pooling, Settings, compute  # noqa: E402
 from ledger.kinds import Kind  # noqa: E402
 
 ASSETS = {"BTC": 30_000, "ETH": 2_000, "SOL": 100, "ADA": 1, "DOT": 7}

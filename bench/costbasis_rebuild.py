@@ -1,4 +1,4 @@
-"""Benchmark of a full cost-basis rebuild on PostgreSQL (ledger.costbasis_store).
+"""Benchmark of a full cost-basis rebuild on PostgreSQL (costbasis.build).
 
     .venv/bin/python bench/costbasis_rebuild.py [--rows 100000] [--seed 7]
 
@@ -159,8 +159,8 @@ def seed(rows: int, seed_value: int) -> dict:
 
 def measure(portfolio_id: int, method: str, pooling: str, traced: bool) -> dict:
     _django()
-    from ledger.costbasis_store import costbasis_rebuild_now
-    from ledger.models_costbasis import CostBasisBuild, CostBasisSettings
+    from costbasis.build import costbasis_rebuild_now
+    from costbasis.models import CostBasisBuild, CostBasisSettings
     from portfolios.models import Portfolio
 
     portfolio = Portfolio.objects.get(pk=portfolio_id)

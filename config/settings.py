@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "addresses",
     "offsets",
     "ledger",
+    "costbasis",
     "ingest",
     "dashboard",
     "demo",

@@ -1,5 +1,5 @@
-"""The dashboard's side of the cost basis (``ledger.costbasis_store`` and
-``ledger.costbasis_report``): what the cost-basis page and the overview's unrealized gains read.
+"""The dashboard's side of the cost basis (``costbasis.services`` and
+``costbasis.selectors``): what the cost-basis page and the overview's unrealized gains read.
 """
 
 from __future__ import annotations
@@ -9,10 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from core.exceptions import NotReady
-from ledger import costbasis_report as report
-from ledger import costbasis_store as store
-from ledger.costbasis import Method, Pooling
-from ledger.models_costbasis import CostBasisBuild
+from costbasis import selectors, services
+from costbasis.engine import Method, Pooling
 
 
 @dataclass(frozen=True)
@@ -55,18 +53,18 @@ def unrealized_gains(*, portfolio: Any) -> GainsSource | None:
     """From the stored build (a stale one is used while a rebuild is enqueued); None when it is
     not built yet (its first build is then enqueued)."""
     try:
-        freshness = store.costbasis_ready(portfolio=portfolio)
+        freshness = services.costbasis_ready(portfolio=portfolio)
     except NotReady:
         return None
     build = freshness.build
-    held = {code: (lots.quantity, lots.cost) for code, lots in report.build_lots(build).items()}
+    held = {code: (lots.quantity, lots.cost) for code, lots in selectors.build_lots(build).items()}
     code = build.currency.code if build.currency is not None else "usd"
     return GainsSource(currency_code=code, held=held, stale=freshness.stale)
 
 
 @dataclass(frozen=True)
 class Overview:
-    """What the cost-basis page shows. ``summary`` (``ledger.costbasis_report.Summary``) is
+    """What the cost-basis page shows. ``summary`` (``costbasis.selectors.Summary``) is
     None while the first build is on its way (``pending``). ``failure`` is the last failed
     build's error."""
 
@@ -80,44 +78,40 @@ class Overview:
 def costbasis_overview(*, portfolio: Any) -> Overview:
     """The stored cost basis of the portfolio (enqueueing a build when there is none or it is
     stale, as the API does)."""
-    settings = store.costbasis_settings_get(portfolio=portfolio)
+    settings = services.costbasis_settings_get(portfolio=portfolio)
     try:
-        freshness = store.costbasis_ready(portfolio=portfolio)
+        freshness = services.costbasis_ready(portfolio=portfolio)
     except NotReady:
-        build = _build(portfolio)
+        build = selectors.costbasis_build_get(portfolio=portfolio)
         failure = build.error if build is not None and build.status == "failed" else ""
         return Overview(pending=True, failure=failure, settings=settings)
-    summary = report.costbasis_summary(portfolio=portfolio, freshness=freshness)
+    summary = selectors.costbasis_summary(portfolio=portfolio, freshness=freshness)
     failure = freshness.build.error if freshness.build.status == "failed" else ""
     return Overview(
         summary=summary,
         failure=failure,
         settings=settings,
-        lots=report.costbasis_lots(portfolio=portfolio),
+        lots=selectors.costbasis_lots(portfolio=portfolio),
     )
-
-
-def _build(portfolio: Any) -> Any:
-    return CostBasisBuild.objects.filter(portfolio=portfolio).first()
 
 
 def settings_update(*, portfolio: Any, **changes: Any) -> Any:
     """``costbasis_settings_update`` (ValidationFailed with its sentences)."""
-    return store.costbasis_settings_update(portfolio=portfolio, **changes)
+    return services.costbasis_settings_update(portfolio=portfolio, **changes)
 
 
-def rebuild(*, portfolio: Any) -> store.RebuildRequest:
+def rebuild(*, portfolio: Any) -> services.RebuildRequest:
     """Ask for a rebuild from scratch (one already queued is upgraded to it)."""
-    return store.costbasis_rebuild(portfolio, force=True)
+    return services.costbasis_rebuild(portfolio, force=True)
 
 
 def year_report(*, portfolio: Any, year: int) -> str | None:
     """The realized gains of ``year`` as CSV (the API's report), None before the first build."""
     try:
-        build = store.costbasis_ready(portfolio=portfolio).build
+        build = services.costbasis_ready(portfolio=portfolio).build
     except NotReady:
         return None
-    return report.report_csv(portfolio=portfolio, build=build, year=year)
+    return selectors.report_csv(portfolio=portfolio, build=build, year=year)
 
 
 def choices() -> tuple[list[str], list[str]]:

@@ -84,6 +84,3 @@ class TransferAdmin(admin.ModelAdmin):
     raw_id_fields = ["portfolio", "out_entry", "in_entry"]
     readonly_fields = ["out_kind_before", "in_kind_before", "created_at", "updated_at"]
     show_full_result_count = False
-
-
-from ledger import admin_costbasis  # noqa: E402,F401  (registers the cost-basis models)

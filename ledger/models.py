@@ -212,6 +212,3 @@ class WalletHolding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.asset_id} in {self.wallet_id}"
-
-
-from ledger.models_costbasis import *  # noqa: E402,F401,F403  (cost-basis results)

@@ -20,10 +20,10 @@ from addresses.models import Address, AddressTransaction
 from core.exceptions import ValidationFailed
 from core.money import format_amount
 from currencies.models import Currency
-from ledger.costbasis_store import costbasis_rebuild
 from ledger.holdings import wallet_holdings_recompute
 from ledger.kinds import INFLOWS, OUTFLOWS, IncomeType, Kind
 from ledger.models import LedgerEntry, Transfer, Wallet
+from ledger.signals import ledger_changed
 from ledger.transfers import CANDIDATE_KINDS, transfers_match, transfers_refresh_fees
 from portfolios.models import Portfolio, PortfolioCurrency
 from prices.models import Price
@@ -42,15 +42,15 @@ VALUE_SIGNIFICANT = 15
 
 
 def after_ledger_change(portfolio: Portfolio) -> None:
-    """Enqueue a rebuild of the portfolio's cost basis once the current transaction commits
-    (a change that rolls back must not leave an enqueued flag behind, and the build must see
-    the committed rows)."""
+    """Announce the change (``ledger_changed``, which the costbasis app answers with a rebuild)
+    once the current transaction commits: a change that rolls back must not leave an enqueued
+    flag behind, and the build must see the committed rows."""
     portfolio_id = portfolio.pk
 
     def run() -> None:
         current = Portfolio.objects.filter(pk=portfolio_id).first()
         if current is not None:  # not deleted meanwhile
-            costbasis_rebuild(current)
+            ledger_changed.send(sender=Portfolio, portfolio=current)
 
     transaction.on_commit(run)
 

@@ -38,7 +38,7 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Email is the login; ``allow_remote_login`` lets OAuth2 apps use the password
     grant with this user's credentials (off by default; an operator turns it on).
-    ``tax_time_zone`` is changed through ``ledger.costbasis_store.costbasis_settings_update``,
+    ``tax_time_zone`` is changed through ``costbasis.services.costbasis_settings_update``,
     which rebuilds the cost basis of every portfolio of the user's."""
 
     email = models.EmailField(unique=True)

@@ -1,6 +1,6 @@
 """The cost basis of a portfolio: positions with their cost and unrealized gain, realized
 gains and income by year (with the year's report as CSV), open lots, and the settings it is
-computed with. Shown from the stored build (``ledger.costbasis_store``); while the first build
+computed with. Shown from the stored build (``costbasis.services``); while the first build
 runs, the page says so."""
 
 from __future__ import annotations

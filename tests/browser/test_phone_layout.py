@@ -95,7 +95,7 @@ def _full_portfolio(user):
 
     from addresses.models import AddressBalance, AddressFetchState, AddressTransaction
     from addresses.services import address_create
-    from ledger import costbasis_store
+    from costbasis.build import costbasis_rebuild_now
     from ledger.services import ledger_sync_address
     from ledger.transfers import transfers_match
     from offsets.services import offset_create
@@ -163,7 +163,7 @@ def _full_portfolio(user):
         for n in range(1, 60):
             daily(code, "usd", today - timedelta(days=n), price)
     spot("usd", "eur", "0.92")
-    costbasis_store.costbasis_rebuild_now(portfolio=portfolio)
+    costbasis_rebuild_now(portfolio=portfolio)
     api_key_create(user=user, name="Spreadsheet on the laptop", scopes=["read", "info"])
     app = Application.objects.create(
         name="Tax helper",

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledger import costbasis_store
-from ledger.costbasis_store import costbasis_rebuild_now
+from costbasis import services as costbasis_store
+from costbasis.build import costbasis_rebuild_now
 from ledger.models import LedgerEntry, Transfer
 from prices.models import SpotPrice
 from tests.ledger_api.conftest import cur, make_entry, make_portfolio, make_wallet
@@ -78,7 +78,7 @@ class Queued:
         self.calls.append((tuple(args or ()), dict(kwargs or {})))
 
     def run(self) -> None:
-        from ledger.tasks import costbasis_rebuild_task
+        from costbasis.tasks import costbasis_rebuild_task
 
         calls, self.calls = self.calls, []
         for args, kwargs in calls:
@@ -89,7 +89,7 @@ class Queued:
 def queued(settings, monkeypatch) -> Queued:
     """A broker instead of synchronous tasks (TASKS_SYNC and TASKS_IN_PROCESS off): every
     rebuild enqueued waits in ``queued`` until the test runs it."""
-    from ledger.tasks import costbasis_rebuild_task
+    from costbasis.tasks import costbasis_rebuild_task
 
     settings.TASKS_SYNC = False
     settings.TASKS_IN_PROCESS = False

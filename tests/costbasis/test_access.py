@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from ledger.models_costbasis import CostBasisBuild, CostBasisSettings
+from costbasis.models import CostBasisBuild, CostBasisSettings
 from tests.api.conftest import fail, ok
 from tests.conftest import client_for
 from tests.costbasis.conftest import build, day, make_entry, make_portfolio, make_wallet

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from ledger.models_costbasis import CostBasisBuild, CostBasisSettings, Disposal
+from costbasis.models import CostBasisBuild, CostBasisSettings, Disposal
 from tests.costbasis.conftest import build, day, make_entry, make_portfolio, make_wallet
 from users.models import User
 
@@ -56,7 +56,7 @@ LISTS = [
 
 @pytest.mark.parametrize("model", LISTS)
 def test_lists_take_a_constant_number_of_queries(root, model):
-    url = f"/admin/ledger/{model}/"
+    url = f"/admin/costbasis/{model}/"
     seed(2, "a")
     few, shown_few = queries_for(root, url)
     seed(8, "b")
@@ -69,7 +69,7 @@ def test_a_disposal_page_shows_its_lots(root):
     seed(1, "a")
     disposal = Disposal.objects.filter(asset__code="btc").get()
 
-    response = root.get(f"/admin/ledger/disposal/{disposal.pk}/change/")
+    response = root.get(f"/admin/costbasis/disposal/{disposal.pk}/change/")
 
     assert response.status_code == 200
     assert b"Long term" in response.content and b"Source entry id" in response.content
@@ -82,7 +82,7 @@ def test_rebuild_now_enqueues_a_full_rebuild(root, model, django_capture_on_comm
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = root.post(
-            f"/admin/ledger/{model}/",
+            f"/admin/costbasis/{model}/",
             {"action": "rebuild_now", "_selected_action": [r.pk for r in rows]},
             follow=True,
         )

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from costbasis.models import CostBasisBuild
 from ledger.models import LedgerEntry
-from ledger.models_costbasis import CostBasisBuild
 from portfolios.models import Portfolio
 from tests.api.conftest import fail, invalid, ok
 from tests.costbasis.conftest import D, build, day, make_entry, spot

@@ -8,8 +8,8 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from ledger.costbasis_store import costbasis_rebuild_now
-from ledger.models_costbasis import CostBasisBuild, Disposal, DisposalLot, Lot
+from costbasis.build import costbasis_rebuild_now
+from costbasis.models import CostBasisBuild, Disposal, DisposalLot, Lot
 from portfolios.models import Portfolio
 from tests.costbasis.conftest import day, make_entry, make_portfolio, make_wallet
 

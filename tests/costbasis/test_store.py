@@ -11,18 +11,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from ledger.costbasis import Method, Pooling, compute
-from ledger.costbasis_load import load_entries
-from ledger.costbasis_store import (
-    configuration,
-    costbasis_rebuild,
-    costbasis_rebuild_now,
-    costbasis_settings_update,
-    ledger_currency,
-)
-from ledger.costbasis_write import q18
-from ledger.models import LedgerEntry, Transfer, Wallet
-from ledger.models_costbasis import (
+from costbasis.build import costbasis_rebuild_now
+from costbasis.engine import Method, Pooling, compute
+from costbasis.load import load_entries
+from costbasis.models import (
     CostBasisBuild,
     CostBasisFlag,
     CostBasisSettings,
@@ -31,6 +23,14 @@ from ledger.models_costbasis import (
     IncomeRecord,
     Lot,
 )
+from costbasis.services import (
+    configuration,
+    costbasis_rebuild,
+    costbasis_settings_update,
+    ledger_currency,
+)
+from costbasis.write import q18
+from ledger.models import LedgerEntry, Transfer, Wallet
 from portfolios.services import portfolio_delete
 from tests.api.conftest import ok
 from tests.costbasis.conftest import D, accept, build, cur, day, make_entry, make_wallet
@@ -282,7 +282,7 @@ def test_a_failed_build_keeps_the_last_results(small, coinbase, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("ledger.costbasis_store.compute", broken)
+    monkeypatch.setattr("costbasis.build.compute", broken)
     with pytest.raises(RuntimeError):
         costbasis_rebuild_now(portfolio=small)
 
@@ -568,16 +568,31 @@ def test_a_failing_build_task_is_recorded_and_raised(small, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("ledger.costbasis_store.compute", broken)
+    monkeypatch.setattr("costbasis.build.compute", broken)
 
     # When the rebuild task runs (as the worker would): it fails where it can be seen
-    from ledger.tasks import costbasis_rebuild_task
+    from costbasis.tasks import costbasis_rebuild_task
 
     with pytest.raises(RuntimeError, match="engine exploded"):
         costbasis_rebuild_task.apply(args=(small.pk,), throw=True)
 
     # Then the failure is also on the build, for the API and the dashboard
     assert last_build(small).status == "failed"
+
+
+def test_a_message_queued_under_the_tasks_old_name_still_builds(small):
+    # Given a message queued before the task moved from ledger.tasks to costbasis.tasks
+    from config.celery import app
+
+    # When a worker of this version (which imports every app's tasks at start) receives it
+    app.loader.import_default_modules()
+    app.tasks["ledger.tasks.costbasis_rebuild"].apply(args=(small.pk,), throw=True)
+
+    # Then it builds the cost basis: the BTC sale (2 for 500 - 2 fee) used the first buy (1 for
+    # 100 + 1 fee) and half of the second (2 for 300): cost 101 + 150, gain 498 - 251 = 247
+    assert last_build(small).status == "ok"
+    sale = Disposal.objects.get(portfolio=small, asset__code="btc")
+    assert (sale.proceeds, sale.cost, sale.gain) == (D("498"), D("251"), D("247"))
 
 
 def test_a_queued_full_rebuild_is_not_weakened_by_a_plain_request(
@@ -605,7 +620,7 @@ def test_a_failed_full_rebuild_is_asked_for_again(
     with django_capture_on_commit_callbacks(execute=True):
         costbasis_rebuild(small, force=True)
     with monkeypatch.context() as patched:
-        patched.setattr("ledger.costbasis_store.compute", _broken)
+        patched.setattr("costbasis.build.compute", _broken)
         with pytest.raises(RuntimeError):
             queued.run()
 

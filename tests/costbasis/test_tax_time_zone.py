@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from ledger.models_costbasis import CostBasisBuild
+from costbasis.models import CostBasisBuild
 from tests.api.conftest import ok
 from tests.costbasis.conftest import build, make_entry, make_portfolio, make_wallet
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from ledger import costbasis_store as store
+from costbasis import services as store
+from costbasis.build import costbasis_rebuild_now
 from tests.dashboard.conftest import assert_login_redirect, import_statement
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def url(name: str, portfolio, *args) -> str:
 def built(alice, portfolio):
     """The demo statement imported and its cost basis computed (as the worker would)."""
     import_statement(portfolio, alice)
-    store.costbasis_rebuild_now(portfolio=portfolio)
+    costbasis_rebuild_now(portfolio=portfolio)
     return portfolio
 
 
@@ -127,7 +128,7 @@ def test_gains_and_income_by_asset(alice_client, portfolio):
     make_entry(wallet, "buy", "1", day("2023-01-10"), value="10000")
     make_entry(wallet, "sell", "0.5", day("2024-03-01"), value="30000")
     make_entry(wallet, "income", "0.1", day("2024-04-01"), "eth", value="300")
-    store.costbasis_rebuild_now(portfolio=portfolio)
+    costbasis_rebuild_now(portfolio=portfolio)
 
     html = alice_client.get(url("cost-basis", portfolio)).content.decode()
 

@@ -277,8 +277,8 @@ def test_undo_gives_the_other_leg_of_an_accepted_transfer_its_kind_back(api, por
 def test_an_import_matches_transfers_and_builds_the_cost_basis(
     api, portfolio, django_capture_on_commit_callbacks
 ):
+    from costbasis.models import CostBasisBuild
     from ledger.models import Transfer
-    from ledger.models_costbasis import CostBasisBuild
 
     # Given a Coinbase statement with a send
     ok(upload(api, portfolio, statement("v5.csv")), 201)
@@ -300,8 +300,8 @@ def test_a_failing_transfer_match_still_rebuilds_the_cost_basis_and_is_raised(
 ):
     import pytest
 
+    from costbasis.models import CostBasisBuild
     from ingest import services
-    from ledger.models_costbasis import CostBasisBuild
 
     def broken(*, portfolio):
         raise RuntimeError("matching broke")

@@ -374,7 +374,7 @@ def test_a_pending_receive_is_matched_once_it_confirms_and_its_fee_follows_the_c
 def test_a_synced_address_rebuilds_the_cost_basis_after_commit(
     portfolio, django_capture_on_commit_callbacks
 ):
-    from ledger.models_costbasis import CostBasisBuild, Lot
+    from costbasis.models import CostBasisBuild, Lot
 
     address = make_address(portfolio)
     make_txn(address, "aa" * 32, "1", at(1))

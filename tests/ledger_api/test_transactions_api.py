@@ -455,7 +455,7 @@ def test_reclassifying_as_a_transfer_runs_matching(api, book):
 def test_patch_rebuilds_the_cost_basis_when_it_matters(
     api, book, django_capture_on_commit_callbacks
 ):
-    from ledger.models_costbasis import CostBasisBuild
+    from costbasis.models import CostBasisBuild
 
     with django_capture_on_commit_callbacks(execute=True):
         ok(api.patch(book.entry_url(book.buy), {"notes": "only notes"}, format="json"))

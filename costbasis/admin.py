@@ -1,11 +1,11 @@
 """Admin for the stored cost basis. Lots, disposals, income and flags are derived from the
 ledger, so they are shown read-only; their lists never count all rows and load their foreign
 keys in the same query. Settings and builds have a "rebuild now" action, which enqueues a
-rebuild from scratch (ledger.costbasis_store)."""
+rebuild from scratch (costbasis.services)."""
 
 from django.contrib import admin
 
-from ledger.models_costbasis import (
+from costbasis.models import (
     CostBasisBuild,
     CostBasisFlag,
     CostBasisSettings,
@@ -18,7 +18,7 @@ from ledger.models_costbasis import (
 
 @admin.action(description="Rebuild now (from scratch, in the background)")
 def rebuild_now(modeladmin, request, queryset):
-    from ledger.costbasis_store import costbasis_rebuild
+    from costbasis.services import costbasis_rebuild
 
     requests = [
         costbasis_rebuild(row.portfolio, force=True) for row in queryset.select_related("portfolio")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ledger.costbasis import (
+from costbasis.engine import (
     ELSEWHERE,
     FlagCode,
     Holding,
@@ -22,7 +22,7 @@ from ledger.costbasis import (
     realized_gains_by_year,
 )
 from ledger.kinds import Kind
-from tests.ledger.costbasis_helpers import D, entry, flags, open_lots, portions, when
+from tests.costbasis.engine_helpers import D, entry, flags, open_lots, portions, when
 
 FIFO, LIFO, HIFO, AVERAGE = Method.FIFO, Method.LIFO, Method.HIFO, Method.AVERAGE
 A, B = "address:1", "address:2"

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from heapq import heapify, heappop, heappush
 
-from ledger.costbasis.arith import ZERO, anniversary, div, share
-from ledger.costbasis.model import Entry, Lot, Method
+from costbasis.engine.arith import ZERO, anniversary, div, share
+from costbasis.engine.model import Entry, Lot, Method
 
 _AVERAGE = Method.AVERAGE
 _HIFO = Method.HIFO

@@ -20,8 +20,8 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from costbasis.engine import Entry
 from currencies.models import Currency
-from ledger.costbasis import Entry
 from ledger.kinds import INFLOWS, Kind
 from ledger.models import LedgerEntry, Transfer, Wallet
 from portfolios.models import Portfolio

@@ -2,7 +2,7 @@
 bulk_create (SQLite); and the exact summary figures kept on the build.
 
 Amounts are stored rounded half-even to 18 decimal places (the storage precision; see
-ledger.models_costbasis); the summary keeps the engine's exact sums as strings.
+costbasis.models); the summary keeps the engine's exact sums as strings.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection
 
-from ledger.costbasis import (
+from costbasis.engine import (
     ELSEWHERE,
     TRANSIT_PREFIX,
     Pooling,
@@ -23,10 +23,10 @@ from ledger.costbasis import (
     income_by_year,
     realized_gains_by_year,
 )
-from ledger.costbasis.arith import EXACT
-from ledger.costbasis_load import Loaded
+from costbasis.engine.arith import EXACT
+from costbasis.load import Loaded
+from costbasis.models import CostBasisFlag, Disposal, DisposalLot, IncomeRecord, Lot
 from ledger.models import LedgerEntry
-from ledger.models_costbasis import CostBasisFlag, Disposal, DisposalLot, IncomeRecord, Lot
 
 WRITE_BATCH = 5_000
 MISSING_IDS_SHOWN = 100

@@ -10,13 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ledger.costbasis.arith import ZERO
-from ledger.costbasis.model import Entry, Method, Pooling, Settings
-from ledger.costbasis.pools import OpenLot, Pending, Pool, age
+from costbasis.engine.arith import ZERO
+from costbasis.engine.model import Entry, Method, Pooling, Settings
+from costbasis.engine.pools import OpenLot, Pending, Pool, age
 from ledger.kinds import Kind
 
 if TYPE_CHECKING:
-    from ledger.costbasis.engine import _Engine
+    from costbasis.engine.engine import _Engine
 
 VERSION = 1
 

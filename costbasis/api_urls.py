@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ledger.costbasis_api import (
+from costbasis.api import (
     CostBasisDisposalsView,
     CostBasisLotsView,
     CostBasisRebuildView,

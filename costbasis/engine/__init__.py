@@ -63,8 +63,8 @@ Rules, where the tax question has more than one sensible answer (see also docs i
   built by the hundred thousand are slotted, not frozen, dataclasses (see model.py).
 """
 
-from ledger.costbasis.engine import compute
-from ledger.costbasis.model import (
+from costbasis.engine.engine import compute
+from costbasis.engine.model import (
     ELSEWHERE,
     TRANSIT_PREFIX,
     Acquisition,
@@ -82,7 +82,7 @@ from ledger.costbasis.model import (
     Settings,
     tax_zone,
 )
-from ledger.costbasis.summary import (
+from costbasis.engine.summary import (
     AssetYear,
     Holding,
     YearGains,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ledger.costbasis import Entry
+from costbasis.engine import Entry
 from ledger.kinds import Kind
 
 D = Decimal

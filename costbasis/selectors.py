@@ -25,18 +25,15 @@ from datetime import datetime, tzinfo
 from decimal import Decimal, localcontext
 from typing import Any
 
-import django_filters
-from django import forms
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from core.money import format_amount, quantize_for_display
+from costbasis.engine import tax_zone
+from costbasis.engine.arith import EXACT, div, share
+from costbasis.models import CostBasisBuild, CostBasisSettings, Disposal, DisposalLot, Lot
+from costbasis.services import Freshness, costbasis_settings_get, q18
 from currencies.models import Currency
-from ledger.costbasis import tax_zone
-from ledger.costbasis.arith import EXACT, div, share
-from ledger.costbasis_store import Freshness, costbasis_settings_get, q18
-from ledger.filters import CurrencyFilter, IdFilter
 from ledger.models import LedgerEntry
-from ledger.models_costbasis import CostBasisBuild, CostBasisSettings, Disposal, DisposalLot, Lot
 from portfolios.freshness import portfolio_holdings
 from portfolios.models import Portfolio
 from portfolios.selectors import reporting_currencies
@@ -266,17 +263,6 @@ def _q(value: Decimal | None) -> Decimal | None:
 # --- lots and disposals ------------------------------------------------------------------------
 
 
-class YearField(forms.CharField):
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        text = value.strip()
-        if not text.isdigit() or not 1970 <= int(text) <= 9999:
-            raise forms.ValidationError(f"year '{value}' is not a year such as 2024")
-        return int(text)
-
-
 def build_zone(build: CostBasisBuild) -> tzinfo:
     """The tax time zone the build's results were computed in (UTC for a build made before
     the zone was a setting)."""
@@ -286,52 +272,6 @@ def build_zone(build: CostBasisBuild) -> tzinfo:
 def year_span(year: int, zone: tzinfo) -> tuple[datetime, datetime]:
     """The first moment of the year and of the next, in ``zone``."""
     return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
-
-
-class YearFilter(django_filters.Filter):
-    field_class = YearField
-
-
-class _Problems:
-    form: forms.Form  # the FilterSet's bound form
-
-    @property
-    def problems(self) -> list[str]:
-        return [str(message) for messages in self.form.errors.values() for message in messages]
-
-
-class LotFilter(_Problems, django_filters.FilterSet):
-    """``asset=btc`` (or ``btc,eth``); ``wallet=4`` (or ``4,5``): the wallet holding the lot
-    (per-wallet pooling) or the one it was acquired in (universal pooling)."""
-
-    asset = CurrencyFilter(field_name="asset__code", label="asset")
-    wallet = IdFilter(field_name="wallet_id", label="wallet")
-
-    class Meta:
-        model = Lot
-        fields: list[str] = []
-
-
-class DisposalFilter(_Problems, django_filters.FilterSet):
-    """``asset=btc`` (or ``btc,eth``); ``year=2024`` (the disposal's year in ``zone``, the tax
-    time zone of the build)."""
-
-    asset = CurrencyFilter(field_name="asset__code", label="asset")
-    year = YearFilter(method="filter_year", label="year")
-
-    class Meta:
-        model = Disposal
-        fields: list[str] = []
-
-    def __init__(self, *args, zone: tzinfo, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.zone = zone
-
-    def filter_year(self, qs, name, value):
-        if value is None:
-            return qs
-        start, end = year_span(value, self.zone)
-        return qs.filter(at__gte=start, at__lt=end)
 
 
 # --- the source's id of a ledger row ----------------------------------------------------------
@@ -363,6 +303,11 @@ def _with_source_ids(queryset: QuerySet, entry_field: str, prefix: str) -> Query
             f"{prefix}_reference": Subquery(entry.values("reference")[:1]),
         }
     )
+
+
+def costbasis_build_get(*, portfolio: Portfolio) -> CostBasisBuild | None:
+    """The portfolio's last build as stored (a failed or unfinished one too), None before any."""
+    return CostBasisBuild.objects.filter(portfolio=portfolio).select_related("currency").first()
 
 
 def costbasis_lots(*, portfolio: Portfolio) -> QuerySet[Lot]:

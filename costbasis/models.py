@@ -3,7 +3,7 @@
 used, income and flags.
 
 Everything below CostBasisBuild is derived data, rebuilt from the ledger by
-``ledger.costbasis_store`` and never edited by hand. Its amounts are computed by the engine,
+``costbasis.services`` and never edited by hand. Its amounts are computed by the engine,
 whose divisions (average cost, unit cost, proportional splits) carry 50 significant digits; they
 are stored rounded half-even to 18 decimal places, the storage precision of every amount
 (numeric(38, 18)). These tables use a plain DecimalField, not ``core.fields.AmountField``: on the
@@ -21,7 +21,7 @@ from decimal import Decimal
 from django.db import models
 
 from core.models import TimeStampedModel
-from ledger.costbasis import FlagCode, Method, Pooling
+from costbasis.engine import FlagCode, Method, Pooling
 from ledger.kinds import Kind
 
 __all__ = [
@@ -69,6 +69,7 @@ class CostBasisSettings(TimeStampedModel):
     )
 
     class Meta:
+        db_table = "ledger_costbasissettings"  # the table kept its name when the model left ledger
         ordering = ["portfolio"]
         verbose_name = "cost-basis settings"
         verbose_name_plural = "cost-basis settings"
@@ -129,6 +130,7 @@ class CostBasisBuild(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "ledger_costbasisbuild"  # the table kept its name when the model left ledger
         ordering = ["portfolio"]
 
     def __str__(self) -> str:
@@ -156,6 +158,7 @@ class Lot(models.Model):
     estimated = models.BooleanField(default=False)
 
     class Meta:
+        db_table = "ledger_lot"  # the table kept its name when the model left ledger
         ordering = ["portfolio", "asset", "acquired_at", "source_entry", "pool"]
         indexes = [
             models.Index(fields=["portfolio", "asset", "acquired_at"], name="cb_lot_asset"),
@@ -184,6 +187,7 @@ class Disposal(models.Model):
     missing_quantity = _amount()
 
     class Meta:
+        db_table = "ledger_disposal"  # the table kept its name when the model left ledger
         ordering = ["portfolio", "at", "entry"]
         indexes = [models.Index(fields=["portfolio", "at", "entry"], name="cb_disposal_time")]
 
@@ -200,7 +204,7 @@ class DisposalLot(models.Model):
     the missing part of an oversell: zero cost, acquired at the disposal itself."""
 
     portfolio = _link("portfolios.Portfolio", on_delete=models.CASCADE, db_index=False)
-    disposal = _link("ledger.Disposal", related_name="lots", db_index=False)
+    disposal = _link("costbasis.Disposal", related_name="lots", db_index=False)
     position = models.PositiveIntegerField(default=0)
     source_entry = _link("ledger.LedgerEntry", null=True, blank=True, db_index=False)
     acquired_at = models.DateTimeField()
@@ -210,6 +214,7 @@ class DisposalLot(models.Model):
     long_term = models.BooleanField()
 
     class Meta:
+        db_table = "ledger_disposallot"  # the table kept its name when the model left ledger
         ordering = ["disposal", "position"]
         # One index serves the DELETE of a rebuild, the lots of a page of disposals (filtered by
         # portfolio too) and the report's join.
@@ -235,6 +240,7 @@ class IncomeRecord(models.Model):
     value = _amount()
 
     class Meta:
+        db_table = "ledger_incomerecord"  # the table kept its name when the model left ledger
         ordering = ["portfolio", "at", "entry"]
         indexes = [models.Index(fields=["portfolio", "year"], name="cb_income_year")]
 
@@ -243,7 +249,7 @@ class IncomeRecord(models.Model):
 
 
 class CostBasisFlag(models.Model):
-    """Why an entry needs a human look (``code``, see ledger.costbasis.FlagCode); ``quantity``
+    """Why an entry needs a human look (``code``, see costbasis.engine.FlagCode); ``quantity``
     says how much of it is concerned."""
 
     portfolio = _link("portfolios.Portfolio", on_delete=models.CASCADE, db_index=False)
@@ -252,6 +258,7 @@ class CostBasisFlag(models.Model):
     quantity = _amount(null=True, blank=True)
 
     class Meta:
+        db_table = "ledger_costbasisflag"  # the table kept its name when the model left ledger
         ordering = ["portfolio", "entry", "code"]
         indexes = [models.Index(fields=["portfolio", "code"], name="cb_flag_code")]
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 from operator import attrgetter
 
-from ledger.costbasis import state as state_io
-from ledger.costbasis.arith import EXACT, ZERO, div, share
-from ledger.costbasis.model import (
+from costbasis.engine import state as state_io
+from costbasis.engine.arith import EXACT, ZERO, div, share
+from costbasis.engine.model import (
     ELSEWHERE,
     TRANSIT_PREFIX,
     Acquisition,
@@ -27,7 +27,7 @@ from ledger.costbasis.model import (
     Settings,
     tax_zone,
 )
-from ledger.costbasis.pools import OpenLot, Pending, Pool, age
+from costbasis.engine.pools import OpenLot, Pending, Pool, age
 from ledger.kinds import INFLOWS, Kind
 
 _ID = attrgetter("id")

@@ -15,8 +15,8 @@ from decimal import Decimal, localcontext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.costbasis import Entry, FlagCode, Method, Pooling, Settings, compute
-from ledger.costbasis.arith import EXACT
+from costbasis.engine import Entry, FlagCode, Method, Pooling, Settings, compute
+from costbasis.engine.arith import EXACT
 from ledger.kinds import Kind, sign
 
 ASSETS = ("BTC", "ETH")

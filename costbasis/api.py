@@ -1,6 +1,6 @@
 """Cost-basis API: the summary, open lots, disposals, the CSV tax report, settings and rebuild.
 
-Results are built in the background (ledger.costbasis_store): before the first build a GET
+Results are built in the background (costbasis.services): before the first build a GET
 enqueues one and answers 503 ``Not ready`` with ``try_again_at``; once built, a GET answers the
 stored results (``build.stale`` true when the ledger or the settings changed since) and
 enqueues a rebuild when they are stale.
@@ -26,13 +26,10 @@ from core.api import (
     paginate,
 )
 from core.exceptions import ValidationFailed
-from currencies.selectors import currency_titles
-from ledger import costbasis_store as store
-from ledger.api.serializers import WalletRefSerializer
-from ledger.costbasis_report import (
-    DisposalFilter,
-    LotFilter,
-    YearField,
+from costbasis import services as store
+from costbasis.filters import DisposalFilter, LotFilter, YearField
+from costbasis.models import CostBasisSettings
+from costbasis.selectors import (
     build_zone,
     costbasis_disposals,
     costbasis_lots,
@@ -40,7 +37,8 @@ from ledger.costbasis_report import (
     report_csv,
     source_external_id,
 )
-from ledger.models_costbasis import CostBasisSettings
+from currencies.selectors import currency_titles
+from ledger.api.serializers import WalletRefSerializer
 from portfolios.selectors import portfolio_get
 from users.requests import AuthenticatedRequest
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from ledger.costbasis.arith import EXACT, ZERO, share
-from ledger.costbasis.model import ELSEWHERE, Disposal, Income, Lot, PoolKey
+from costbasis.engine.arith import EXACT, ZERO, share
+from costbasis.engine.model import ELSEWHERE, Disposal, Income, Lot, PoolKey
 
 
 @dataclass(frozen=True, slots=True)
