@@ -1,6 +1,8 @@
-"""Esplora explorer against recorded responses (tests/fixtures/esplora).
+"""Esplora explorer against the answers in tests/fixtures/esplora.
 
-The fixture address has 32 confirmed transactions (one coinbase payout, receipts, a spend with
+Recorded answers (``address_docs_example.json``, ``tx_*_recorded.json``, each naming its source
+in ``_source``) are checked at the end. The history of the fixture address is hand-made, one
+transaction per edge case: it has 32 confirmed transactions (one coinbase payout, receipts, a spend with
 change, a consolidation to itself, a spend with an OP_RETURN output, a coinjoin where it funded
 one input of three, a spend of two inputs) and one unconfirmed receipt. Txids are
 sha256("fixture:<label>")."""

@@ -1,5 +1,7 @@
-"""Ethereum explorer: JSON-RPC balances and Etherscan history against recorded responses
-(tests/fixtures/etherscan). Hashes are "0x" + sha256("fixture:<label>").
+"""Ethereum explorer: JSON-RPC balances and Etherscan history against the answers in
+tests/fixtures/etherscan (each names its source in ``_source``: ``*_docs_example*`` are published
+examples, verbatim; the history of the fixture address is hand-made, its hashes "0x" +
+sha256("fixture:<label>").
 
 The fixture address received 2.5 ETH, sent 0.4 ETH, sent a failed tx (gas only), called the USDC
 contract to send 200 USDC, sent 1 ETH to itself, and was the target of someone else's failed tx.
@@ -98,6 +100,19 @@ def test_ether_balance_from_eth_get_balance():
     assert balance.balance == Decimal("2.09619")
     assert (balance.asset, balance.source, balance.address) == ("ETH", "ethereum-rpc", ADDRESS)
     assert balance.received is None and balance.sent is None and balance.tx_count is None
+
+
+@responses.activate
+def test_ether_balance_of_the_published_eth_get_balance_example():
+    address = "0x407d73d8a49eeb85d32cf465507dd71d507100c1"
+    responses.post(RPC, json=load("rpc_get_balance_docs_example.json"))
+
+    [balance] = make_explorer().balances(address)
+
+    # 0x0234c8a3397aab58 = 158972490234375000 wei; / 10**18
+    assert int("0234c8a3397aab58", 16) == 158_972_490_234_375_000
+    assert balance.balance == Decimal("0.158972490234375")
+    assert balance.asset == "ETH"
 
 
 @responses.activate
