@@ -237,6 +237,28 @@ def test_ether_history_deltas_and_fees():
 
 
 @responses.activate
+def test_ether_history_of_the_published_txlist_example():
+    # Etherscan's documented txlist: 0x9aa9... deploys a contract, then calls its transfer()
+    deployer = "0x9aa99c23f67c81701c772b106b4f83f6e858dd2e"
+    scan("txlist", "txlist_docs_example.json", startblock=0)
+    scan("txlistinternal", "empty.json", startblock=0)
+
+    page = make_explorer().transactions(deployer)
+
+    by_hash = {t.txid: t for t in page.transactions}
+    deploy = by_hash["0xc52783ad354aecc04c670047754f062e3d6d04e8f5b24774472651f9c3882c60"]
+    call = by_hash["0xaa45b4858ba44230a5fce5a29570a5dec2bf1f0ba95bacdec4fe8f2c4fa99338"]
+    # no ether moved (value 0): each costs its gas, gasUsed x gasPrice wei
+    assert 4_457_269 * 83_924_748_773 == 374_075_181_038_680_937
+    assert deploy.fee == Decimal("0.374075181038680937") == -deploy.delta
+    assert 57_168 * 125_521_409_858 == 7_175_807_958_762_144
+    assert call.fee == Decimal("0.007175807958762144") == -call.delta
+    assert (deploy.block_height, call.block_height) == (14_923_678, 14_923_692)
+    assert deploy.occurred_at.isoformat() == "2022-06-08T00:00:11+00:00"
+    assert call.occurred_at.isoformat() == "2022-06-08T00:02:50+00:00"
+
+
+@responses.activate
 def test_ether_history_pages_by_startblock_and_dedupes():
     # offset 3: each full page makes the next query start at its last block
     scan("txlist", "txlist_offset3_page1.json", startblock=0, page=1, offset=3)
