@@ -320,6 +320,23 @@ def test_token_history_rows_and_one_hash_with_two_transfers():
 
 
 @responses.activate
+def test_token_history_of_the_published_tokentx_example():
+    # Etherscan's documented tokentx: 0x4e83... received MKR (18 decimals)
+    mkr = "0x9f8f72aa9304c8b593d555f12ef6589cc3a579a2"
+    receiver = "0x4e83362442b8d1bec281594cea3050c8eb01311c"
+    scan("tokentx", "tokentx_docs_example.json", contractaddress=mkr, startblock=0)
+
+    page = make_explorer(token_contract=mkr, token_decimals=18).transactions(receiver)
+
+    [row] = page.transactions
+    # 5901522149285533025181 / 10**18: the receiver pays no gas
+    assert row.delta == Decimal("5901.522149285533025181") and row.fee == 0
+    assert row.txid == "0xe8c208398bd5ae8e4c237658580db56a2a94dfa0ca382c99b776fa6e7d31d5b4"
+    assert row.block_height == 4_730_207
+    assert row.occurred_at.isoformat() == "2017-12-14T08:32:43+00:00"
+
+
+@responses.activate
 def test_token_paging_keeps_row_keys_stable_across_pages():
     # offset 2: the two rows of one hash come again when the query restarts at their block,
     # and a block that fills a page makes it turn to page 2
