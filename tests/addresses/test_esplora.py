@@ -1,6 +1,8 @@
-"""Esplora explorer against recorded responses (tests/fixtures/esplora).
+"""Esplora explorer against the answers in tests/fixtures/esplora.
 
-The fixture address has 32 confirmed transactions (one coinbase payout, receipts, a spend with
+Recorded answers (``address_docs_example.json``, ``tx_*_recorded.json``, each naming its source
+in ``_source``) are checked at the end. The history of the fixture address is hand-made, one
+transaction per edge case: it has 32 confirmed transactions (one coinbase payout, receipts, a spend with
 change, a consolidation to itself, a spend with an OP_RETURN output, a coinjoin where it funded
 one input of three, a spend of two inputs) and one unconfirmed receipt. Txids are
 sha256("fixture:<label>")."""
@@ -279,3 +281,51 @@ def test_a_404_is_not_taken_for_a_bad_address(explorer):
 
     assert not isinstance(caught.value, AddressRejected)
     assert caught.value.retryable is False
+
+
+# --- Recorded responses (each file names its source in ``_source``) ----------------------------
+
+
+@responses.activate
+def test_balance_of_the_address_in_the_published_example(explorer):
+    # mempool.space's documented answer for 1wiz18x...: five outputs received, all five spent
+    address = "1wiz18xYmhRX6xStj2b9t1rwWX4GKUgpv"
+    responses.get(f"{BASE}/address/{address}", json=load("address_docs_example.json"))
+
+    [balance] = explorer.balances(address)
+
+    # 15007599040 sat funded - 15007599040 sat spent = 0; 150.0759904 BTC each way
+    assert balance.received == Decimal("150.07599040")
+    assert balance.sent == Decimal("150.07599040")
+    assert balance.balance == 0
+    assert balance.tx_count == 7
+    assert balance.pending == 0
+
+
+@responses.activate
+def test_a_recorded_spend_with_change_counts_what_left_and_the_fee(explorer):
+    tx = load("tx_spend_with_change_recorded.json")
+    sender = "bc1qnzw0zfm5l3c9vztpp3aegx0j68zgqajyffr2r6"
+    responses.get(f"{BASE}/address/{sender}/txs", json=[tx])
+
+    [spend] = explorer.transactions(sender).transactions
+
+    # input 27619 sat; outputs 0 (OP_RETURN) + 546 (to another) + 23073 (change): fee 4000
+    assert 27619 - (0 + 546 + 23073) == tx["fee"] == 4000
+    assert spend.delta == Decimal("-0.00004546")  # 546 paid + 4000 fee; the change nets out
+    assert spend.fee == Decimal("0.00004")
+    assert spend.block_height == 848_136
+    assert spend.occurred_at == datetime(2024, 6, 16, 5, 51, 11, tzinfo=UTC)
+    assert spend.confirmed is True
+
+
+def test_a_recorded_transaction_of_many_owners_leaves_the_fee_with_nobody():
+    tx = load("tx_many_owners_recorded.json")
+    ins = sum(vin["prevout"]["value"] for vin in tx["vin"])
+    outs = sum(out["value"] for out in tx["vout"])
+    assert ins - outs == tx["fee"] == 71294
+
+    # one of ten inputs (17144 sat) was this address's: it sent that, the fee is not its own
+    assert tx_effect(tx, "bc1qcr9xua2wvhfm5kg394atcvl9qrqqana8rrmy8h") == (-17144, 0)
+    # a receiver of one output (546 sat) paid nothing
+    assert tx_effect(tx, "1CuQsdrcgcmPvugo3NqEwh1kDcpeEnuFC") == (546, 0)

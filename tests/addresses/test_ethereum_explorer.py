@@ -1,5 +1,7 @@
-"""Ethereum explorer: JSON-RPC balances and Etherscan history against recorded responses
-(tests/fixtures/etherscan). Hashes are "0x" + sha256("fixture:<label>").
+"""Ethereum explorer: JSON-RPC balances and Etherscan history against the answers in
+tests/fixtures/etherscan (each names its source in ``_source``: ``*_docs_example*`` are published
+examples, verbatim; the history of the fixture address is hand-made, its hashes "0x" +
+sha256("fixture:<label>").
 
 The fixture address received 2.5 ETH, sent 0.4 ETH, sent a failed tx (gas only), called the USDC
 contract to send 200 USDC, sent 1 ETH to itself, and was the target of someone else's failed tx.
@@ -98,6 +100,19 @@ def test_ether_balance_from_eth_get_balance():
     assert balance.balance == Decimal("2.09619")
     assert (balance.asset, balance.source, balance.address) == ("ETH", "ethereum-rpc", ADDRESS)
     assert balance.received is None and balance.sent is None and balance.tx_count is None
+
+
+@responses.activate
+def test_ether_balance_of_the_published_eth_get_balance_example():
+    address = "0x407d73d8a49eeb85d32cf465507dd71d507100c1"
+    responses.post(RPC, json=load("rpc_get_balance_docs_example.json"))
+
+    [balance] = make_explorer().balances(address)
+
+    # 0x0234c8a3397aab58 = 158972490234375000 wei; / 10**18
+    assert int("0234c8a3397aab58", 16) == 158_972_490_234_375_000
+    assert balance.balance == Decimal("0.158972490234375")
+    assert balance.asset == "ETH"
 
 
 @responses.activate
@@ -222,6 +237,28 @@ def test_ether_history_deltas_and_fees():
 
 
 @responses.activate
+def test_ether_history_of_the_published_txlist_example():
+    # Etherscan's documented txlist: 0x9aa9... deploys a contract, then calls its transfer()
+    deployer = "0x9aa99c23f67c81701c772b106b4f83f6e858dd2e"
+    scan("txlist", "txlist_docs_example.json", startblock=0)
+    scan("txlistinternal", "empty.json", startblock=0)
+
+    page = make_explorer().transactions(deployer)
+
+    by_hash = {t.txid: t for t in page.transactions}
+    deploy = by_hash["0xc52783ad354aecc04c670047754f062e3d6d04e8f5b24774472651f9c3882c60"]
+    call = by_hash["0xaa45b4858ba44230a5fce5a29570a5dec2bf1f0ba95bacdec4fe8f2c4fa99338"]
+    # no ether moved (value 0): each costs its gas, gasUsed x gasPrice wei
+    assert 4_457_269 * 83_924_748_773 == 374_075_181_038_680_937
+    assert deploy.fee == Decimal("0.374075181038680937") == -deploy.delta
+    assert 57_168 * 125_521_409_858 == 7_175_807_958_762_144
+    assert call.fee == Decimal("0.007175807958762144") == -call.delta
+    assert (deploy.block_height, call.block_height) == (14_923_678, 14_923_692)
+    assert deploy.occurred_at.isoformat() == "2022-06-08T00:00:11+00:00"
+    assert call.occurred_at.isoformat() == "2022-06-08T00:02:50+00:00"
+
+
+@responses.activate
 def test_ether_history_pages_by_startblock_and_dedupes():
     # offset 3: each full page makes the next query start at its last block
     scan("txlist", "txlist_offset3_page1.json", startblock=0, page=1, offset=3)
@@ -280,6 +317,23 @@ def test_token_history_rows_and_one_hash_with_two_transfers():
     assert all(t.fee == 0 and t.asset == USDC for t in rows)
     assert sum(t.delta for t in rows) == Decimal("1325.75")
     assert page.cursor == "18000600"
+
+
+@responses.activate
+def test_token_history_of_the_published_tokentx_example():
+    # Etherscan's documented tokentx: 0x4e83... received MKR (18 decimals)
+    mkr = "0x9f8f72aa9304c8b593d555f12ef6589cc3a579a2"
+    receiver = "0x4e83362442b8d1bec281594cea3050c8eb01311c"
+    scan("tokentx", "tokentx_docs_example.json", contractaddress=mkr, startblock=0)
+
+    page = make_explorer(token_contract=mkr, token_decimals=18).transactions(receiver)
+
+    [row] = page.transactions
+    # 5901522149285533025181 / 10**18: the receiver pays no gas
+    assert row.delta == Decimal("5901.522149285533025181") and row.fee == 0
+    assert row.txid == "0xe8c208398bd5ae8e4c237658580db56a2a94dfa0ca382c99b776fa6e7d31d5b4"
+    assert row.block_height == 4_730_207
+    assert row.occurred_at.isoformat() == "2017-12-14T08:32:43+00:00"
 
 
 @responses.activate

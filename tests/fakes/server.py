@@ -1,9 +1,9 @@
 """A tiny Esplora + CoinGecko on 127.0.0.1 for tests that run a separate process (a real Celery
-worker) which ``responses`` cannot reach. Answers come from the recorded fixtures in
-tests/fixtures/:
+worker) which ``responses`` cannot reach. Answers come from the fixtures in tests/fixtures/
+(hand-made edge cases; tests/fixtures/README.md says which file is what):
 
 - ``/esplora/api/address/A``, ``/esplora/api/address/A/txs``,
-  ``/esplora/api/address/A/txs/chain/LAST`` for the recorded address (any other address is
+  ``/esplora/api/address/A/txs/chain/LAST`` for the fixture address (any other address is
   answered ``400 Invalid Bitcoin address``, as electrs does);
 - ``/coingecko/api/v3/simple/price?ids=...&vs_currencies=...`` from ``simple_price.json``
   (unknown ids left out, numbers written with every digit).

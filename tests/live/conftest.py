@@ -29,15 +29,18 @@ COINGECKO = "http://coingecko.test/api/v3"
 ETHEREUM_RPC = "http://eth-rpc.test/"
 ETHERSCAN = "http://etherscan.test/v2/api"
 
-# The recorded Esplora address (tests/fixtures/esplora): 32 confirmed transactions and one
-# unconfirmed receipt; confirmed balance 5.5535165 BTC.
+# The fixture Esplora address (tests/fixtures/esplora, hand-made: see tests/fixtures/README.md):
+# 32 confirmed transactions and one unconfirmed receipt; confirmed balance 5.5535165 BTC.
 BTC_ADDRESS = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 BTC_BALANCE = Decimal("5.5535165")
-# Other valid addresses, answered with synthetic documents.
+# Other valid addresses, answered with hand-made documents (one receipt each).
 BTC_OTHER = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
 BTC_THIRD = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
 LTC_ADDRESS = "LM2WMpR1Rp6j3Sa59cMXMs1SPzj9eXpGc1"
 
+# Hand-made spot prices: round figures so that the tests' hand computations stay readable, and
+# a recent time so that they count as fresh. CoinGecko's published answer is checked in
+# tests/prices/test_coingecko.py (simple_price_docs_example.json).
 PRICE_TIME = 1_763_683_000
 PRICES: dict[str, dict[str, str | int]] = {
     "bitcoin": {"usd": "60000.5", "eur": "55000.25", "btc": "1", "last_updated_at": PRICE_TIME},
@@ -138,7 +141,7 @@ def esplora_receipt(address: str, txid: str, sats: int, block_time: int, height:
 def replay_esplora(
     rsps: responses.RequestsMock, address: str = BTC_ADDRESS, base: str = ESPLORA
 ) -> None:
-    """The recorded answers of the fixture address, or a one-receipt address for others."""
+    """The fixture address's hand-made history, or a one-receipt address for others."""
     if address == BTC_ADDRESS:
         page1 = load("esplora/txs.json")
         rsps.get(f"{base}/address/{address}", json=load("esplora/address.json"))

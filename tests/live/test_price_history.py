@@ -53,7 +53,9 @@ def midnight(day: date) -> int:
 
 def replay_market_chart(rsps: responses.RequestsMock, base: str = COINGECKO) -> None:
     """``/coins/{id}/market_chart/range`` as CoinGecko answers a range of more than 90 days:
-    one point per day at 00:00 UTC (milliseconds), numbers as JSON numbers."""
+    one point per day at 00:00 UTC (milliseconds), numbers as JSON numbers. Hand-made, since
+    the held period ends today and a recording would not; the published answer is checked in
+    tests/prices/test_coingecko.py (coingecko/market_chart_range_docs_example.json)."""
 
     def answer(request):
         url = urlsplit(request.url)

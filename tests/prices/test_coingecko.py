@@ -1,4 +1,7 @@
-"""CoinGecko client against recorded responses (tests/fixtures/coingecko)."""
+"""CoinGecko client against CoinGecko's answers (tests/fixtures/coingecko).
+
+``*_docs_example.json`` are CoinGecko's published response examples, verbatim; the other
+fixtures are hand-made around one edge case each (every file says which in ``_source``)."""
 
 from __future__ import annotations
 
@@ -254,14 +257,14 @@ def test_rate_limited_then_served():
     )
     responses.get(
         f"{BASE}/simple/price",
-        body=fixture_text("simple_price.json"),
+        body=fixture_text("simple_price_docs_example.json"),
         content_type="application/json",
     )
 
     quotes = make_client(sleeps=sleeps).spot_prices(["bitcoin"], ["usd"])
 
     assert sleeps == [3.0]
-    assert [q.price for q in quotes] == [Decimal("67187.33589365664123")]
+    assert [q.price for q in quotes] == [Decimal("67187.3358936566")]
 
 
 @responses.activate
@@ -281,6 +284,55 @@ def test_rate_limited_for_a_minute_goes_back_to_the_task():
 
 
 def test_fixture_numbers_are_not_floats():
-    # the recorded bodies carry more digits than a double: a float parse would lose them
+    # the edge-case body carries more digits than a double: a float parse would lose them
     raw = json.loads(fixture_text("simple_price.json"))
     assert str(raw["bitcoin"]["usd"]) != "67187.33589365664123"
+
+
+@responses.activate
+def test_the_published_spot_price_example():
+    # CoinGecko's documented answer carries market cap, volume and change beside the price:
+    # only the price in the asked currency is a quote
+    responses.get(
+        f"{BASE}/simple/price",
+        body=fixture_text("simple_price_docs_example.json"),
+        content_type="application/json",
+    )
+
+    quotes = make_client().spot_prices(["bitcoin"], ["usd"])
+
+    # last_updated_at 1711356300 = 19807 days * 86400 + 31500 s = 2024-03-25 08:45:00 UTC
+    assert 1711356300 == 19807 * 86400 + 8 * 3600 + 45 * 60
+    assert quotes == [
+        PriceQuote(
+            "bitcoin",
+            "USD",
+            Decimal("67187.3358936566"),
+            datetime(2024, 3, 25, 8, 45, tzinfo=UTC),
+            "coingecko",
+        )
+    ]
+
+
+@responses.activate
+def test_the_published_hourly_range_example_gives_the_day_its_first_point():
+    responses.get(
+        f"{BASE}/coins/bitcoin/market_chart/range",
+        body=fixture_text("market_chart_range_docs_example.json"),
+        content_type="application/json",
+    )
+
+    quotes = make_client().daily_history("bitcoin", "usd", date(2024, 1, 1), date(2024, 1, 1))
+
+    # three hourly points on 2024-01-01 (1704067200 is its 00:00 UTC); the first, 41.331 s
+    # after midnight, is the day's price; 01:00 and 02:00 lose to it
+    assert 1704067241331 - 1704067200 * 1000 == 41_331
+    assert quotes == [
+        PriceQuote(
+            "bitcoin",
+            "USD",
+            Decimal("42261.0406175669"),
+            datetime(2024, 1, 1, 0, 0, 41, 331000, tzinfo=UTC),
+            "coingecko",
+        )
+    ]
