@@ -34,7 +34,7 @@ def txid(label: str) -> str:
 
 @pytest.fixture
 def wallet(alice_api):
-    """Alice's portfolio with the recorded address, never fetched."""
+    """Alice's portfolio with the fixture address, never fetched."""
     portfolio = make_portfolio(alice_api)
     address = add_address(alice_api, portfolio)
     base = f"/api/portfolios/{portfolio}/addresses/{address}"
@@ -80,7 +80,7 @@ def test_first_balances_call_is_not_ready_then_the_fetched_balance(
     }
     assert row["currency"] == {"code": "btc", "title": "Bitcoin"}
     assert row["balance"] == "5.5535165"
-    # the recorded history accounts for the whole confirmed balance
+    # the fixture history accounts for the whole confirmed balance
     assert (row["history_balance"], row["unexplained"]) == ("5.5535165", None)
     assert row["received"] == "17.51393626"
     assert row["sent"] == "11.96041976"

@@ -39,7 +39,7 @@ ADDRESS_URL = f"{ESPLORA}/address/{BTC_ADDRESS}"
 
 @pytest.fixture
 def synced(alice_api, mocked, run_tasks):
-    """Alice's recorded address, fetched once (5.5535165 BTC, 33 transactions), then data two
+    """Alice's fixture address, fetched once (5.5535165 BTC, 33 transactions), then data two
     hours old; the explorer's answers are cleared for the test to set."""
     replay_esplora(mocked)
     pid = make_portfolio(alice_api)

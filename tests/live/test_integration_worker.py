@@ -222,7 +222,7 @@ def test_a_real_worker_fetches_what_the_api_waits_for(requirements, live_server,
             READY_TIMEOUT,
         )
 
-    # and the figures are the recorded ones, exactly
+    # and the figures are the fixture's, exactly
     with localcontext(prec=100):
         usd = Decimal("5.5535165") * Decimal("67187.33589365664123")
     assert [(r["currency"]["code"], r["balance"]) for r in converted["result"]] == [

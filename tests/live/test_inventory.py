@@ -44,7 +44,7 @@ ROW_KEYS = {
 
 
 def txid(label: str) -> str:
-    """The txids of the recorded history (tests/fixtures/esplora)."""
+    """The txids of the fixture history (tests/fixtures/esplora)."""
     return hashlib.sha256(f"fixture:{label}".encode()).hexdigest()
 
 
@@ -54,7 +54,7 @@ def by_code(rows: list[dict]) -> dict[str, dict]:
 
 @pytest.fixture
 def only_an_address(alice_api, mocked):
-    """Alice's portfolio (btc, usd) holding nothing but the recorded Bitcoin address."""
+    """Alice's portfolio (btc, usd) holding nothing but the fixture Bitcoin address."""
     replay_esplora(mocked)
     pid = make_portfolio(alice_api)
     address = add_address(alice_api, pid)

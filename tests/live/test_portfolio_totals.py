@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def portfolio(alice_api, mocked):
-    """Btc and usd reporting; the recorded address (5.5535165 BTC) and an offset of
+    """Btc and usd reporting; the fixture address (5.5535165 BTC) and an offset of
     0.5 btc and 2 ltc; explorers and CoinGecko replayed."""
     replay_esplora(mocked)
     replay_coingecko(mocked)

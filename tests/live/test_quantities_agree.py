@@ -11,7 +11,7 @@ The statement (imported through the API) holds, by hand:
     ETH2 1.5 from the convert (2021-01-10, $1,875) + 0.008 staking
          income (2022-01-01, $29.60) - 0.2 - 1.308                   -> 0 held
 
-The recorded address holds 5.5535165 BTC confirmed (its history also has one unconfirmed
+The fixture address holds 5.5535165 BTC confirmed (its history also has one unconfirmed
 receipt of 0.0025 BTC, which counts nowhere until it confirms); the offset 0.5 BTC and 2 ETH.
 
 So every page says BTC 6.2735165 (5.5535165 + 0.22 + 0.5) and ETH 4.508 (2.508 + 2). The cost
