@@ -27,3 +27,15 @@ def currency_titles(codes: Iterable[str]) -> dict[str, str]:
 def currencies_by_code(codes: Iterable[str]) -> dict[str, Currency]:
     """code -> Currency of the given codes (unknown codes left out). One query."""
     return {c.code: c for c in Currency.objects.filter(code__in=set(codes))}
+
+
+def currency_code_titles() -> list[tuple[str, str]]:
+    """(code, title) of every currency by code. One query."""
+    return list(Currency.objects.order_by("code").values_list("code", "title"))
+
+
+def fiat_codes() -> list[str]:
+    """The codes of every fiat currency, by code. One query."""
+    return list(
+        Currency.objects.filter(is_fiat=True).order_by("code").values_list("code", flat=True)
+    )

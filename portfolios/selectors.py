@@ -7,10 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Final, Literal
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from addresses.models import Address, AddressBalance
 from core.exceptions import NotFound
+from offsets.models import Offset, OffsetBalance
 from portfolios.freshness import Holdings, Waits, fetches_due, portfolio_holdings
 from portfolios.models import Portfolio, PortfolioCurrency
 from portfolios.totals import (
@@ -30,6 +32,21 @@ def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
         currencies_count=Count("reporting_currencies", distinct=True),
         addresses_count=Count("addresses", distinct=True),
         offsets_count=Count("offsets", distinct=True),
+    )
+
+
+def portfolio_menu(*, user: User) -> QuerySet[Portfolio]:
+    """The user's portfolios for a menu: id and title only, by title."""
+    return Portfolio.objects.filter(user=user).only("id", "title").order_by("title", "id")
+
+
+def portfolio_overview(*, user: User) -> QuerySet[Portfolio]:
+    """``portfolio_list`` (with its counts) plus the reporting currencies in the user's order,
+    in two queries whatever the number of portfolios."""
+    return portfolio_list(user=user).prefetch_related(
+        Prefetch(
+            "reporting_currencies", queryset=PortfolioCurrency.objects.select_related("currency")
+        )
     )
 
 
@@ -58,9 +75,6 @@ def portfolio_get(*, user: User, portfolio_id: int | str) -> Portfolio:
 def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
     """The portfolio with its currencies, addresses and offsets loaded in a fixed number of
     queries."""
-    from addresses.models import Address
-    from offsets.models import Offset
-
     portfolio = portfolio_get(user=user, portfolio_id=portfolio_id)
     return (
         Portfolio.objects.filter(pk=portfolio.pk)
@@ -73,6 +87,31 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
             Prefetch("offsets", queryset=Offset.objects.all()),
         )
         .get()
+    )
+
+
+def portfolio_get_with_sources(*, user: User, portfolio_id: int | str) -> Portfolio:
+    """``portfolio_get_detailed`` plus each offset's balances and each address's fetch state
+    and balances, in a fixed number of queries. NotFound for another user's portfolio."""
+    portfolio = portfolio_get_detailed(user=user, portfolio_id=portfolio_id)
+    prefetch_related_objects(
+        list(portfolio.offsets.all()),
+        Prefetch("balances", queryset=OffsetBalance.objects.select_related("currency")),
+    )
+    prefetch_related_objects(
+        list(portfolio.addresses.all()),
+        "fetch_state",
+        Prefetch("balances", queryset=AddressBalance.objects.select_related("currency")),
+    )
+    return portfolio
+
+
+def fiat_reporting_codes(*, portfolio: Portfolio) -> list[str]:
+    """The portfolio's fiat reporting currencies, in the user's order."""
+    return list(
+        PortfolioCurrency.objects.filter(portfolio=portfolio, currency__is_fiat=True)
+        .order_by("position", "id")
+        .values_list("currency__code", flat=True)
     )
 
 
