@@ -172,7 +172,7 @@ def fetches_due(
     answer ready, and say what is still awaited. The currencies of addresses never fetched
     count as unpriced while no spot rate reaches every reporting currency."""
     now = now or timezone.now()
-    balances = prices = None
+    balances = None
     try:
         ensure_balances(holdings, now=now)
     except NotReady as exc:
@@ -187,6 +187,5 @@ def fetches_due(
     try:
         ensure_prices(unpriced, fetched_at, now=now)
     except NotReady as exc:
-        prices = exc.try_again_at
-        return Waits(balances=balances, prices=prices, prices_of=tuple(sorted(unpriced)))
+        return Waits(balances, exc.try_again_at, prices_of=tuple(sorted(unpriced)))
     return Waits(balances=balances)
