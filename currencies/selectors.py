@@ -22,3 +22,20 @@ def currency_titles(codes: Iterable[str]) -> dict[str, str]:
     """code -> title of the given codes, one query: what API rows that carry a bare code (sums,
     conversions) need to answer ``{code, title}`` (``core.api.CURRENCY_TITLES``)."""
     return dict(Currency.objects.filter(code__in=set(codes)).values_list("code", "title"))
+
+
+def currencies_by_code(codes: Iterable[str]) -> dict[str, Currency]:
+    """code -> Currency of the given codes (unknown codes left out). One query."""
+    return {c.code: c for c in Currency.objects.filter(code__in=set(codes))}
+
+
+def currency_code_titles() -> list[tuple[str, str]]:
+    """(code, title) of every currency by code. One query."""
+    return list(Currency.objects.order_by("code").values_list("code", "title"))
+
+
+def fiat_codes() -> list[str]:
+    """The codes of every fiat currency, by code. One query."""
+    return list(
+        Currency.objects.filter(is_fiat=True).order_by("code").values_list("code", flat=True)
+    )

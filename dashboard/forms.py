@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.forms import formset_factory
 
+from addresses.selectors import address_currencies
 from core.api import text_input
 from core.exceptions import ValidationFailed
 from core.scopes import API_KEY_SCOPES, SCOPES
@@ -285,3 +286,12 @@ class ApiKeyForm(ServiceForm):
         help_text="Keys can only read; they never change or delete anything.",
     )
     problem_fields = ((r"(scope|choose at least one scope)", "scopes"), (r"name\b", "name"))
+
+
+def address_currency_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Grouped <select> choices of the currencies an address can be added for: the chains
+    with validation, then Ethereum tokens. One query."""
+    rows = address_currencies()
+    coins = [(c.code, f"{c.code.upper()} — {c.title}") for c in rows if not c.is_ethereum_token]
+    tokens = [(c.code, f"{c.code.upper()} — {c.title}") for c in rows if c.is_ethereum_token]
+    return [("Coins", coins), ("Ethereum tokens", tokens)]

@@ -10,8 +10,11 @@ from django import forms
 
 from core.exceptions import ValidationFailed
 from core.money import parse_amount
+from currencies.selectors import fiat_codes
 from dashboard.forms import ServiceForm, sentence
 from ledger.kinds import INFLOWS, OUTFLOWS, IncomeType, Kind
+from ledger.selectors import ledger_asset_titles
+from portfolios.selectors import fiat_reporting_codes
 from users.timezones import time_zone_names
 
 KIND_LABELS = {
@@ -277,3 +280,19 @@ class CostBasisSettingsForm(ServiceForm):
             ("pooling", poolings, POOLING_LABELS),
         ):
             choice_field(self, name).choices = [(v, labels.get(v, v)) for v in values]
+
+
+def ledger_assets(*, portfolio: Any) -> list[tuple[str, str]]:
+    """(code, "CODE — title") of the currencies the portfolio's ledger has rows of."""
+    return [
+        (code, f"{code.upper()} — {title}")
+        for code, title in ledger_asset_titles(portfolio=portfolio)
+    ]
+
+
+def fiat_choices(*, portfolio: Any) -> list[tuple[str, str]]:
+    """Fiat currencies for a value: the portfolio's fiat reporting currencies first, then the
+    others by code."""
+    first = fiat_reporting_codes(portfolio=portfolio)
+    rest = [code for code in fiat_codes() if code not in first]
+    return [(code, code.upper()) for code in first + rest]

@@ -1,17 +1,40 @@
-"""The statement preview: a dry run of the upload, kept for the confirm step. Composes
+"""The imports page's lists, and the statement preview: a dry run of the upload, kept for
+the confirm step. Composes
 ``ingest.services.statement_import`` (dry run), ``ingest.api.import_answer`` (what the API
 answers for it) and ``dashboard.uploads`` (the kept file)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import IO, Any
+
+from django.db.models import QuerySet
 
 from dashboard.uploads import pending_remember, pending_save
 from ingest.api import import_answer
+from ingest.selectors import import_list, missing_acquisitions
 from ingest.services import statement_import
 from users.requests import AuthenticatedHttpRequest
 
 MISSING_PREFIX = "missing acquisition:"
+
+
+@dataclass
+class ImportsPage:
+    """The portfolio's imports (newest first), the missing acquisitions of its whole history,
+    and those grouped by the import whose row first runs short."""
+
+    imports: QuerySet[Any]
+    missing: list[Any]
+    missing_by_import: dict[int | None, list[Any]]
+
+
+def imports_page(*, portfolio: Any) -> ImportsPage:
+    missing = list(missing_acquisitions(portfolio))
+    by_import: dict[int | None, list[Any]] = {}
+    for item in missing:
+        by_import.setdefault(item.import_id, []).append(item)
+    return ImportsPage(import_list(portfolio=portfolio), missing, by_import)
 
 
 def statement_preview(

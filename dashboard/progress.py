@@ -11,15 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Max
 
 from addresses.models import Address
+from addresses.selectors import address_list_with_state
 from addresses.tasks import fetch_key
 from dashboard.display import shorten_middle
 from dashboard.fetchwords import clock, error_reason, upper_first
 from dashboard.signals import PRICES_RUNNING_KEY, address_running_key
 from portfolios.models import Portfolio
-from prices.models import SpotPrice
+from prices.selectors import spot_attempt_from, spot_prices_fetched_at
 from prices.services import LAST_ATTEMPT_KEY
 from prices.tasks import SPOT_KEY
 
@@ -87,9 +87,7 @@ class Progress:
 def refresh_progress(*, portfolio: Portfolio, since: datetime, now: datetime) -> Progress:
     """Every address of the portfolio (valid ones are refreshed, rejected ones are not) and
     the prices, relative to a refresh started at ``since``."""
-    addresses = list(
-        Address.objects.filter(portfolio=portfolio).select_related("currency", "fetch_state")
-    )
+    addresses = address_list_with_state(portfolio=portfolio)
     keys = [_enqueued(fetch_key(a.pk)) for a in addresses]
     keys += [address_running_key(a.pk) for a in addresses]
     keys += [_enqueued(SPOT_KEY), PRICES_RUNNING_KEY, LAST_ATTEMPT_KEY]
@@ -140,22 +138,12 @@ def _prices_step(flags: dict, since: datetime, now: datetime) -> Step:
         return step(FETCHING, "Asking the price service now.")
     if _enqueued(SPOT_KEY) in flags:
         return step(QUEUED, "Waiting for a worker.")
-    attempt = flags.get(LAST_ATTEMPT_KEY) or {}
-    at = _parse(attempt.get("at"))
-    if at and at >= since and attempt.get("error"):
-        return step(
-            FAILED, f"{upper_first(error_reason(attempt['error'], who='the price service'))}."
-        )
-    fetched = SpotPrice.objects.aggregate(m=Max("fetched_at"))["m"]
+    attempt = spot_attempt_from(flags.get(LAST_ATTEMPT_KEY))
+    if attempt.at and attempt.at >= since and attempt.error:
+        return step(FAILED, f"{upper_first(error_reason(attempt.error, who='the price service'))}.")
+    fetched = spot_prices_fetched_at()
     if fetched and fetched >= since:
         return step(DONE, f"Prices fetched at {clock(fetched, now=now)}.")
     if fetched:
         return step(DONE, f"Prices from {clock(fetched, now=now)} are recent enough.")
     return step(SKIPPED, "No prices fetched yet.")
-
-
-def _parse(text: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None

@@ -1,7 +1,7 @@
 """The numbers of the portfolio page: holdings, totals, the allocation donut and the value over
 time, each with an honest sentence when it cannot be shown yet.
 
-* ``portfolio_totals`` — live totals (``dashboard.live``): every source's balances (addresses,
+* ``portfolio_totals`` — live totals (``portfolios.selectors.portfolio_valuation``): every source's balances (addresses,
   offsets, imported wallets), each holding valued in the first reporting currency, its share,
   and its unrealized gain where the cost basis knows the cost; the total in every reporting
   currency.
@@ -19,12 +19,14 @@ from typing import Any
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from currencies.selectors import currencies_by_code
 from dashboard.charts import allocation_chart, empty_state, line_chart
 from dashboard.costbasis import unrealized_gains
 from dashboard.display import Unit
-from dashboard.live import live_numbers
+from dashboard.live import valuation_sentences
 from portfolios.history import HistoryPoint, ValueChange, ValueSeries, value_change, value_series
 from portfolios.history_selectors import portfolio_value_history as stored_value_history
+from portfolios.selectors import LAST_KNOWN, portfolio_valuation
 
 VALUES_NOT_YET = "Values appear once prices are fetched."
 NO_PRICES_IN_RANGE = (
@@ -104,23 +106,27 @@ class PortfolioTotals:
 
 
 def portfolio_totals(*, portfolio: Any, enqueue: bool = True) -> PortfolioTotals | None:
-    """The live totals, or None when the portfolio has no reporting currency."""
-    numbers = live_numbers(portfolio=portfolio, enqueue=enqueue)
-    if numbers.currency is None:
+    """The live totals (valued at the last known price where no spot price is stored yet), or
+    None when the portfolio has no reporting currency. With ``enqueue`` the fetches that are
+    due are enqueued, exactly as the API's totals do (never twice)."""
+    now = timezone.now()
+    valuation = portfolio_valuation(portfolio, prices=LAST_KNOWN, enqueue=enqueue, now=now)
+    currencies = currencies_by_code(row.currency for row in valuation.balances)
+    if valuation.main is None or valuation.main not in currencies:
         return None
-    positive = sum((r.value for r in numbers.rows if r.value and r.value > 0), Decimal(0))
+    main = currencies[valuation.main]
+    rows = [row for row in valuation.rows if row.currency in currencies]
+    positive = sum((r.value for r in rows if r.value and r.value > 0), Decimal(0))
     gains = unrealized_gains(portfolio=portfolio)
     holdings = []
-    for row in numbers.rows:
+    for row in rows:
         share = row.value / positive if row.value and row.value > 0 and positive else None
         gain = None
         if gains is not None and row.value is not None:
-            gain = gains.gain(
-                row.currency.code, row.quantity, row.price, valued_in=numbers.currency.code
-            )
+            gain = gains.gain(row.currency, row.quantity, row.price, valued_in=main.code)
         holdings.append(
             Holding(
-                currency=row.currency,
+                currency=currencies[row.currency],
                 quantity=row.quantity,
                 value=row.value,
                 price=row.price,
@@ -134,15 +140,20 @@ def portfolio_totals(*, portfolio: Any, enqueue: bool = True) -> PortfolioTotals
             )
         )
     holdings.sort(key=lambda h: (h.value is None, -(h.value or 0), h.currency.code))
+    words = valuation_sentences(valuation, now=now)
     return PortfolioTotals(
-        currency=numbers.currency,
+        currency=main,
         holdings=holdings,
-        totals=numbers.totals,
-        as_of=numbers.prices_at,
-        problems=numbers.problems,
-        fetching=numbers.fetching,
-        try_again_at=numbers.try_again_at,
-        balances_at=numbers.balances_at,
+        totals=[
+            (currencies[code], valuation.total(code))
+            for code in valuation.reporting
+            if code in currencies
+        ],
+        as_of=valuation.prices_at,
+        problems=words.problems,
+        fetching=words.fetching,
+        try_again_at=valuation.waits.try_again_at,
+        balances_at=valuation.balances_at,
         cost_basis=gains,
     )
 
@@ -292,21 +303,23 @@ class PortfolioSummary:
 
 def portfolio_summary(*, portfolio: Any) -> PortfolioSummary | None:
     """A fixed number of queries per portfolio (live totals and 31 days of history)."""
-    numbers = live_numbers(portfolio=portfolio)
-    if numbers.currency is None:
+    valuation = portfolio_valuation(portfolio, prices=LAST_KNOWN, enqueue=True)
+    main = valuation.main
+    currency = currencies_by_code([main]).get(main) if main else None
+    if main is None or currency is None:
         return None
-    history = portfolio_value_history(portfolio=portfolio, currency=numbers.currency, days=31)
+    history = portfolio_value_history(portfolio=portfolio, currency=currency, days=31)
     updates = [
         portfolio.balances_last_updated,
         portfolio.converted_balances_last_updated,
-        numbers.updated_at,
+        valuation.updated_at,
     ]
     return PortfolioSummary(
-        currency=numbers.currency,
-        total=numbers.total,
+        currency=currency,
+        total=valuation.total(main),
         day=value_change(history, 1),
         month=value_change(history, 30),
-        pending=numbers.pending,
-        partial=bool(numbers.unpriced or numbers.estimated),
+        pending=valuation.waits.try_again_at is not None,
+        partial=bool(valuation.left_out(main) or valuation.estimated),
         updated_at=max((u for u in updates if u), default=None),
     )

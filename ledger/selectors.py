@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFound
+from currencies.models import Currency
 from ledger.holdings import CASH_KINDS
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from portfolios.models import Portfolio
@@ -119,3 +120,24 @@ def transfer_get(*, portfolio: Portfolio, transfer_id: int | str) -> Transfer:
     if transfer is None:
         raise NotFound("no such transfer")
     return transfer
+
+
+def wallet_list(*, portfolio: Portfolio) -> QuerySet[Wallet]:
+    """Every wallet of the portfolio, by kind and name."""
+    return Wallet.objects.filter(portfolio=portfolio).order_by("kind", "name")
+
+
+def wallet_import_names(*, portfolio: Portfolio) -> list[str]:
+    """Names of the portfolio's wallets a statement can be imported into, by name."""
+    return list(
+        Wallet.objects.filter(portfolio=portfolio, kind__in=(Wallet.IMPORT, Wallet.ACCOUNT))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def ledger_asset_titles(*, portfolio: Portfolio) -> list[tuple[str, str]]:
+    """(code, title) of the currencies the portfolio's ledger has rows of, by code. One
+    query."""
+    ids = LedgerEntry.objects.filter(portfolio=portfolio).values("asset_id").distinct()
+    return list(Currency.objects.filter(pk__in=ids).order_by("code").values_list("code", "title"))

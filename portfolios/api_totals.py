@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -27,12 +26,10 @@ from core.api import (
 from core.envelope import Envelope
 from core.exceptions import ValidationFailed
 from currencies.selectors import currency_titles
-from portfolios.freshness import ensure_balances, ensure_converted, portfolio_holdings
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
-from portfolios.selectors import portfolio_get, reporting_currencies
+from portfolios.selectors import SPOT, portfolio_get, portfolio_valuation, reporting_currencies
 from portfolios.services_refresh import portfolio_refresh
-from portfolios.totals import TotalRow, convert_totals, sum_balances
-from prices.selectors import spot_rates
+from portfolios.totals import TotalRow
 from prices.tasks import prices_history_enqueue
 from users.requests import AuthenticatedRequest
 
@@ -58,11 +55,9 @@ class PortfolioBalancesView(ApiView):
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        now = timezone.now()
-        holdings = portfolio_holdings(portfolio, now=now)
-        ensure_balances(holdings, now=now)
-        rows = sum_balances(holdings.parts, holdings.reporting, now=now)
-        return Response(total_rows_data(rows))
+        valuation = portfolio_valuation(portfolio, prices=None, enqueue=True)
+        valuation.waits.raise_not_ready()
+        return Response(total_rows_data(valuation.balances))
 
 
 class PortfolioConvertedView(ApiView):
@@ -73,14 +68,11 @@ class PortfolioConvertedView(ApiView):
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        now = timezone.now()
-        holdings = portfolio_holdings(portfolio, now=now)
-        totals = sum_balances(holdings.parts, holdings.reporting, now=now)
-        codes = {row.currency for row in totals} | holdings.fetching_codes
-        rates, rate_times, fetched_at = spot_rates(codes)
-        converted = convert_totals(totals, holdings.reporting, rates, rate_times, now=now)
-        ensure_converted(holdings, converted, rates, fetched_at, now=now)
-        return Response(Envelope(total_rows_data(converted.rows), {"unpriced": converted.unpriced}))
+        valuation = portfolio_valuation(portfolio, prices=SPOT, enqueue=True)
+        valuation.waits.raise_not_ready()
+        return Response(
+            Envelope(total_rows_data(valuation.totals), {"unpriced": valuation.unpriced})
+        )
 
 
 class PortfolioRefreshView(ApiView):

@@ -16,7 +16,7 @@ from core.exceptions import NotReady
 from ledger.selectors import portfolio_wallet_holdings
 from offsets.models import OffsetBalance
 from portfolios.models import Portfolio, PortfolioCurrency
-from portfolios.totals import FROM_ADDRESS, FROM_OFFSET, ConvertedRows, SourceBalance
+from portfolios.totals import FROM_ADDRESS, FROM_OFFSET, SourceBalance
 from prices.conversion import Rates, rate
 from prices.services import LAST_ATTEMPT_KEY, PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
 
@@ -139,31 +139,53 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
         raise NotReady(try_again_at=now + timedelta(seconds=FIRST_FETCH_SECONDS))
 
 
-def ensure_converted(
+@dataclass(frozen=True)
+class Waits:
+    """What a valuation waits for after the fetches that were due are enqueued: ``balances``
+    and ``prices`` are when to ask again (None: not waiting for them), ``prices_of`` the
+    currencies whose prices are being fetched."""
+
+    balances: datetime | None = None
+    prices: datetime | None = None
+    prices_of: tuple[str, ...] = ()
+
+    @property
+    def try_again_at(self) -> datetime | None:
+        return max((w for w in (self.balances, self.prices) if w is not None), default=None)
+
+    def raise_not_ready(self) -> None:
+        """The API's answer while something is being fetched (API.md "Async semantics")."""
+        if self.try_again_at is not None:
+            raise NotReady(try_again_at=self.try_again_at)
+
+
+def fetches_due(
     holdings: Holdings,
-    converted: ConvertedRows,
-    rates: Rates,
-    fetched_at: dict,
     *,
+    spot_unpriced: list[str] | None,
+    spot: Rates,
+    fetched_at: dict,
     now: datetime | None = None,
-) -> None:
-    """Both checks behind the converted totals, every fetch that is due enqueued before
-    answering NotReady, so that one round of fetches makes the answer ready. The currencies of
-    addresses never fetched count as unpriced while no rate reaches every reporting currency."""
+) -> Waits:
+    """Enqueue every fetch that is due (balances, and prices unless ``spot_unpriced`` is None:
+    the held currencies without a spot price path), so that one round of fetches makes the
+    answer ready, and say what is still awaited. The currencies of addresses never fetched
+    count as unpriced while no spot rate reaches every reporting currency."""
     now = now or timezone.now()
-    unpriced = set(converted.unpriced) | {
+    balances = None
+    try:
+        ensure_balances(holdings, now=now)
+    except NotReady as exc:
+        balances = exc.try_again_at
+    if spot_unpriced is None:
+        return Waits(balances=balances)
+    unpriced = set(spot_unpriced) | {
         code
         for code in holdings.fetching_codes
-        if any(rate(rates, code, target) is None for target in holdings.reporting)
+        if any(rate(spot, code, target) is None for target in holdings.reporting)
     }
-    waits = []
-    for check in (
-        lambda: ensure_balances(holdings, now=now),
-        lambda: ensure_prices(unpriced, fetched_at, now=now),
-    ):
-        try:
-            check()
-        except NotReady as exc:
-            waits.append(exc.try_again_at)
-    if waits:
-        raise NotReady(try_again_at=max(waits))
+    try:
+        ensure_prices(unpriced, fetched_at, now=now)
+    except NotReady as exc:
+        return Waits(balances, exc.try_again_at, prices_of=tuple(sorted(unpriced)))
+    return Waits(balances=balances)

@@ -6,10 +6,12 @@ from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Min
 from django.utils import timezone
 
 from addresses.models import AddressBalance, AddressTransaction
-from offsets.models import OffsetBalance
+from ledger.models import LedgerEntry
+from offsets.models import Offset, OffsetBalance
 from portfolios.history import SPOT, HistoryPoint, Holding, PricePoint, value_history
 from portfolios.models import Portfolio
 from prices.models import Price, SpotPrice
@@ -97,3 +99,17 @@ def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
         ).values_list("base__code", "quote__code", "price", "at")
     )
     return points
+
+
+def portfolio_first_day(*, portfolio: Portfolio) -> date | None:
+    """The UTC day of the portfolio's earliest known movement (a ledger row, an address
+    transaction, an offset): where "all" of its value history starts. Three queries."""
+    moments = [
+        LedgerEntry.objects.filter(portfolio=portfolio).aggregate(m=Min("occurred_at"))["m"],
+        AddressTransaction.objects.filter(address__portfolio=portfolio).aggregate(m=Min("txn_at"))[
+            "m"
+        ],
+        Offset.objects.filter(portfolio=portfolio).aggregate(m=Min("created_at"))["m"],
+    ]
+    known = [m for m in moments if m is not None]
+    return min(known).date() if known else None

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Final, Literal
 
+from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.utils import timezone
+
+from addresses.models import Address, AddressBalance
 from core.exceptions import NotFound
+from offsets.models import Offset, OffsetBalance
+from portfolios.freshness import Holdings, Waits, fetches_due, portfolio_holdings
 from portfolios.models import Portfolio, PortfolioCurrency
+from portfolios.totals import (
+    ConvertedRows,
+    HoldingValue,
+    TotalRow,
+    convert_totals,
+    sum_balances,
+    value_holdings,
+)
+from prices.selectors import last_known_rates, spot_rates
 from users.models import User
 
 
@@ -14,6 +32,21 @@ def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
         currencies_count=Count("reporting_currencies", distinct=True),
         addresses_count=Count("addresses", distinct=True),
         offsets_count=Count("offsets", distinct=True),
+    )
+
+
+def portfolio_menu(*, user: User) -> QuerySet[Portfolio]:
+    """The user's portfolios for a menu: id and title only, by title."""
+    return Portfolio.objects.filter(user=user).only("id", "title").order_by("title", "id")
+
+
+def portfolio_overview(*, user: User) -> QuerySet[Portfolio]:
+    """``portfolio_list`` (with its counts) plus the reporting currencies in the user's order,
+    in two queries whatever the number of portfolios."""
+    return portfolio_list(user=user).prefetch_related(
+        Prefetch(
+            "reporting_currencies", queryset=PortfolioCurrency.objects.select_related("currency")
+        )
     )
 
 
@@ -42,9 +75,6 @@ def portfolio_get(*, user: User, portfolio_id: int | str) -> Portfolio:
 def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
     """The portfolio with its currencies, addresses and offsets loaded in a fixed number of
     queries."""
-    from addresses.models import Address
-    from offsets.models import Offset
-
     portfolio = portfolio_get(user=user, portfolio_id=portfolio_id)
     return (
         Portfolio.objects.filter(pk=portfolio.pk)
@@ -60,6 +90,31 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
     )
 
 
+def portfolio_get_with_sources(*, user: User, portfolio_id: int | str) -> Portfolio:
+    """``portfolio_get_detailed`` plus each offset's balances and each address's fetch state
+    and balances, in a fixed number of queries. NotFound for another user's portfolio."""
+    portfolio = portfolio_get_detailed(user=user, portfolio_id=portfolio_id)
+    prefetch_related_objects(
+        list(portfolio.offsets.all()),
+        Prefetch("balances", queryset=OffsetBalance.objects.select_related("currency")),
+    )
+    prefetch_related_objects(
+        list(portfolio.addresses.all()),
+        "fetch_state",
+        Prefetch("balances", queryset=AddressBalance.objects.select_related("currency")),
+    )
+    return portfolio
+
+
+def fiat_reporting_codes(*, portfolio: Portfolio) -> list[str]:
+    """The portfolio's fiat reporting currencies, in the user's order."""
+    return list(
+        PortfolioCurrency.objects.filter(portfolio=portfolio, currency__is_fiat=True)
+        .order_by("position", "id")
+        .values_list("currency__code", flat=True)
+    )
+
+
 def reporting_currencies(portfolio: Portfolio) -> list:
     return [pc.currency for pc in portfolio.reporting_currencies.all()]
 
@@ -68,3 +123,139 @@ def portfolio_currency_codes_in_use() -> set[str]:
     """Every reporting currency of any portfolio, whoever owns it: the price refresh (registered
     in ``PortfoliosConfig.ready``) quotes in them."""
     return set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())
+
+
+# How ``portfolio_valuation`` prices the holdings.
+SPOT: Final = "spot"  # the stored spot prices only (the API)
+LAST_KNOWN: Final = "last_known"  # spot, else the newest stored price of the pair, marked estimated
+PriceBasis = Literal["spot", "last_known"]
+
+
+@dataclass(frozen=True)
+class PortfolioValuation:
+    """A portfolio's holdings and values at one moment, what the API's totals and the
+    dashboard both render.
+
+    ``reporting``: the reporting currency codes in the user's order (the first is the main
+    one); ``holdings``: the parts and their fetch state; ``balances``: one row per currency
+    held or reported, sorted by code (``sum_balances``); ``converted``: the whole portfolio in
+    each reporting currency, sorted by code (None when not priced); ``rows``: each held
+    currency valued in the main reporting currency; ``waits``: what is being fetched (only
+    when the valuation enqueued the fetches due); ``prices_at``: the quote time of the oldest
+    spot price at hand."""
+
+    reporting: list[str]
+    holdings: Holdings
+    balances: list[TotalRow]
+    converted: ConvertedRows | None
+    rows: list[HoldingValue]
+    waits: Waits
+    prices_at: datetime | None = None
+
+    @property
+    def main(self) -> str | None:
+        return self.reporting[0] if self.reporting else None
+
+    def total(self, code: str) -> Decimal | None:
+        """The portfolio's value in reporting currency ``code``: the sum of what has a price
+        path (the rest is in ``left_out(code)``), None when nothing held can be priced."""
+        if self.converted is None:
+            return None
+        held = {row.currency for row in self.balances if row.balance != 0}
+        if held and set(self.left_out(code)) >= held:
+            return None
+        return next((r.balance for r in self.converted.rows if r.currency == code), None)
+
+    def left_out(self, code: str) -> list[str]:
+        """The held currencies without a price path to ``code``, sorted."""
+        return self.converted.left_out.get(code, []) if self.converted else []
+
+    @property
+    def totals(self) -> list[TotalRow]:
+        """The whole portfolio in each reporting currency, sorted by code (empty unpriced)."""
+        return self.converted.rows if self.converted else []
+
+    @property
+    def unpriced(self) -> list[str]:
+        """The held currencies left out of some reporting currency's total, sorted."""
+        return self.converted.unpriced if self.converted else []
+
+    @property
+    def estimated(self) -> list[str]:
+        """The held currencies valued at a last stored price rather than a spot price."""
+        return [row.currency for row in self.rows if row.estimated]
+
+    @property
+    def balances_at(self) -> datetime | None:
+        """The oldest figure that went into the held balances."""
+        return min(
+            (r.balance_at for r in self.balances if r.balance != 0 and r.balance_at),
+            default=None,
+        )
+
+    @property
+    def updated_at(self) -> datetime | None:
+        """The newest figure that went into the balances."""
+        return max((p.at for p in self.holdings.parts if p.at), default=None)
+
+
+def portfolio_valuation(
+    portfolio: Portfolio,
+    *,
+    prices: PriceBasis | None = SPOT,
+    enqueue: bool = False,
+    now: datetime | None = None,
+) -> PortfolioValuation:
+    """The one selector of a portfolio's holdings and values (README "What counts where"):
+    every source's balances summed, and with ``prices`` valued in each reporting currency at
+    the stored spot prices (``SPOT``) or, where no spot price was fetched yet, at the newest
+    stored price of the pair (``LAST_KNOWN``: an offline server still shows values, marked
+    estimated). ``prices=None``: quantities only, no price is read.
+
+    With ``enqueue`` the fetches that are due (balances, and spot prices when priced) are
+    enqueued, never twice, and ``waits`` says what is awaited; nothing is raised here (the API
+    raises ``NotReady`` from ``waits``, the dashboard says it in words).
+
+    A fixed number of queries whatever the number of addresses, offsets and wallets."""
+    now = now or timezone.now()
+    holdings = portfolio_holdings(portfolio, now=now)
+    reporting = holdings.reporting
+    balances = sum_balances(holdings.parts, reporting, now=now)
+    if prices is None:
+        waits = Waits()
+        if enqueue:
+            waits = fetches_due(holdings, spot_unpriced=None, spot={}, fetched_at={}, now=now)
+        rows = value_holdings(balances, holdings.parts, None, spot={}, rates={}, estimate_times={})
+        return PortfolioValuation(reporting, holdings, balances, None, rows, waits)
+    codes = {row.currency for row in balances} | holdings.fetching_codes
+    spot, spot_times, fetched_at = spot_rates(codes)
+    converted = spot_converted = convert_totals(balances, reporting, spot, spot_times, now=now)
+    rates = spot
+    estimate_times: dict[tuple[str, str], datetime] = {}
+    if prices == LAST_KNOWN:
+        last_known, estimate_times = last_known_rates(codes)
+        rates = {**last_known, **spot}
+        times = {**estimate_times, **spot_times}
+        converted = convert_totals(balances, reporting, rates, times, now=now)
+    waits = Waits()
+    if enqueue:
+        waits = fetches_due(
+            holdings,
+            spot_unpriced=spot_converted.unpriced,
+            spot=spot,
+            fetched_at=fetched_at,
+            now=now,
+        )
+    main = reporting[0] if reporting else None
+    rows = value_holdings(
+        balances, holdings.parts, main, spot=spot, rates=rates, estimate_times=estimate_times
+    )
+    return PortfolioValuation(
+        reporting,
+        holdings,
+        balances,
+        converted,
+        rows,
+        waits,
+        prices_at=min(spot_times.values()) if spot_times else None,
+    )

@@ -9,11 +9,11 @@ of what went into it, so it never looks fresher than it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from prices.conversion import convert, exact_sum
+from prices.conversion import convert, exact_sum, rate
 
 CALCULATED = "calculated"
 
@@ -99,8 +99,12 @@ def sum_balances(
 
 @dataclass(frozen=True)
 class ConvertedRows:
+    """``rows``: one total per reporting currency; ``unpriced``: the held currencies left out
+    of any of them; ``left_out``: per reporting currency, the held currencies left out of it."""
+
     rows: list[TotalRow]
     unpriced: list[str]
+    left_out: dict[str, list[str]] = field(default_factory=dict)
 
 
 def convert_totals(
@@ -119,15 +123,83 @@ def convert_totals(
     rows = []
     oldest_rate = _oldest(rate_times.values())
     oldest_balance = _oldest(row.balance_at for row in held)
+    left_out: dict[str, list[str]] = {}
     for target in sorted(set(reporting)):
         values = []
+        missing = []
         for row in held:
             value = convert(row.balance, row.currency, target, rates)
             if value is None:
-                unpriced.add(row.currency)
+                missing.append(row.currency)
             else:
                 values.append(value)
+        unpriced.update(missing)
+        left_out[target] = missing
         at = _oldest([oldest_balance, oldest_rate]) or now
         total = exact_sum(values)
         rows.append(TotalRow(currency=target, balance=total, balance_at=at, source=CALCULATED))
-    return ConvertedRows(rows=rows, unpriced=sorted(unpriced))
+    return ConvertedRows(rows=rows, unpriced=sorted(unpriced), left_out=left_out)
+
+
+@dataclass(frozen=True)
+class HoldingValue:
+    """One currency held: its quantity (``quantity``, exact), the names of the sources it comes
+    from, the price of one unit and the value in the valuation currency (None without a price
+    path), ``estimated`` when that price is a last stored one rather than a spot price
+    (``price_at`` says from when)."""
+
+    currency: str
+    quantity: Decimal
+    sources: tuple[str, ...]
+    price: Decimal | None = None
+    value: Decimal | None = None
+    estimated: bool = False
+    price_at: datetime | None = None
+
+
+def value_holdings(
+    totals: list[TotalRow],
+    parts: Iterable[SourceBalance],
+    target: str | None,
+    *,
+    spot: Mapping[tuple[str, str], Decimal],
+    rates: Mapping[tuple[str, str], Decimal],
+    estimate_times: Mapping[tuple[str, str], datetime],
+) -> list[HoldingValue]:
+    """Each row of ``totals`` (as ``sum_balances`` makes them) valued in ``target``, leaving
+    out a reporting currency nothing holds. ``rates`` are the rates to value with: ``spot``
+    itself, or ``spot`` over last known prices (``estimate_times``: their times); a holding
+    whose price does not come from ``spot`` is ``estimated``."""
+    sources: dict[str, set[str]] = {}
+    for part in parts:
+        sources.setdefault(part.currency, set()).add(part.source)
+    valued = []
+    for row in totals:
+        if row.balance == 0 and row.currency not in sources:
+            continue  # a reporting currency nothing holds
+        price = value = price_at = None
+        estimated = False
+        if target is not None:
+            live = rate(spot, row.currency, target)
+            known = live or rate(rates, row.currency, target)
+            if known is not None:
+                price = known[0]
+                value = convert(row.balance, row.currency, target, rates)
+                estimated = live is None and row.currency != target
+                if estimated:
+                    price_at = max(
+                        (at for (base, _), at in estimate_times.items() if base == row.currency),
+                        default=None,
+                    )
+        valued.append(
+            HoldingValue(
+                currency=row.currency,
+                quantity=row.balance,
+                sources=tuple(sorted(sources.get(row.currency, ()))),
+                price=price,
+                value=value,
+                estimated=estimated,
+                price_at=price_at,
+            )
+        )
+    return valued

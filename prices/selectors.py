@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.core.cache import cache
+from django.db.models import Max, OuterRef, Subquery
 
 from prices.models import Price, SpotPrice
+from prices.services import LAST_ATTEMPT_KEY
 
 
 def spot_rates(
@@ -61,3 +64,42 @@ def latest_prices(codes: Iterable[str]) -> list[tuple[str, str, Decimal, datetim
     for base, quote, price, at in rows:  # two sources at the same instant: keep one
         found.setdefault((base, quote), (base, quote, price, at))
     return list(found.values())
+
+
+def last_known_rates(
+    codes: Iterable[str],
+) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], datetime]]:
+    """The newest stored historical price of every pair among ``codes`` and the bridge
+    currencies, as a rate table for ``prices.conversion``, and the time of each. One query.
+    What a current value falls back to where no spot price was fetched yet (offline)."""
+    rows = latest_prices({c.lower() for c in codes} | {"usd", "btc"})
+    return {(b, q): price for b, q, price, _ in rows}, {(b, q): at for b, q, _, at in rows}
+
+
+@dataclass(frozen=True)
+class SpotAttempt:
+    """The last spot-price refresh: when it ran (None: never, as far as the cache knows) and
+    the error it ended with ("" when it succeeded)."""
+
+    at: datetime | None
+    error: str
+
+
+def last_spot_attempt() -> SpotAttempt:
+    """What the last spot-price refresh left in the cache (``prices_refresh_spot``)."""
+    return spot_attempt_from(cache.get(LAST_ATTEMPT_KEY))
+
+
+def spot_attempt_from(stored: dict | None) -> SpotAttempt:
+    """The cache entry ``LAST_ATTEMPT_KEY`` (read alone or with other keys) as a SpotAttempt."""
+    stored = stored or {}
+    try:
+        at = datetime.fromisoformat(stored["at"]) if stored.get("at") else None
+    except ValueError:
+        at = None
+    return SpotAttempt(at=at, error=stored.get("error") or "")
+
+
+def spot_prices_fetched_at() -> datetime | None:
+    """When the newest stored spot price was fetched. One query."""
+    return SpotPrice.objects.aggregate(m=Max("fetched_at"))["m"]

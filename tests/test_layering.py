@@ -28,9 +28,9 @@ ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {
     # portfolios owns the Portfolio model that addresses, offsets and ledger point at, and also
     # the valuation that reads their holdings (history, freshness, refresh, admin inlines).
     # Splitting the valuation from the model removes these three.
-    ("portfolios", "addresses"): "portfolios/{admin,freshness,history_*,services_refresh}.py",
-    ("portfolios", "ledger"): "portfolios/{freshness,history_fetch}.py",
-    ("portfolios", "offsets"): "portfolios/{admin,freshness,history_*}.py",
+    ("portfolios", "addresses"): "portfolios/{admin,freshness,history_*,selectors,services_*}.py",
+    ("portfolios", "ledger"): "portfolios/{freshness,history_fetch,history_selectors}.py",
+    ("portfolios", "offsets"): "portfolios/{admin,freshness,history_*,selectors}.py",
 }
 
 

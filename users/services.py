@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from core.exceptions import NotFound, ValidationFailed
 from core.scopes import API_KEY_SCOPES
@@ -89,3 +90,28 @@ def api_key_revoke(*, user: User, api_key_id: int) -> ApiKey:
 
 def user_sign_up(*, email: str, password: str, name: str = "") -> User:
     return User.objects.create_user(email=email, password=password, name=name.strip())
+
+
+@transaction.atomic
+def connected_app_revoke(*, user: User, application_id: int | str) -> Application:
+    """Withdraw everything the user granted one application: its refresh tokens are revoked
+    (which deletes their access tokens), any other access tokens and unused authorization codes
+    are deleted. Other users' tokens for the same application are untouched. NotFound when
+    the user has granted that application nothing."""
+    try:
+        pk = int(application_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such connected application")
+    application = Application.objects.filter(pk=pk).first()
+    refresh_tokens = RefreshToken.objects.filter(user=user, application_id=pk, revoked__isnull=True)
+    access_tokens = AccessToken.objects.filter(user=user, application_id=pk)
+    grants = Grant.objects.filter(user=user, application_id=pk)
+    if application is None or not (
+        refresh_tokens.exists() or access_tokens.exists() or grants.exists()
+    ):
+        raise NotFound("no such connected application")
+    for refresh in refresh_tokens.select_for_update():
+        refresh.revoke()
+    access_tokens.delete()
+    grants.delete()
+    return application

@@ -9,6 +9,7 @@ from django import template
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils.html import format_html
 
+from currencies.selectors import currency_code_titles
 from dashboard.display import (
     Unit,
     explorer_tx_url,
@@ -17,7 +18,7 @@ from dashboard.display import (
     format_quantity,
     shorten_middle,
 )
-from dashboard.selectors import currency_codes, portfolio_menu
+from portfolios.selectors import portfolio_menu
 
 register = template.Library()
 
@@ -65,7 +66,7 @@ def nav_portfolios(context: template.Context) -> Any:
 
 @register.inclusion_tag("dashboard/_currency_datalist.html")
 def currency_datalist() -> dict[str, Any]:
-    return {"codes": currency_codes()}
+    return {"codes": currency_code_titles()}
 
 
 @register.filter

@@ -10,10 +10,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
 from dashboard.forms import ApiKeyForm
-from dashboard.selectors import api_key_list, connected_apps, developer_applications
-from dashboard.services import connected_app_revoke
 from users.requests import AuthenticatedHttpRequest
-from users.services import api_key_create, api_key_revoke
+from users.selectors import api_key_list, connected_apps, developer_applications
+from users.services import api_key_create, api_key_revoke, connected_app_revoke
 
 
 @owner_view

@@ -10,14 +10,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from addresses.freshness import address_data_ready
-from addresses.selectors import address_balances, address_get, address_transactions
+from addresses.selectors import (
+    address_balances,
+    address_get,
+    address_transactions,
+    address_with_state,
+)
 from addresses.services import address_create, address_delete, address_update
 from core.exceptions import NotReady, ValidationFailed
 from dashboard.access import owner_view
 from dashboard.display import explorer_url
-from dashboard.forms import AddressForm
+from dashboard.forms import AddressForm, address_currency_choices
 from dashboard.live import address_words
-from dashboard.selectors import address_currency_choices, address_with_state
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get
 from users.requests import AuthenticatedHttpRequest

@@ -20,12 +20,12 @@ from core.exceptions import PayloadTooLarge, ValidationFailed
 from dashboard.access import owner_view
 from dashboard.forms import sentence
 from dashboard.forms_ledger import StatementUploadForm
-from dashboard.imports import shown, statement_preview
-from dashboard.selectors import import_wallet_names, imports_page
+from dashboard.imports import imports_page, shown, statement_preview
 from dashboard.uploads import SizeLimitedUploadHandler, pending_discard, pending_get
 from ingest.api import import_answer
 from ingest.selectors import import_get, missing_acquisitions
 from ingest.services import DEFAULT_WALLET, import_undo, statement_import, undo_warnings
+from ledger.selectors import wallet_import_names
 from portfolios.selectors import portfolio_get
 from users.requests import AuthenticatedHttpRequest
 
@@ -87,7 +87,7 @@ def _import_new(
     context = {
         "portfolio": portfolio,
         "form": form,
-        "wallets": import_wallet_names(portfolio=portfolio),
+        "wallets": wallet_import_names(portfolio=portfolio),
         "max_size": settings.MAX_UPLOAD_SIZE,
         "tab": "imports",
     }

@@ -14,8 +14,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
-from dashboard.forms_ledger import LedgerEntryForm, LedgerFilterForm, ValueForm
-from dashboard.selectors import fiat_choices, ledger_assets, ledger_wallets
+from dashboard.forms_ledger import (
+    LedgerEntryForm,
+    LedgerFilterForm,
+    ValueForm,
+    fiat_choices,
+    ledger_assets,
+)
 from ledger.api.views import entry_changes
 from ledger.filters import LedgerEntryFilter
 from ledger.inventory_selectors import portfolio_inventory
@@ -27,6 +32,7 @@ from ledger.selectors import (
     ledger_missing_values,
     transfer_get,
     transfer_list,
+    wallet_list,
 )
 from ledger.services import ledger_entry_update
 from ledger.transfers import transfer_accept, transfer_reject
@@ -63,7 +69,7 @@ def transaction_list(request: AuthenticatedHttpRequest, portfolio_id: int) -> Ht
         "form": LedgerFilterForm(
             request.GET,
             assets=ledger_assets(portfolio=portfolio),
-            wallets=list(ledger_wallets(portfolio=portfolio)),
+            wallets=list(wallet_list(portfolio=portfolio)),
         ),
         "tab": "transactions",
     }

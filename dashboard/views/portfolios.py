@@ -9,10 +9,16 @@ from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
 from dashboard.forms import PortfolioForm
 from dashboard.live import address_words
-from dashboard.selectors import portfolio_first_day, portfolio_overview, portfolio_page
 from dashboard.totals import portfolio_summary, totals_context
+from portfolios.history_selectors import portfolio_first_day
 from portfolios.models import Portfolio
-from portfolios.selectors import portfolio_get, portfolio_title_shared, reporting_currencies
+from portfolios.selectors import (
+    portfolio_get,
+    portfolio_get_with_sources,
+    portfolio_overview,
+    portfolio_title_shared,
+    reporting_currencies,
+)
 from portfolios.services import portfolio_create, portfolio_delete, portfolio_update
 from users.requests import AuthenticatedHttpRequest
 
@@ -62,7 +68,7 @@ def _warn_if_title_shared(request: HttpRequest, portfolio: Portfolio) -> None:
 
 @owner_view
 def portfolio_detail(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
-    portfolio = portfolio_page(user=request.user, portfolio_id=portfolio_id)
+    portfolio = portfolio_get_with_sources(user=request.user, portfolio_id=portfolio_id)
     reporting = reporting_currencies(portfolio)
     now = timezone.now()
     context = {

@@ -12,8 +12,8 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from core.scopes import SCOPES
-from dashboard.selectors import connected_apps
 from tests.dashboard.conftest import assert_login_redirect
+from users.selectors import connected_apps
 
 pytestmark = pytest.mark.django_db
 
