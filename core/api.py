@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from core.envelope import Envelope
 from core.exceptions import ValidationFailed
+from core.inputs import check_text, unwrap_single
 from core.money import format_amount, parse_amount
 from core.timefmt import format_datetime
 
@@ -77,13 +78,6 @@ class CurrencyRefField(serializers.Field):
         return {"code": value, "title": titles[value]}
 
 
-def unwrap_single(value: Any) -> Any:
-    """A field that takes one value also accepts a one-element list (``currency[]=btc``)."""
-    if isinstance(value, list) and len(value) == 1:
-        return value[0]
-    return value
-
-
 # A required field never answers None (it raises instead); the overloads let callers rely on that.
 @overload
 def text_input(
@@ -107,17 +101,7 @@ def text_input(
         if required:
             raise ValidationFailed(f"{name} is required")
         return None
-    value = unwrap_single(data[name])
-    if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
-        raise ValidationFailed(f"{name} must be text")
-    value = str(value).strip()
-    if not value and allow_blank:
-        return ""
-    if not value:
-        raise ValidationFailed(f"{name} must not be empty")
-    if len(value) > max_length:
-        raise ValidationFailed(f"{name} must be at most {max_length} characters")
-    return value
+    return check_text(data[name], name, max_length=max_length, allow_blank=allow_blank)
 
 
 def list_input(data: dict[str, Any], name: str) -> list[Any] | None:

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 from core.api import (
     CURRENCY_TITLES,
     AmountField,
-    ApiView,
     CurrencyRefField,
     CurrencyRefSerializer,
     UtcDateTimeField,
@@ -27,9 +26,10 @@ from core.api import (
 from core.envelope import Envelope
 from core.exceptions import ValidationFailed
 from currencies.selectors import currency_titles
+from portfolios.api_base import PortfolioScopedView
 from portfolios.freshness import ensure_balances, ensure_converted, portfolio_holdings
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
-from portfolios.selectors import portfolio_get, reporting_currencies
+from portfolios.selectors import reporting_currencies
 from portfolios.services_refresh import portfolio_refresh
 from portfolios.totals import TotalRow, convert_totals, sum_balances
 from prices.selectors import spot_rates
@@ -51,13 +51,13 @@ def total_rows_data(rows: list[TotalRow]) -> list[dict]:
     return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data  # type: ignore[return-value]  # many=True gives a ReturnList; the stubs say ReturnDict
 
 
-class PortfolioBalancesView(ApiView):
+class PortfolioBalancesView(PortfolioScopedView):
     @extend_schema(
         responses=TotalRowSerializer(many=True),
         summary="Current balances summed over addresses, accounts and offsets (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         now = timezone.now()
         holdings = portfolio_holdings(portfolio, now=now)
         ensure_balances(holdings, now=now)
@@ -65,14 +65,14 @@ class PortfolioBalancesView(ApiView):
         return Response(total_rows_data(rows))
 
 
-class PortfolioConvertedView(ApiView):
+class PortfolioConvertedView(PortfolioScopedView):
     @extend_schema(
         responses=TotalRowSerializer(many=True),
         summary="The whole portfolio valued in each reporting currency; unpriced assets are "
         "listed in the envelope's `unpriced` (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         now = timezone.now()
         holdings = portfolio_holdings(portfolio, now=now)
         totals = sum_balances(holdings.parts, holdings.reporting, now=now)
@@ -83,7 +83,7 @@ class PortfolioConvertedView(ApiView):
         return Response(Envelope(total_rows_data(converted.rows), {"unpriced": converted.unpriced}))
 
 
-class PortfolioRefreshView(ApiView):
+class PortfolioRefreshView(PortfolioScopedView):
     @extend_schema(
         request=None,
         responses=inline_serializer(
@@ -97,7 +97,7 @@ class PortfolioRefreshView(ApiView):
         summary="Enqueue a refresh of every address and the prices of a portfolio (write scope)",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         return Response(asdict(portfolio_refresh(portfolio=portfolio)))
 
 
@@ -113,7 +113,7 @@ class HistoryPointSerializer(serializers.Serializer):
         return currency_ref(self.context["currency"])
 
 
-class PortfolioConvertedHistoryView(ApiView):
+class PortfolioConvertedHistoryView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -125,7 +125,7 @@ class PortfolioConvertedHistoryView(ApiView):
         summary="The portfolio's value at the end of each day, oldest first (today at spot prices)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         reporting = {c.code: c for c in reporting_currencies(portfolio)}
         currency = (request.query_params.get("currency") or next(iter(reporting))).lower()
         problems = (
