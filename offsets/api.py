@@ -38,7 +38,7 @@ class OffsetListItemSerializer(serializers.Serializer):
 
 
 class OffsetBalanceInputSerializer(serializers.Serializer):
-    """One row of an offset's ``balances`` (for the schema; ``BalancesInput`` checks rows)."""
+    """One row of an offset's balances: a currency code and an amount."""
 
     currency = serializers.CharField(help_text="a currency code such as 'btc'")
     balance = serializers.CharField(help_text='a decimal string, may be negative: "-2.5"')
@@ -59,8 +59,8 @@ class BalancesInput(ListInput):
 
 
 class OffsetInputSerializer(InputSerializer):
-    """POST and PATCH body. PATCH validates it as partial: a missing title keeps its value, and
-    ``balances`` given replaces the whole set while without it the balances stay."""
+    """POST and PATCH body. In a PATCH every field is optional: a missing title stays, and
+    ``balances`` given replaces the whole set (without it the balances stay)."""
 
     title = TextInput(max_length=100)
     balances = BalancesInput(required=False)

@@ -66,7 +66,7 @@ class PortfolioDetailSerializer(PortfolioBaseSerializer):
 
 
 class PortfolioInputSerializer(InputSerializer):
-    """POST and PATCH body. PATCH validates it as partial: a missing field keeps its value."""
+    """POST and PATCH body. In a PATCH every field is optional: a missing one keeps its value."""
 
     title = TextInput(max_length=100)
     currencies = CurrencyCodesInput(error_messages={"required": services.NO_CURRENCY})
