@@ -8,6 +8,7 @@ from typing import Any, Literal, overload
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -20,6 +21,8 @@ from core.money import format_amount, parse_amount
 from core.timefmt import format_datetime
 
 
+# Schema types for the two custom fields (drf-spectacular cannot guess them and warned).
+@extend_schema_field(OpenApiTypes.STR)
 class AmountField(serializers.Field):
     """An amount as a string in plain decimal notation ("2.0", "0.00168574")."""
 
@@ -33,6 +36,7 @@ class AmountField(serializers.Field):
             raise serializers.ValidationError(exc.problems[0])
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class UtcDateTimeField(serializers.Field):
     """ISO 8601 in UTC with an explicit offset: "2017-11-06T04:54:54+00:00"."""
 
