@@ -16,7 +16,7 @@ from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
 from dashboard.forms_ledger import LedgerEntryForm, LedgerFilterForm, ValueForm
 from dashboard.selectors import fiat_choices, ledger_assets, ledger_wallets
-from ledger.api.views import entry_changes
+from ledger.api.inputs import entry_changes
 from ledger.filters import LedgerEntryFilter
 from ledger.inventory_selectors import portfolio_inventory
 from ledger.models import Transfer
