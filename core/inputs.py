@@ -68,7 +68,11 @@ class InputSerializer(serializers.Serializer):
 
     @classmethod
     def from_request(cls, request: Request, *, partial: bool = False) -> dict[str, Any]:
-        data = request.data
+        return cls.validate_data(request.data, partial=partial)
+
+    @classmethod
+    def validate_data(cls, data: Any, *, partial: bool = False) -> dict[str, Any]:
+        """``from_request`` for data gathered otherwise (a form, the query string too)."""
         if not isinstance(data, Mapping):
             raise ValidationFailed(NOT_AN_OBJECT)
         serializer = cls(data=data, partial=partial)

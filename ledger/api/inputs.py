@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.exceptions import ValidationFailed
-from core.inputs import InputField, InputSerializer, invalid_sentences, unwrap_single
+from core.inputs import InputField, InputSerializer, unwrap_single
 from core.money import parse_amount
 
 NOTES_MAX = 2000
@@ -143,7 +143,4 @@ class LedgerEntryInputSerializer(InputSerializer):
 def entry_changes(data: dict[str, Any]) -> dict[str, Any]:
     """A body as arguments of ``ledger_entry_update`` (only the fields it has); every problem
     at once. For the dashboard's form, which sends its changes as such a body."""
-    serializer = LedgerEntryInputSerializer(data=data, partial=True)
-    if not serializer.is_valid():
-        raise ValidationFailed(invalid_sentences(serializer.errors))
-    return dict(serializer.validated_data)
+    return LedgerEntryInputSerializer.validate_data(data, partial=True)

@@ -67,3 +67,12 @@ def test_an_address_title_is_optional(schema):
 )
 def test_patch_bodies_require_nothing(schema, path):
     assert "required" not in body(schema, path, "patch")
+
+
+def test_a_statement_upload_is_a_required_file(schema):
+    # Without the multipart field "file" the upload is a 422 (tests/ingest/test_import_refusals).
+    content = schema["paths"][f"{P}/ingest/csv"]["post"]["requestBody"]["content"]
+    upload = resolve(schema, content["multipart/form-data"]["schema"])
+    assert upload["required"] == ["file"]
+    assert upload["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert upload["properties"]["dry_run"]["type"] == "boolean"
