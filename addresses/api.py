@@ -1,23 +1,17 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from addresses import services
 from addresses.freshness import address_data_ready
+from addresses.models import Address
 from addresses.selectors import address_balances, address_get, address_list, address_transactions
-from core.api import (
-    AmountField,
-    ApiView,
-    CurrencyRefField,
-    UtcDateTimeField,
-    body_dict,
-    paginate,
-    text_input,
-    unwrap_single,
-)
-from portfolios.selectors import portfolio_get
+from core.api import AmountField, CurrencyRefField, UtcDateTimeField, paginate
+from core.inputs import InputSerializer, TextInput
+from currencies.inputs import CurrencyCodeInput
+from portfolios.api_base import PortfolioScopedView
 from users.requests import AuthenticatedRequest
 
 
@@ -40,84 +34,70 @@ class AddressListItemSerializer(serializers.Serializer):
     currency = CurrencyRefField()
 
 
-ADDRESS_BODY = inline_serializer(
-    "AddressBody",
-    {
-        "title": serializers.CharField(),
-        "address": serializers.CharField(),
-        "currency": serializers.CharField(),
-    },
-)
+class AddressInputSerializer(InputSerializer):
+    """POST and PATCH body. In a PATCH every field is optional: a missing one keeps its value. The
+    address is checked with its chain's checksum rules before it is stored."""
+
+    title = TextInput(max_length=100, allow_blank=True, required=False)
+    address = TextInput(max_length=128)
+    currency = CurrencyCodeInput()
 
 
-class AddressListView(ApiView):
+# A view of one address of the portfolio (404 for any other). No docstring: the schema would
+# show it to API clients as the description of every operation below.
+class OwnAddressView(PortfolioScopedView):
+    def _get(self, address_id: int) -> Address:
+        return address_get(portfolio=self.portfolio, address_id=address_id)
+
+
+class AddressListView(PortfolioScopedView):
     @extend_schema(
         responses=AddressListItemSerializer(many=True), summary="List a portfolio's addresses"
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         return Response(
-            AddressListItemSerializer(address_list(portfolio=portfolio), many=True).data
+            AddressListItemSerializer(address_list(portfolio=self.portfolio), many=True).data
         )
 
     @extend_schema(
-        request=ADDRESS_BODY, responses={201: AddressSerializer}, summary="Add an address"
+        request=AddressInputSerializer, responses={201: AddressSerializer}, summary="Add an address"
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        data = body_dict(request)
+        data = AddressInputSerializer.from_request(request)
         address = services.address_create(
-            portfolio=portfolio,
-            title=text_input(data, "title", required=False, max_length=100, allow_blank=True),
-            address=text_input(data, "address", required=True, max_length=128),
-            currency_code=_currency(data, required=True),
+            portfolio=self.portfolio,
+            title=data.get("title"),
+            address=data["address"],
+            currency_code=data["currency"],
             source="private-api",
         )
         return Response(AddressSerializer(address).data, status=201)
 
 
-def _currency(data: dict, *, required: bool):
-    if "currency" not in data:
-        if required:
-            from core.exceptions import ValidationFailed
-
-            raise ValidationFailed("currency is required")
-        return None
-    return unwrap_single(data["currency"])
-
-
-class OwnAddressMixin:
-    def _get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int):
-        return address_get(
-            portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id),
-            address_id=address_id,
-        )
-
-
-class AddressDetailView(OwnAddressMixin, ApiView):
+class AddressDetailView(OwnAddressView):
     @extend_schema(responses=AddressSerializer, summary="One address")
     def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
-        return Response(AddressSerializer(self._get(request, portfolio_id, address_id)).data)
+        return Response(AddressSerializer(self._get(address_id)).data)
 
     @extend_schema(
-        request=ADDRESS_BODY,
+        request=AddressInputSerializer,
         responses=AddressSerializer,
         summary="Change title, address or currency",
     )
     def patch(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
-        address = self._get(request, portfolio_id, address_id)
-        data = body_dict(request)
+        address = self._get(address_id)
+        data = AddressInputSerializer.from_request(request, partial=True)
         services.address_update(
             address=address,
-            title=text_input(data, "title", required=False, max_length=100, allow_blank=True),
-            new_address=text_input(data, "address", required=False, max_length=128),
-            currency_code=_currency(data, required=False),
+            title=data.get("title"),
+            new_address=data.get("address"),
+            currency_code=data.get("currency"),
         )
         return Response(AddressSerializer(address).data)
 
     @extend_schema(responses=AddressSerializer, summary="Delete an address (answers it as it was)")
     def delete(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
-        address = self._get(request, portfolio_id, address_id)
+        address = self._get(address_id)
         before = AddressSerializer(address).data
         services.address_delete(address=address)
         return Response(before)
@@ -149,24 +129,24 @@ class AddressTransactionSerializer(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
-class AddressBalancesView(OwnAddressMixin, ApiView):
+class AddressBalancesView(OwnAddressView):
     @extend_schema(
         responses=AddressBalanceSerializer(many=True),
         summary="An address's balance (async: 503 Not ready until first fetched)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
-        address = self._get(request, portfolio_id, address_id)
+        address = self._get(address_id)
         address_data_ready(address)
         return Response(AddressBalanceSerializer(address_balances(address=address), many=True).data)
 
 
-class AddressTransactionsView(OwnAddressMixin, ApiView):
+class AddressTransactionsView(OwnAddressView):
     @extend_schema(
         responses=AddressTransactionSerializer(many=True),
         summary="An address's transactions, newest first, paged with ?limit= and ?offset= (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
-        address = self._get(request, portfolio_id, address_id)
+        address = self._get(address_id)
         address_data_ready(address)
         return Response(
             paginate(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from addresses.chains import validate_address
@@ -30,7 +28,7 @@ def _check_unique(
 
 @transaction.atomic
 def address_create(
-    *, portfolio: Portfolio, title: str | None, address: str, currency_code: Any, source: str
+    *, portfolio: Portfolio, title: str | None, address: str, currency_code: str, source: str
 ) -> Address:
     currency = resolve_currency(currency_code)
     normalized = _checked(address, currency)
@@ -46,7 +44,7 @@ def address_update(
     address: Address,
     title: str | None = None,
     new_address: str | None = None,
-    currency_code: Any = None,
+    currency_code: str | None = None,
 ) -> Address:
     currency = resolve_currency(currency_code) if currency_code is not None else address.currency
     if title is not None:

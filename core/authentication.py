@@ -1,5 +1,6 @@
 """Bearer tokens from django-oauth-toolkit, answering 401 with an RFC 6750 challenge."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 
 
@@ -31,3 +32,19 @@ class BearerTokenAuthentication(OAuth2Authentication):
             description = str(error["error_description"]).replace('"', "'")
             parts.append(f'error_description="{description}"')
         return "Bearer " + ", ".join(parts)
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema names a bearer token (registered by being defined)."""
+
+    target_class = BearerTokenAuthentication
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer"}
+
+    def get_security_requirement(self, auto_schema):
+        # A public view (``ApiView.public``) also answers without any credential: ``{}``.
+        if getattr(auto_schema.view, "public", False):
+            return [{self.name: []}, {}]
+        return {self.name: []}

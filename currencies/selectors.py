@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from core.exceptions import NotFound
 from currencies.models import Currency
 
 FILTERS = {
@@ -16,6 +17,14 @@ FILTERS = {
 def currency_list(*, kind: str | None = None) -> QuerySet[Currency]:
     qs = Currency.objects.all()
     return qs.filter(**FILTERS[kind]) if kind else qs
+
+
+def currency_get(*, code: str) -> Currency:
+    """A listed currency by its code, any case; NotFound (404) for an unknown one."""
+    currency = Currency.objects.filter(code=code.lower()).first()
+    if currency is None:
+        raise NotFound(code)
+    return currency
 
 
 def currency_titles(codes: Iterable[str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from core.exceptions import ValidationFailed
@@ -16,7 +17,7 @@ def currency_code_text(raw: Any, *, field: str = "currency") -> str:
     return raw.strip().lower()
 
 
-def resolve_currencies(raw_codes: list[Any], *, field: str = "currencies") -> list[Currency]:
+def resolve_currencies(raw_codes: Sequence[Any], *, field: str = "currencies") -> list[Currency]:
     """Currency rows for the codes, in the order given, duplicates dropped; every unknown code
     is reported."""
     codes: list[str] = []

@@ -177,7 +177,7 @@ class LedgerEntryForm(ServiceForm):
         }
 
     def changes(self, entry: Any) -> dict[str, Any]:
-        """What the person changed, as a body for ``ledger.api.views.entry_changes``. A field
+        """What the person changed, as a body for ``ledger.api.inputs.entry_changes``. A field
         the form did not send (the short value form of the missing-values list) stays."""
         sent = {name for name in self.fields if name in self.data}
         data = self.cleaned_data

@@ -16,23 +16,21 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import ApiView, paginate, unwrap_single
-from core.exceptions import PayloadTooLarge, ValidationFailed
+from core.api import paginate
+from core.exceptions import PayloadTooLarge
 from core.timefmt import format_datetime
 from currencies.selectors import currency_titles
 from ingest import services
+from ingest.inputs import StatementUploadInputSerializer
 from ingest.selectors import MissingAcquisition, import_get, import_list, missing_acquisitions
 from ledger.models import Import
-from portfolios.selectors import portfolio_get
+from portfolios.api_base import PortfolioScopedView
 from users.requests import AuthenticatedRequest
 
 # Room for the multipart envelope around the file (boundaries, part headers, other fields).
 MULTIPART_ALLOWANCE = 64 * 1024
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
 
 
 def import_answer(
@@ -99,16 +97,6 @@ def _parse(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-def _flag(request: Request, data: dict[str, Any], name: str) -> bool:
-    raw = request.query_params.get(name, data.get(name, ""))
-    text = str(unwrap_single(raw)).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValidationFailed(f"{name} must be true or false")
-
-
 def _refuse_declared_oversize(request) -> None:
     """Refuse by the Content-Length header alone, before any of the body is read."""
     limit = settings.MAX_UPLOAD_SIZE
@@ -120,7 +108,7 @@ def _refuse_declared_oversize(request) -> None:
         raise PayloadTooLarge(limit, declared)
 
 
-class StatementUploadView(ApiView):
+class StatementUploadView(PortfolioScopedView):
     def initial(self, request, *args, **kwargs):
         # Before authentication: authenticating reads the form body, which spools the upload.
         if request.method == "POST":
@@ -128,7 +116,7 @@ class StatementUploadView(ApiView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
-        request={"multipart/form-data": OpenApiTypes.OBJECT},
+        request={"multipart/form-data": StatementUploadInputSerializer},
         parameters=[
             OpenApiParameter(
                 "dry_run", OpenApiTypes.BOOL, description="only say what would happen"
@@ -140,24 +128,15 @@ class StatementUploadView(ApiView):
         "`dry_run=1`, only report what it would do",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        data = request.data if isinstance(request.data, dict) else {}
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ValidationFailed(
-                "file is required: a Coinbase 'Transaction history' CSV as multipart field 'file'"
-            )
-        if upload.size is not None and upload.size > settings.MAX_UPLOAD_SIZE:
-            raise PayloadTooLarge(settings.MAX_UPLOAD_SIZE, upload.size)
-        dry_run = _flag(request, data, "dry_run")
-        wallet = request.query_params.get("wallet") or unwrap_single(data.get("wallet")) or None
+        data = StatementUploadInputSerializer.from_request(request)
+        upload, dry_run = data["file"], data["dry_run"]
         upload.seek(0)
         outcome = services.statement_import(
-            portfolio=portfolio,
+            portfolio=self.portfolio,
             user=request.user,
             stream=upload,
             file_name=upload.name or "statement.csv",
-            wallet=wallet,
+            wallet=data["wallet"],
             dry_run=dry_run,
         )
         [answer] = with_currency_refs(
@@ -166,7 +145,7 @@ class StatementUploadView(ApiView):
         return Response(answer, status=200 if dry_run else 201)
 
 
-class ImportListView(ApiView):
+class ImportListView(PortfolioScopedView):
     @extend_schema(
         operation_id="portfolios_imports_list",
         responses=OpenApiTypes.OBJECT,
@@ -175,7 +154,7 @@ class ImportListView(ApiView):
         "lacks an acquisition",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         missing = list(missing_acquisitions(portfolio))
         by_import: dict[int | None, list[MissingAcquisition]] = defaultdict(list)
         for m in missing:
@@ -194,10 +173,10 @@ class ImportListView(ApiView):
         return Response(page)
 
 
-class ImportDetailView(ApiView):
+class ImportDetailView(PortfolioScopedView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="One statement import")
     def get(self, request: AuthenticatedRequest, portfolio_id: int, import_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         imp = import_get(portfolio=portfolio, import_id=import_id)
         missing = [
             m for m in missing_acquisitions(portfolio, wallet=imp.wallet) if m.import_id == imp.pk
@@ -211,7 +190,7 @@ class ImportDetailView(ApiView):
         "says how many) and recompute the wallet's holdings",
     )
     def delete(self, request: AuthenticatedRequest, portfolio_id: int, import_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         imp = import_get(portfolio=portfolio, import_id=import_id)
         [before] = with_currency_refs([import_answer(imp)])
         outcome = services.import_undo(imp=imp)

@@ -1,22 +1,16 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from core.api import (
-    AmountField,
-    ApiView,
-    CurrencyRefField,
-    UtcDateTimeField,
-    body_dict,
-    list_input,
-    text_input,
-)
-from core.exceptions import ValidationFailed
+from core.api import AmountField, CurrencyRefField, UtcDateTimeField
+from core.inputs import InputSerializer, ListInput, TextInput
 from offsets import services
 from offsets.selectors import offset_get, offset_list
-from portfolios.selectors import portfolio_get
+from portfolios.api_base import PortfolioScopedView
 from users.requests import AuthenticatedRequest
 
 
@@ -43,83 +37,93 @@ class OffsetListItemSerializer(serializers.Serializer):
     updated_at = UtcDateTimeField()
 
 
-OFFSET_BODY = inline_serializer(
-    "OffsetBody",
-    {
-        "title": serializers.CharField(),
-        "balances": serializers.ListField(
-            child=inline_serializer(
-                "OffsetBalanceBody",
-                {"currency": serializers.CharField(), "balance": serializers.CharField()},
+class OffsetBalanceInputSerializer(serializers.Serializer):
+    """One row of an offset's balances: a currency code and an amount."""
+
+    currency = serializers.CharField(help_text="a currency code such as 'btc'")
+    balance = serializers.CharField(help_text='a decimal string, may be negative: "-2.5"')
+
+
+@extend_schema_field(OffsetBalanceInputSerializer(many=True))
+class BalancesInput(ListInput):
+    """``[{currency, balance}, ...]``; what each row says is checked by the service, which the
+    dashboard's form shares (``offsets.services.parse_balances``)."""
+
+    def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
+        rows = super().to_internal_value(data)
+        if not all(isinstance(row, dict) for row in rows):
+            raise serializers.ValidationError(
+                "balances must be a list of objects with currency and balance"
             )
-        ),
-    },
-)
+        return rows
 
 
-def _balances(data: dict):
-    balances = list_input(data, "balances")
-    if balances is not None and not all(isinstance(b, dict) for b in balances):
-        raise ValidationFailed("balances must be a list of objects with currency and balance")
-    return balances
+class OffsetInputSerializer(InputSerializer):
+    """POST and PATCH body. In a PATCH every field is optional: a missing title stays, and
+    ``balances`` given replaces the whole set (without it the balances stay)."""
+
+    title = TextInput(max_length=100)
+    balances = BalancesInput(required=False)
 
 
-class OffsetListView(ApiView):
+class OffsetListView(PortfolioScopedView):
     @extend_schema(
         responses=OffsetListItemSerializer(many=True), summary="List a portfolio's offsets"
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response(OffsetListItemSerializer(offset_list(portfolio=portfolio), many=True).data)
+        return Response(
+            OffsetListItemSerializer(offset_list(portfolio=self.portfolio), many=True).data
+        )
 
     @extend_schema(
-        request=OFFSET_BODY,
+        request=OffsetInputSerializer,
         responses={201: OffsetSerializer},
         summary="Create an offset with balances",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        data = body_dict(request)
+        data = OffsetInputSerializer.from_request(request)
         offset = services.offset_create(
-            portfolio=portfolio,
-            title=text_input(data, "title", required=True, max_length=100),
-            balances=_balances(data),
+            portfolio=self.portfolio,
+            title=data["title"],
+            balances=data.get("balances"),
             source="private-api",
         )
         return Response(
-            OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset.pk)).data, status=201
+            OffsetSerializer(offset_get(portfolio=self.portfolio, offset_id=offset.pk)).data,
+            status=201,
         )
 
 
-class OffsetDetailView(ApiView):
+class OffsetDetailView(PortfolioScopedView):
     @extend_schema(responses=OffsetSerializer, summary="One offset with its balances")
     def get(self, request: AuthenticatedRequest, portfolio_id: int, offset_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response(OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset_id)).data)
+        return Response(
+            OffsetSerializer(offset_get(portfolio=self.portfolio, offset_id=offset_id)).data
+        )
 
     @extend_schema(
-        request=OFFSET_BODY,
+        request=OffsetInputSerializer,
         responses=OffsetSerializer,
         summary="Rename; with balances, replace them all",
     )
     def patch(self, request: AuthenticatedRequest, portfolio_id: int, offset_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        offset = offset_get(portfolio=portfolio, offset_id=offset_id)
-        data = body_dict(request)
+        offset = offset_get(portfolio=self.portfolio, offset_id=offset_id)
+        data = OffsetInputSerializer.from_request(request, partial=True)
         services.offset_update(
             offset=offset,
-            title=text_input(data, "title", required=False, max_length=100),
-            balances=_balances(data),
+            title=data.get("title"),
+            balances=data.get("balances"),
             source="private-api",
         )
-        return Response(OffsetSerializer(offset_get(portfolio=portfolio, offset_id=offset.pk)).data)
+        return Response(
+            OffsetSerializer(offset_get(portfolio=self.portfolio, offset_id=offset.pk)).data
+        )
 
     @extend_schema(
         responses={200: OffsetSerializer}, summary="Delete an offset (answers it as it was)"
     )
     def delete(self, request: AuthenticatedRequest, portfolio_id: int, offset_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        offset = offset_get(portfolio=portfolio, offset_id=offset_id)
+        offset = offset_get(portfolio=self.portfolio, offset_id=offset_id)
         before = OffsetSerializer(offset).data
         services.offset_delete(offset=offset)
         return Response(before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -13,7 +14,7 @@ from offsets.models import Offset, OffsetBalance
 from portfolios.models import Portfolio
 
 
-def parse_balances(raw: list[Any]) -> list[tuple[Any, Any]]:
+def parse_balances(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
     """[(Currency, Decimal)] from ``[{"currency": "btc", "balance": "1"}, ...]``, every problem
     reported in one go."""
     problems: list[str] = []
@@ -52,7 +53,7 @@ def _single(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def _replace_balances(offset: Offset, balances: list[Any], source: str) -> None:
+def _replace_balances(offset: Offset, balances: Sequence[Mapping[str, Any]], source: str) -> None:
     parsed = parse_balances(balances)
     OffsetBalance.objects.filter(offset=offset).delete()
     OffsetBalance.objects.bulk_create(
@@ -63,7 +64,11 @@ def _replace_balances(offset: Offset, balances: list[Any], source: str) -> None:
 
 @transaction.atomic
 def offset_create(
-    *, portfolio: Portfolio, title: str, balances: list[Any] | None, source: str
+    *,
+    portfolio: Portfolio,
+    title: str,
+    balances: Sequence[Mapping[str, Any]] | None,
+    source: str,
 ) -> Offset:
     offset = Offset.objects.create(portfolio=portfolio, title=title, source=source)
     _replace_balances(offset, balances or [], source)
@@ -72,7 +77,11 @@ def offset_create(
 
 @transaction.atomic
 def offset_update(
-    *, offset: Offset, title: str | None = None, balances: list[Any] | None = None, source: str
+    *,
+    offset: Offset,
+    title: str | None = None,
+    balances: Sequence[Mapping[str, Any]] | None = None,
+    source: str,
 ) -> Offset:
     """``balances`` given replaces the whole set; None keeps them."""
     if title is not None:

@@ -1,19 +1,16 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import ApiView, CurrencyRefField, UtcDateTimeField, body_dict, list_input, text_input
+from core.api import ApiView, CurrencyRefField, UtcDateTimeField
+from core.inputs import InputSerializer, TextInput
+from currencies.inputs import CurrencyCodesInput
 from portfolios import services
+from portfolios.api_base import PortfolioScopedView
 from portfolios.models import Portfolio
-from portfolios.selectors import (
-    portfolio_get,
-    portfolio_get_detailed,
-    portfolio_list,
-    reporting_currencies,
-)
+from portfolios.selectors import portfolio_get_detailed, portfolio_list, reporting_currencies
 from users.requests import AuthenticatedRequest
 
 
@@ -68,18 +65,17 @@ class PortfolioDetailSerializer(PortfolioBaseSerializer):
         return []
 
 
-PORTFOLIO_BODY = inline_serializer(
-    "PortfolioBody",
-    {
-        "title": serializers.CharField(max_length=100),
-        "currencies": serializers.ListField(child=serializers.CharField()),
-    },
-)
+class PortfolioInputSerializer(InputSerializer):
+    """POST and PATCH body. In a PATCH every field is optional: a missing one keeps its value."""
+
+    title = TextInput(max_length=100)
+    currencies = CurrencyCodesInput(error_messages={"required": services.NO_CURRENCY})
 
 
-def detail(user, portfolio_id) -> dict:
+def detail(portfolio: Portfolio) -> dict:
+    """The detail of a portfolio already checked to be the user's, as it is now."""
     return PortfolioDetailSerializer(
-        portfolio_get_detailed(user=user, portfolio_id=portfolio_id)
+        portfolio_get_detailed(user=portfolio.user, portfolio_id=portfolio.pk)
     ).data
 
 
@@ -91,50 +87,47 @@ class PortfolioListView(ApiView):
         )
 
     @extend_schema(
-        request=PORTFOLIO_BODY,
+        request=PortfolioInputSerializer,
         responses={201: PortfolioDetailSerializer},
         summary="Create a portfolio",
     )
     def post(self, request: AuthenticatedRequest) -> Response:
-        data = body_dict(request)
+        data = PortfolioInputSerializer.from_request(request)
         portfolio = services.portfolio_create(
             user=request.user,
-            title=text_input(data, "title", required=True, max_length=100),
-            currency_codes=list_input(data, "currencies"),
+            title=data["title"],
+            currency_codes=data.get("currencies"),
             source=Portfolio.SOURCE_API,
         )
-        return Response(detail(request.user, portfolio.pk), status=201)
+        return Response(detail(portfolio), status=201)
 
 
-class PortfolioDetailView(ApiView):
+class PortfolioDetailView(PortfolioScopedView):
     @extend_schema(
         responses=PortfolioDetailSerializer,
         summary="A portfolio with its currencies, addresses, offsets",
     )
-    def get(self, request: Request, portfolio_id: int) -> Response:
-        return Response(detail(request.user, portfolio_id))
+    def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
+        return Response(detail(self.portfolio))
 
     @extend_schema(
-        request=PORTFOLIO_BODY,
+        request=PortfolioInputSerializer,
         responses=PortfolioDetailSerializer,
         summary="Update title or currencies",
     )
     def patch(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        data = body_dict(request)
+        data = PortfolioInputSerializer.from_request(request, partial=True)
         services.portfolio_update(
-            portfolio=portfolio,
-            title=text_input(data, "title", required=False, max_length=100),
-            currency_codes=list_input(data, "currencies"),
+            portfolio=self.portfolio,
+            title=data.get("title"),
+            currency_codes=data.get("currencies"),
         )
-        return Response(detail(request.user, portfolio.pk))
+        return Response(detail(self.portfolio))
 
     @extend_schema(
         responses=PortfolioDetailSerializer, summary="Delete a portfolio (answers it as it was)"
     )
     def delete(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        before = detail(request.user, portfolio_id)
-        services.portfolio_delete(
-            portfolio=portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        )
+        before = detail(self.portfolio)
+        services.portfolio_delete(portfolio=self.portfolio)
         return Response(before)

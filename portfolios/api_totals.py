@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from core.api import (
     CURRENCY_TITLES,
     AmountField,
-    ApiView,
     CurrencyRefField,
     CurrencyRefSerializer,
     UtcDateTimeField,
@@ -26,8 +25,9 @@ from core.api import (
 from core.envelope import Envelope
 from core.exceptions import ValidationFailed
 from currencies.selectors import currency_titles
+from portfolios.api_base import PortfolioScopedView
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
-from portfolios.selectors import SPOT, portfolio_get, portfolio_valuation, reporting_currencies
+from portfolios.selectors import SPOT, portfolio_valuation, reporting_currencies
 from portfolios.services_refresh import portfolio_refresh
 from portfolios.totals import TotalRow
 from prices.tasks import prices_history_enqueue
@@ -48,34 +48,32 @@ def total_rows_data(rows: list[TotalRow]) -> list[dict]:
     return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data  # type: ignore[return-value]  # many=True gives a ReturnList; the stubs say ReturnDict
 
 
-class PortfolioBalancesView(ApiView):
+class PortfolioBalancesView(PortfolioScopedView):
     @extend_schema(
         responses=TotalRowSerializer(many=True),
         summary="Current balances summed over addresses, accounts and offsets (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        valuation = portfolio_valuation(portfolio, prices=None, enqueue=True)
+        valuation = portfolio_valuation(self.portfolio, prices=None, enqueue=True)
         valuation.waits.raise_not_ready()
         return Response(total_rows_data(valuation.balances))
 
 
-class PortfolioConvertedView(ApiView):
+class PortfolioConvertedView(PortfolioScopedView):
     @extend_schema(
         responses=TotalRowSerializer(many=True),
         summary="The whole portfolio valued in each reporting currency; unpriced assets are "
         "listed in the envelope's `unpriced` (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        valuation = portfolio_valuation(portfolio, prices=SPOT, enqueue=True)
+        valuation = portfolio_valuation(self.portfolio, prices=SPOT, enqueue=True)
         valuation.waits.raise_not_ready()
         return Response(
             Envelope(total_rows_data(valuation.totals), {"unpriced": valuation.unpriced})
         )
 
 
-class PortfolioRefreshView(ApiView):
+class PortfolioRefreshView(PortfolioScopedView):
     @extend_schema(
         request=None,
         responses=inline_serializer(
@@ -89,7 +87,7 @@ class PortfolioRefreshView(ApiView):
         summary="Enqueue a refresh of every address and the prices of a portfolio (write scope)",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         return Response(asdict(portfolio_refresh(portfolio=portfolio)))
 
 
@@ -105,7 +103,7 @@ class HistoryPointSerializer(serializers.Serializer):
         return currency_ref(self.context["currency"])
 
 
-class PortfolioConvertedHistoryView(ApiView):
+class PortfolioConvertedHistoryView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -117,7 +115,7 @@ class PortfolioConvertedHistoryView(ApiView):
         summary="The portfolio's value at the end of each day, oldest first (today at spot prices)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         reporting = {c.code: c for c in reporting_currencies(portfolio)}
         currency = (request.query_params.get("currency") or next(iter(reporting))).lower()
         problems = (

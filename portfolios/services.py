@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from django.db import transaction
 
@@ -14,7 +14,7 @@ from users.models import User
 NO_CURRENCY = "must have at least one reporting currency selected"
 
 
-def _set_currencies(portfolio: Portfolio, raw_codes: list[Any]) -> None:
+def _set_currencies(portfolio: Portfolio, raw_codes: Sequence[str]) -> None:
     currencies = resolve_currencies(raw_codes)
     if not currencies:
         raise ValidationFailed(NO_CURRENCY)
@@ -27,7 +27,7 @@ def _set_currencies(portfolio: Portfolio, raw_codes: list[Any]) -> None:
 
 @transaction.atomic
 def portfolio_create(
-    *, user: User, title: str, currency_codes: list[Any] | None, source: str
+    *, user: User, title: str, currency_codes: Sequence[str] | None, source: str
 ) -> Portfolio:
     """Titles need not be unique: two portfolios of one user may share one (API.md)."""
     if not currency_codes:
@@ -39,7 +39,7 @@ def portfolio_create(
 
 @transaction.atomic
 def portfolio_update(
-    *, portfolio: Portfolio, title: str | None = None, currency_codes: list[Any] | None = None
+    *, portfolio: Portfolio, title: str | None = None, currency_codes: Sequence[str] | None = None
 ) -> Portfolio:
     if title is not None:
         portfolio.title = title

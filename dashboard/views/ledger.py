@@ -21,7 +21,7 @@ from dashboard.forms_ledger import (
     fiat_choices,
     ledger_assets,
 )
-from ledger.api.views import entry_changes
+from ledger.api.inputs import entry_changes
 from ledger.filters import LedgerEntryFilter
 from ledger.inventory_selectors import portfolio_inventory
 from ledger.models import Transfer

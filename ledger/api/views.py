@@ -1,17 +1,13 @@
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import ApiView, body_dict, list_input, paginate, unwrap_single
+from core.api import paginate
 from core.exceptions import ValidationFailed
-from core.money import parse_amount
+from ledger.api.inputs import LedgerEntryInputSerializer
 from ledger.api.serializers import (
     InventorySerializer,
     LedgerEntrySerializer,
@@ -31,8 +27,9 @@ from ledger.selectors import (
 )
 from ledger.services import ledger_entry_update
 from ledger.transfers import transfer_accept, transfer_reject
+from portfolios.api_base import PortfolioScopedView
 from portfolios.freshness import ensure_balances, portfolio_holdings
-from portfolios.selectors import portfolio_get
+from portfolios.models import Portfolio
 from users.requests import AuthenticatedRequest
 
 FILTER_PARAMETERS = [
@@ -46,7 +43,6 @@ FILTER_PARAMETERS = [
     OpenApiParameter("limit", int, description="rows per page, 1 to 1000 (default 100)"),
     OpenApiParameter("offset", int, description="rows to skip"),
 ]
-NOTES_MAX = 2000
 
 
 def filtered(request: Request, queryset):
@@ -56,155 +52,57 @@ def filtered(request: Request, queryset):
     return filters.qs
 
 
-class TransactionListView(ApiView):
+class TransactionListView(PortfolioScopedView):
     @extend_schema(
         parameters=FILTER_PARAMETERS,
         responses=LedgerEntrySerializer(many=True),
         summary="The portfolio's ledger rows, newest first, filtered and paged",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         rows = filtered(request, ledger_entry_list(portfolio=portfolio))
         return Response(paginate(request, rows, entries_data))
 
 
-class MissingValuesView(ApiView):
+class MissingValuesView(PortfolioScopedView):
     @extend_schema(
         parameters=FILTER_PARAMETERS,
         responses=LedgerEntrySerializer(many=True),
         summary="Rows whose fiat value is missing (set it with PATCH), newest first, paged",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         rows = filtered(request, ledger_missing_values(portfolio=portfolio))
         return Response(paginate(request, rows, entries_data))
 
 
-ENTRY_BODY = inline_serializer(
-    "LedgerEntryPatch",
-    {
-        "kind": serializers.CharField(required=False),
-        "income_type": serializers.CharField(required=False, allow_null=True),
-        "value": serializers.CharField(required=False, allow_null=True),
-        "value_currency": serializers.CharField(required=False),
-        "notes": serializers.CharField(required=False),
-        "pinned_lots": serializers.ListField(child=serializers.ListField(), required=False),
-    },
-)
-
-
-class TransactionDetailView(ApiView):
+class TransactionDetailView(PortfolioScopedView):
     @extend_schema(responses=LedgerEntrySerializer, summary="One ledger row")
     def get(self, request: AuthenticatedRequest, portfolio_id: int, entry_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         return Response(entry_data(ledger_entry_get(portfolio=portfolio, entry_id=entry_id)))
 
     @extend_schema(
-        request=ENTRY_BODY,
+        request=LedgerEntryInputSerializer,
         responses=LedgerEntrySerializer,
         summary="Re-classify a row, set its value by hand, its notes or pinned lots",
     )
     def patch(self, request: AuthenticatedRequest, portfolio_id: int, entry_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         entry = ledger_entry_get(portfolio=portfolio, entry_id=entry_id)
-        ledger_entry_update(entry=entry, **entry_changes(body_dict(request)))
+        changes = LedgerEntryInputSerializer.from_request(request, partial=True)
+        ledger_entry_update(entry=entry, **changes)
         return Response(entry_data(ledger_entry_get(portfolio=portfolio, entry_id=entry_id)))
 
 
-def entry_changes(data: dict[str, Any]) -> dict[str, Any]:
-    """The PATCH body as arguments of ``ledger_entry_update``; every format problem at once."""
-    changes: dict[str, Any] = {}
-    problems: list[str] = []
-    for name, parse in (
-        ("kind", _text),
-        ("income_type", _optional_text),
-        ("value", _optional_amount),
-        ("value_currency", _optional_currency),
-        ("notes", _notes),
-        ("pinned_lots", _pins),
-    ):
-        if name in data:
-            try:
-                changes[name] = parse(data, name)
-            except ValidationFailed as exc:
-                problems.extend(exc.problems)
-    if problems:
-        raise ValidationFailed(problems)
-    return changes
-
-
-def _text(data: dict, name: str) -> str:
-    value = unwrap_single(data[name])
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"{name} must be text")
-    return value.strip()
-
-
-def _optional_text(data: dict, name: str) -> str | None:
-    value = unwrap_single(data[name])
-    return None if value in (None, "") else _text(data, name)
-
-
-def _optional_currency(data: dict, name: str) -> str | None:
-    """A code, or the ``{code, title}`` object a GET answered (a client writing back what it
-    read)."""
-    value = unwrap_single(data[name])
-    if isinstance(value, dict) and "code" in value:
-        return _optional_text({name: value["code"]}, name)
-    return _optional_text(data, name)
-
-
-def _optional_amount(data: dict, name: str) -> Decimal | None:
-    value = unwrap_single(data[name])
-    return None if value in (None, "") else parse_amount(value, field=name)
-
-
-def _notes(data: dict, name: str) -> str:
-    value = unwrap_single(data[name])
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ValidationFailed(f"{name} must be text")
-    if len(value) > NOTES_MAX:
-        raise ValidationFailed(f"{name} must be at most {NOTES_MAX} characters")
-    return value
-
-
-def _pins(data: dict, name: str) -> list[tuple[int, Decimal]]:
-    """``[[entry id, quantity], ...]``, or objects ``{entry, quantity}`` (bracket notation:
-    ``pinned_lots[][entry]=5&pinned_lots[][quantity]=0.5``)."""
-    pins = []
-    problems = []
-    for i, item in enumerate(list_input(data, name) or []):
-        if isinstance(item, dict):
-            pk, quantity = item.get("entry", item.get("id")), item.get("quantity")
-        elif isinstance(item, (list, tuple)) and len(item) == 2:
-            pk, quantity = item
-        else:
-            problems.append(f"{name}[{i}] must be a pair [entry id, quantity]")
-            continue
-        if isinstance(pk, bool) or not str(pk).strip().isdigit():
-            problems.append(f"{name}[{i}]: entry id '{pk}' is not a whole number")
-            continue
-        try:
-            pins.append(
-                (int(str(pk).strip()), parse_amount(quantity, field=f"{name}[{i}] quantity"))
-            )
-        except ValidationFailed as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise ValidationFailed(problems)
-    return pins
-
-
-class InventoryView(ApiView):
+class InventoryView(PortfolioScopedView):
     @extend_schema(
         responses=InventorySerializer(many=True),
         summary="Per currency: what purchases and sales add up to, on-chain receives and sends "
         "included until re-classified (async: 503 Not ready until the addresses were fetched)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         now = timezone.now()
         # The addresses' histories reach the ledger with their fetch: the same async contract
         # as the portfolio's balances (503 before the first fetch, refresh when stale).
@@ -216,7 +114,7 @@ class InventoryView(ApiView):
 STATUSES = [status for status, _ in Transfer.STATUSES]
 
 
-class TransferListView(ApiView):
+class TransferListView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=STATUSES),
@@ -227,7 +125,7 @@ class TransferListView(ApiView):
         summary="Transfers between the portfolio's wallets, newest first, paged",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         status = request.query_params.get("status", "").strip().lower() or None
         if status is not None and status not in STATUSES:
             raise ValidationFailed(f"status '{status}' is not one of {', '.join(STATUSES)}")
@@ -237,38 +135,37 @@ class TransferListView(ApiView):
         )
 
 
-class TransferDetailView(ApiView):
+class TransferDetailView(PortfolioScopedView):
     @extend_schema(responses=TransferSerializer, summary="One transfer")
     def get(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+        portfolio = self.portfolio
         return Response(
             TransferSerializer(transfer_get(portfolio=portfolio, transfer_id=transfer_id)).data
         )
 
 
-def decided(request: AuthenticatedRequest, portfolio_id: int, transfer_id: int, decide) -> Response:
-    portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
+def decided(portfolio: Portfolio, transfer_id: int, decide) -> Response:
     decide(transfer=transfer_get(portfolio=portfolio, transfer_id=transfer_id))
     return Response(
         TransferSerializer(transfer_get(portfolio=portfolio, transfer_id=transfer_id)).data
     )
 
 
-class TransferAcceptView(ApiView):
+class TransferAcceptView(PortfolioScopedView):
     @extend_schema(
         request=None,
         responses=TransferSerializer,
         summary="Accept a transfer: its legs become transfer_out and transfer_in",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
-        return decided(request, portfolio_id, transfer_id, transfer_accept)
+        return decided(self.portfolio, transfer_id, transfer_accept)
 
 
-class TransferRejectView(ApiView):
+class TransferRejectView(PortfolioScopedView):
     @extend_schema(
         request=None,
         responses=TransferSerializer,
         summary="Reject a transfer: never proposed again; an accepted one gets its kinds back",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int, transfer_id: int) -> Response:
-        return decided(request, portfolio_id, transfer_id, transfer_reject)
+        return decided(self.portfolio, transfer_id, transfer_reject)
