@@ -99,11 +99,11 @@ def register_app(
 def signed_in_browser(server_url: str) -> requests.Session:
     """A browser session in which alice signed in through the login form."""
     browser = requests.Session()
-    page = browser.get(f"{server_url}/accounts/login/")
+    page = browser.get(f"{server_url}/auth/login/")
     assert page.status_code == 200
     form = hidden_fields(page.text, with_field="password")
     form.update({"username": "alice@example.com", "password": PASSWORD})
-    signed_in = browser.post(f"{server_url}/accounts/login/", data=form, allow_redirects=False)
+    signed_in = browser.post(f"{server_url}/auth/login/", data=form, allow_redirects=False)
     assert signed_in.status_code == 302, signed_in.text[:500]
     return browser
 

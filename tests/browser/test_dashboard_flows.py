@@ -54,7 +54,7 @@ def submit(driver) -> None:
 
 
 def sign_in(driver, base: str, email: str, password: str) -> None:
-    driver.get(f"{base}/accounts/login/")
+    driver.get(f"{base}/auth/login/")
     fill(driver, "username", email)
     fill(driver, "password", password)
     submit(driver)

@@ -68,7 +68,7 @@ def offset(portfolio):
 
 def assert_login_redirect(response, path: str) -> None:
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=")
+    assert response["Location"].startswith("/auth/login/?next=")
     assert path.split("?")[0] in response["Location"].replace("%2F", "/")
 
 

@@ -127,7 +127,7 @@ def test_password_change_signed_out(anon_client):
 def test_password_reset_round_trip(anon_client, alice):
     response = anon_client.post(reverse("password_reset"), {"email": "alice@example.com"})
     assert response.status_code == 302
-    link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"http://testserver(/auth/reset/\S+/)", mail.outbox[0].body).group(1)
     form_page = anon_client.get(link, follow=True)
     assert "<h1>Choose a new password</h1>" in form_page.content.decode()
     response = anon_client.post(
@@ -140,5 +140,26 @@ def test_password_reset_round_trip(anon_client, alice):
 
 
 def test_password_reset_bad_link(anon_client):
-    html = anon_client.get("/accounts/reset/MQ/bad-token/").content.decode()
+    html = anon_client.get("/auth/reset/MQ/bad-token/").content.decode()
     assert "This link no longer works" in html
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/accounts/login/?next=/portfolios/", "/auth/login/?next=/portfolios/"),
+        ("/accounts/signup/", "/auth/signup/"),
+        ("/accounts/reset/MQ/some-token/", "/auth/reset/MQ/some-token/"),
+    ],
+)
+def test_old_sign_in_links_land_on_the_new_pages(anon_client, old, new):
+    # /accounts/ now names exchange accounts; a bookmark or an emailed reset link of the old
+    # paths still lands where it meant to
+    response = anon_client.get(old)
+    assert (response.status_code, response["Location"]) == (301, new)
+    assert anon_client.get(new).status_code in (200, 302)
+
+
+def test_the_sign_in_pages_live_under_auth():
+    assert reverse("login") == "/auth/login/"
+    assert reverse("password_reset_confirm", args=["MQ", "t"]) == "/auth/reset/MQ/t/"

@@ -69,7 +69,7 @@ def grant_tokens(client, alice_client, app: Application, scope: str = "read info
 def test_consent_needs_sign_in(anon_client, app):
     target = authorize_url(app)
     response = anon_client.get(target)
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    assert response.status_code == 302 and response["Location"].startswith("/auth/login/?next=")
 
 
 def test_consent_screen_says_what_each_scope_allows(alice_client, app):

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\nDemo data is ready."))
         self.stdout.write(
             f"""
-  Sign in at      {base}/accounts/login/
+  Sign in at      {base}/auth/login/
                   email {creds.email}   password {creds.password}
   API docs        {base}/api/docs
 
