@@ -20,6 +20,7 @@ from prices.models import Price
 from prices.services import currencies_in_use
 from prices.signals import daily_prices_stored
 from prices.sources import PriceSource, price_source
+from prices.sources.base import PriceQuote
 
 logger = logging.getLogger(__name__)
 
@@ -77,18 +78,7 @@ def prices_refresh_daily_history(
             except ProviderError as exc:
                 logger.warning("daily history of %s in %s failed: %s", coin_id, quote.code, exc)
                 continue
-            rows = [
-                Price(
-                    base=base,
-                    quote=quote,
-                    at=datetime.combine(p.at.date(), time.min, UTC),
-                    price=p.price,
-                    kind=Price.DAILY,
-                    source=source.name,
-                )
-                for p in points
-                for base in same_coin
-            ]
+            rows = _daily_rows(points, same_coin, quote, source.name)
             Price.objects.bulk_create(rows, ignore_conflicts=True)
             stored += len(rows)
     if stored:
@@ -182,21 +172,29 @@ def prices_backfill_daily_history(
                 cache.set(PAUSE_KEY, True, int(exc.retry_after or PAUSE_SECONDS) + 1)
                 break
             continue
-        rows = [
-            Price(
-                base=base,
-                quote=quote,
-                at=datetime.combine(p.at.date(), time.min, UTC),
-                price=p.price,
-                kind=Price.DAILY,
-                source=source.name,
-            )
-            for p in points
-            for base in same_coin
-            if base.pk != quote.pk
-        ]
+        rows = _daily_rows(points, same_coin, quote, source.name)
         Price.objects.bulk_create(rows, ignore_conflicts=True)
         result.stored += len(rows)
     if result.stored:
         daily_prices_stored.send(sender=Price, at=datetime.now(UTC))
     return result
+
+
+def _daily_rows(
+    points: Iterable[PriceQuote], bases: Iterable[Currency], quote: Currency, source: str
+) -> list[Price]:
+    """One daily close per point and base (every currency sharing the source's coin id), at
+    00:00 UTC of the point's day; a currency is never quoted in itself."""
+    return [
+        Price(
+            base=base,
+            quote=quote,
+            at=datetime.combine(point.at.date(), time.min, UTC),
+            price=point.price,
+            kind=Price.DAILY,
+            source=source,
+        )
+        for point in points
+        for base in bases
+        if base.pk != quote.pk
+    ]
