@@ -1,6 +1,21 @@
 from django.contrib import admin, messages
 
 from addresses.models import Address, AddressBalance, AddressFetchState, AddressTransaction
+from portfolios.admin import register_portfolio_inline
+
+
+class AddressInline(admin.TabularInline):
+    """The portfolio's addresses on its admin page."""
+
+    model = Address
+    extra = 0
+    fields = ["title", "address", "currency", "valid", "txns_last_updated"]
+    readonly_fields = ["txns_last_updated"]
+    autocomplete_fields = ["currency"]
+    show_change_link = True
+
+
+register_portfolio_inline(AddressInline)
 
 
 def reconciliation_words(state: AddressFetchState) -> str:

@@ -24,10 +24,13 @@ class LedgerConfig(AppConfig):
     def ready(self) -> None:
         from addresses.models import Address
         from addresses.sync import address_transactions_synced
+        from ledger.portfolio_sources import SOURCE
         from ledger.selectors import assets_in_use
+        from portfolios.sources import register_holdings_source
         from prices.services import register_currencies_in_use
 
         register_currencies_in_use("ledger", assets_in_use)
+        register_holdings_source(SOURCE)
 
         address_transactions_synced.connect(
             _follow_address_history, sender=Address, dispatch_uid="ledger.follow_address_history"

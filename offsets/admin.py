@@ -1,6 +1,19 @@
 from django.contrib import admin
 
 from offsets.models import Offset, OffsetBalance
+from portfolios.admin import register_portfolio_inline
+
+
+class OffsetInline(admin.TabularInline):
+    """The portfolio's offsets on its admin page."""
+
+    model = Offset
+    extra = 0
+    fields = ["title", "source"]
+    show_change_link = True
+
+
+register_portfolio_inline(OffsetInline)
 
 
 class OffsetBalanceInline(admin.TabularInline):

@@ -1,8 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from addresses.models import Address
-from offsets.models import Offset
 from portfolios.models import Portfolio, PortfolioCurrency
 
 
@@ -12,20 +10,13 @@ class ReportingCurrencyInline(admin.TabularInline):
     autocomplete_fields = ["currency"]
 
 
-class AddressInline(admin.TabularInline):
-    model = Address
-    extra = 0
-    fields = ["title", "address", "currency", "valid", "txns_last_updated"]
-    readonly_fields = ["txns_last_updated"]
-    autocomplete_fields = ["currency"]
-    show_change_link = True
+# The inlines of the apps that point at Portfolio (addresses, offsets): each registers its own
+# from its admin module, as portfolios does not import them (no import cycle between the apps).
+portfolio_inlines: list[type[admin.options.InlineModelAdmin]] = []
 
 
-class OffsetInline(admin.TabularInline):
-    model = Offset
-    extra = 0
-    fields = ["title", "source"]
-    show_change_link = True
+def register_portfolio_inline(inline: type[admin.options.InlineModelAdmin]) -> None:
+    portfolio_inlines.append(inline)
 
 
 @admin.action(description="Refresh now (every address and the prices)")
@@ -53,7 +44,10 @@ class PortfolioAdmin(admin.ModelAdmin):
     search_fields = ["title", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    inlines = [ReportingCurrencyInline, AddressInline, OffsetInline]
+
+    def get_inlines(self, request, obj):
+        return [ReportingCurrencyInline, *portfolio_inlines]
+
     actions = [refresh_now]
 
     def get_queryset(self, request):

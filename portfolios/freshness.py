@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from addresses.freshness import FIRST_FETCH_SECONDS
-from addresses.models import Address
-from addresses.sync import REFRESH_INTERVAL
 from core.exceptions import NotReady
-from ledger.selectors import portfolio_wallet_holdings
-from offsets.models import OffsetBalance
 from portfolios.models import Portfolio, PortfolioCurrency
-from portfolios.totals import FROM_ADDRESS, FROM_OFFSET, SourceBalance
+from portfolios.sources import balance_fetcher, holdings_sources
+from portfolios.totals import SourceBalance
 from prices.conversion import Rates, rate
 from prices.services import LAST_ATTEMPT_KEY, PRICE_ATTEMPT_KEY, SPOT_REFRESH_SECONDS
+
+# How long a first spot-price fetch takes: when a NotReady answer says to ask again.
+FIRST_PRICE_FETCH_SECONDS = 5
 
 
 @dataclass
@@ -55,48 +54,8 @@ def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> 
         .values_list("currency__code", flat=True)
     )
     holdings = Holdings(reporting=list(reporting), parts=[])
-    rows = (
-        Address.objects.filter(portfolio=portfolio, valid=True)
-        .order_by()
-        .values_list(
-            "pk",
-            "currency__code",
-            "fetch_state__balances_fetched_at",
-            "fetch_state__next_retry_at",
-            "balances__currency__code",
-            "balances__balance",
-            "balances__source",
-        )
-    )
-    seen: set[int] = set()
-    for pk, code, fetched_at, next_retry_at, held_code, balance, source in rows:
-        if held_code is not None:
-            holdings.parts.append(
-                SourceBalance(held_code, balance, fetched_at, source, FROM_ADDRESS)
-            )
-        if pk in seen:
-            continue
-        seen.add(pk)
-        waiting = next_retry_at if next_retry_at and next_retry_at > now else None
-        if fetched_at is None:
-            holdings.fetching_codes.add(code)
-            if not waiting:
-                holdings.never_fetched.append(pk)
-            else:
-                # Only what is still missing decides when to ask again, not another's backoff.
-                holdings.retrying.append(pk)
-                holdings.retry_at = max(waiting, holdings.retry_at or waiting)
-        elif fetched_at < now - REFRESH_INTERVAL and not waiting:
-            holdings.stale.append(pk)
-    offsets = (
-        OffsetBalance.objects.filter(offset__portfolio=portfolio)
-        .order_by()
-        .values_list("currency__code", "balance", "updated_at")
-    )
-    holdings.parts.extend(
-        SourceBalance(code, balance, at, "offset", FROM_OFFSET) for code, balance, at in offsets
-    )
-    holdings.parts.extend(portfolio_wallet_holdings(portfolio))
+    for source in holdings_sources():
+        source.current(portfolio, holdings, now)
     return holdings
 
 
@@ -104,13 +63,12 @@ def ensure_balances(holdings: Holdings, *, now: datetime | None = None) -> None:
     """Enqueue fetches of addresses never fetched (then raise NotReady) or stale (answer the
     stored data meanwhile); one whose first fetch failed waits for its backoff (NotReady until
     then). Enqueueing is deduplicated across processes."""
-    from addresses.tasks import address_fetch_enqueue
-
     now = now or timezone.now()
+    fetcher = balance_fetcher()
     for address_id in holdings.never_fetched + holdings.stale:
-        address_fetch_enqueue(address_id)
+        fetcher.enqueue(address_id)
     if holdings.never_fetched or holdings.retrying:
-        retry = holdings.retry_at or now + timedelta(seconds=FIRST_FETCH_SECONDS)
+        retry = holdings.retry_at or now + timedelta(seconds=fetcher.first_fetch_seconds)
         raise NotReady(try_again_at=max(retry, now + timedelta(seconds=1)))
 
 
@@ -136,7 +94,7 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
     if untried or stale:
         prices_spot_enqueue()
     if untried:
-        raise NotReady(try_again_at=now + timedelta(seconds=FIRST_FETCH_SECONDS))
+        raise NotReady(try_again_at=now + timedelta(seconds=FIRST_PRICE_FETCH_SECONDS))
 
 
 @dataclass(frozen=True)

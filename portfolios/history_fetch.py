@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from addresses.models import AddressTransaction
 from currencies.models import Currency
-from ledger.models import LedgerEntry
-from offsets.models import OffsetBalance
 from portfolios.models import PortfolioCurrency
+from portfolios.sources import holdings_sources
 from prices.history import history_reach
 from prices.models import Price
 from prices.tasks import prices_backfill_enqueue
@@ -29,21 +27,10 @@ BASE_QUOTE = "usd"  # every asset is fetched in USD (the bridge) besides the rep
 def portfolio_held_since(*, portfolio_id: int) -> dict[str, datetime]:
     """The first movement of every currency the portfolio holds or held: address
     transactions, ledger rows (statements, address mirrors) and offsets (their creation).
-    Three queries."""
+    One query per source."""
     firsts: dict[str, datetime] = {}
-    sources = (
-        AddressTransaction.objects.filter(address__portfolio_id=portfolio_id, address__valid=True)
-        .values_list("currency__code")
-        .annotate(first=Min("txn_at")),
-        LedgerEntry.objects.filter(portfolio_id=portfolio_id)
-        .values_list("asset__code")
-        .annotate(first=Min("occurred_at")),
-        OffsetBalance.objects.filter(offset__portfolio_id=portfolio_id)
-        .values_list("currency__code")
-        .annotate(first=Min("created_at")),
-    )
-    for rows in sources:
-        for code, first in rows.order_by():
+    for source in holdings_sources():
+        for code, first in source.held_since(portfolio_id):
             if first is not None and (code not in firsts or first < firsts[code]):
                 firsts[code] = first
     return firsts

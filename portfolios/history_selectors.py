@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 
-from django.db.models import Min
 from django.utils import timezone
 
-from addresses.models import AddressBalance, AddressTransaction
-from ledger.models import LedgerEntry
-from offsets.models import Offset, OffsetBalance
 from portfolios.history import SPOT, HistoryPoint, Holding, PricePoint, value_history
 from portfolios.models import Portfolio
+from portfolios.sources import holdings_sources
 from prices.models import Price, SpotPrice
 
 MAX_DAYS = 365
@@ -34,49 +29,7 @@ def portfolio_value_history(
 
 
 def _holdings(portfolio: Portfolio, since: datetime) -> list[Holding]:
-    holdings: list[Holding] = []
-    moves: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    txns = AddressTransaction.objects.filter(
-        address__portfolio=portfolio, address__valid=True, confirmed=True, txn_at__gte=since
-    ).values_list("address_id", "txn_at", "delta")
-    for address_id, at, delta in txns.iterator(chunk_size=5000):
-        moves[address_id].append((at, delta))
-    for address_id, code, balance in AddressBalance.objects.filter(
-        address__portfolio=portfolio, address__valid=True
-    ).values_list("address_id", "currency__code", "balance"):
-        holdings.append(Holding(code, balance, tuple(moves.get(address_id, ()))))
-    for code, balance, created in OffsetBalance.objects.filter(
-        offset__portfolio=portfolio
-    ).values_list("currency__code", "balance", "created_at"):
-        holdings.append(Holding(code, balance, ((created, balance),)))
-    holdings.extend(_ledger_holdings(portfolio, since))
-    return holdings
-
-
-def _ledger_holdings(portfolio: Portfolio, since: datetime) -> list[Holding]:
-    """Each ledger-fed wallet's current holding per asset and its signed movements since
-    ``since`` (fiat cash left out, as in the holdings)."""
-    from ledger.holdings import CASH_KINDS, INFLOW_KINDS
-    from ledger.models import LedgerEntry, WalletHolding
-    from ledger.selectors import LEDGER_FED
-
-    moves: dict[tuple[int, str], list[tuple[datetime, Decimal]]] = defaultdict(list)
-    entries = (
-        LedgerEntry.objects.filter(
-            portfolio=portfolio, wallet__kind__in=LEDGER_FED, occurred_at__gte=since
-        )
-        .exclude(kind__in=CASH_KINDS)
-        .values_list("wallet_id", "asset__code", "occurred_at", "kind", "quantity")
-    )
-    for wallet_id, code, at, kind, quantity in entries.iterator(chunk_size=5000):
-        moves[(wallet_id, code)].append((at, quantity if kind in INFLOW_KINDS else -quantity))
-    rows = WalletHolding.objects.filter(
-        wallet__portfolio=portfolio, wallet__kind__in=LEDGER_FED
-    ).values_list("wallet_id", "asset__code", "quantity")
-    return [
-        Holding(code, quantity, tuple(moves.get((wallet_id, code), ())))
-        for wallet_id, code, quantity in rows
-    ]
+    return [h for source in holdings_sources() for h in source.history(portfolio, since)]
 
 
 def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
@@ -103,13 +56,7 @@ def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
 
 def portfolio_first_day(*, portfolio: Portfolio) -> date | None:
     """The UTC day of the portfolio's earliest known movement (a ledger row, an address
-    transaction, an offset): where "all" of its value history starts. Three queries."""
-    moments = [
-        LedgerEntry.objects.filter(portfolio=portfolio).aggregate(m=Min("occurred_at"))["m"],
-        AddressTransaction.objects.filter(address__portfolio=portfolio).aggregate(m=Min("txn_at"))[
-            "m"
-        ],
-        Offset.objects.filter(portfolio=portfolio).aggregate(m=Min("created_at"))["m"],
-    ]
+    transaction, an offset): where "all" of its value history starts. One query per source."""
+    moments = [source.first_moment(portfolio) for source in holdings_sources()]
     known = [m for m in moments if m is not None]
     return min(known).date() if known else None

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from django.db.models import Count, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Model, Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from addresses.models import Address, AddressBalance
 from core.exceptions import NotFound
-from offsets.models import Offset, OffsetBalance
 from portfolios.freshness import Holdings, Waits, fetches_due, portfolio_holdings
 from portfolios.models import Portfolio, PortfolioCurrency
 from portfolios.totals import (
@@ -83,8 +81,10 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
                 "reporting_currencies",
                 queryset=PortfolioCurrency.objects.select_related("currency"),
             ),
-            Prefetch("addresses", queryset=Address.objects.select_related("currency")),
-            Prefetch("offsets", queryset=Offset.objects.all()),
+            Prefetch(
+                "addresses", queryset=_rows(Portfolio, "addresses").select_related("currency")
+            ),
+            "offsets",
         )
         .get()
     )
@@ -94,16 +94,30 @@ def portfolio_get_with_sources(*, user: User, portfolio_id: int | str) -> Portfo
     """``portfolio_get_detailed`` plus each offset's balances and each address's fetch state
     and balances, in a fixed number of queries. NotFound for another user's portfolio."""
     portfolio = portfolio_get_detailed(user=user, portfolio_id=portfolio_id)
+    offset = _related(Portfolio, "offsets")
+    address = _related(Portfolio, "addresses")
     prefetch_related_objects(
         list(portfolio.offsets.all()),
-        Prefetch("balances", queryset=OffsetBalance.objects.select_related("currency")),
+        Prefetch("balances", queryset=_rows(offset, "balances").select_related("currency")),
     )
     prefetch_related_objects(
         list(portfolio.addresses.all()),
         "fetch_state",
-        Prefetch("balances", queryset=AddressBalance.objects.select_related("currency")),
+        Prefetch("balances", queryset=_rows(address, "balances").select_related("currency")),
     )
     return portfolio
+
+
+def _related(model: type[Model], name: str) -> type[Model]:
+    """The model behind a reverse relation: addresses and offsets point at Portfolio and
+    portfolios does not import them back (no import cycle between the apps)."""
+    related = model._meta.get_field(name).related_model
+    assert isinstance(related, type), name
+    return related
+
+
+def _rows(model: type[Model], name: str) -> QuerySet[Any]:
+    return _related(model, name)._default_manager.all()
 
 
 def fiat_reporting_codes(*, portfolio: Portfolio) -> list[str]:
