@@ -19,15 +19,14 @@ from rest_framework.response import Response
 from core.api import (
     CURRENCY_TITLES,
     AmountField,
-    ApiView,
     CurrencyRefField,
     UtcDateTimeField,
-    body_dict,
     paginate,
 )
 from core.exceptions import ValidationFailed
 from costbasis import services as store
 from costbasis.filters import DisposalFilter, LotFilter, YearField
+from costbasis.inputs import CostBasisSettingsInputSerializer
 from costbasis.models import CostBasisSettings
 from costbasis.selectors import (
     build_zone,
@@ -39,7 +38,7 @@ from costbasis.selectors import (
 )
 from currencies.selectors import currency_titles
 from ledger.api.serializers import WalletRefSerializer
-from portfolios.selectors import portfolio_get
+from portfolios.api_base import PortfolioScopedView
 from users.requests import AuthenticatedRequest
 
 # --- serializers -------------------------------------------------------------------------------
@@ -252,7 +251,7 @@ PAGING = [
 ]
 
 
-class CostBasisView(ApiView):
+class CostBasisView(PortfolioScopedView):
     @extend_schema(
         summary="Cost basis per asset (valued in each reporting currency), realized gains and "
         "income per year and per asset and year (by_asset: {currency, year, proceeds, cost, "
@@ -261,12 +260,13 @@ class CostBasisView(ApiView):
         responses=inline_serializer("CostBasis", {"currency": serializers.DictField()}),
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        freshness = store.costbasis_ready(portfolio=portfolio)
-        return Response(summary_data(costbasis_summary(portfolio=portfolio, freshness=freshness)))
+        freshness = store.costbasis_ready(portfolio=self.portfolio)
+        return Response(
+            summary_data(costbasis_summary(portfolio=self.portfolio, freshness=freshness))
+        )
 
 
-class CostBasisLotsView(ApiView):
+class CostBasisLotsView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
@@ -277,13 +277,12 @@ class CostBasisLotsView(ApiView):
         summary="Open lots by asset and acquisition time, paged (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        rows = _filtered(LotFilter, request, costbasis_lots(portfolio=portfolio))
-        store.costbasis_ready(portfolio=portfolio)
+        rows = _filtered(LotFilter, request, costbasis_lots(portfolio=self.portfolio))
+        store.costbasis_ready(portfolio=self.portfolio)
         return Response(paginate(request, rows, lambda page: LotSerializer(page, many=True).data))
 
 
-class CostBasisDisposalsView(ApiView):
+class CostBasisDisposalsView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
@@ -296,18 +295,17 @@ class CostBasisDisposalsView(ApiView):
         summary="Disposals in time order, each with the lots it used, paged (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        disposals = costbasis_disposals(portfolio=portfolio)
+        disposals = costbasis_disposals(portfolio=self.portfolio)
         _checked(DisposalFilter, request, disposals, zone=UTC)  # a bad filter is 422 at once
         # A year's bounds are those of the zone the stored results were computed in.
-        zone = build_zone(store.costbasis_ready(portfolio=portfolio).build)
+        zone = build_zone(store.costbasis_ready(portfolio=self.portfolio).build)
         rows = _checked(DisposalFilter, request, disposals, zone=zone).qs
         return Response(
             paginate(request, rows, lambda page: DisposalSerializer(page, many=True).data)
         )
 
 
-class CostBasisReportView(ApiView):
+class CostBasisReportView(PortfolioScopedView):
     """A text/csv answer (not enveloped); its errors are still the JSON envelope."""
 
     def perform_content_negotiation(self, request, force=False):
@@ -326,7 +324,6 @@ class CostBasisReportView(ApiView):
         "totals lines (short-term, long-term, all) at the end (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> HttpResponse:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
         raw = request.query_params.get("year")
         if not raw:
             raise ValidationFailed("year is required, for example ?year=2024")
@@ -334,57 +331,31 @@ class CostBasisReportView(ApiView):
             year = YearField().clean(raw)
         except Exception as exc:  # forms.ValidationError: its sentence
             raise ValidationFailed(list(getattr(exc, "messages", [str(exc)])))
-        build = store.costbasis_ready(portfolio=portfolio).build
+        build = store.costbasis_ready(portfolio=self.portfolio).build
         response = HttpResponse(
-            report_csv(portfolio=portfolio, build=build, year=year),
+            report_csv(portfolio=self.portfolio, build=build, year=year),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = (
-            f'attachment; filename="cost-basis-{portfolio.pk}-{year}.csv"'
+            f'attachment; filename="cost-basis-{self.portfolio.pk}-{year}.csv"'
         )
         return response
 
 
-SETTINGS_BODY = inline_serializer(
-    "CostBasisSettingsBody",
-    {
-        "method": serializers.ChoiceField(choices=["fifo", "lifo", "hifo", "average"]),
-        "pooling": serializers.ChoiceField(choices=["universal", "per_wallet"]),
-        "method_changes": serializers.ListField(child=serializers.DictField()),
-        "unclassified_out_to_elsewhere": serializers.BooleanField(),
-        "tax_time_zone": serializers.CharField(help_text="IANA name, e.g. America/New_York"),
-    },
-)
-
-
-class CostBasisSettingsView(ApiView):
+class CostBasisSettingsView(PortfolioScopedView):
     @extend_schema(responses=SettingsSerializer, summary="How the cost basis is computed")
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        return Response(settings_data(store.costbasis_settings_get(portfolio=portfolio)))
+        return Response(settings_data(store.costbasis_settings_get(portfolio=self.portfolio)))
 
     @extend_schema(
-        request=SETTINGS_BODY,
+        request=CostBasisSettingsInputSerializer,
         responses=SettingsSerializer,
         summary="Change the method, pooling, method changes by year or the user's tax time zone "
         "(all their portfolios); a change enqueues a rebuild (write scope)",
     )
     def patch(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        data = body_dict(request)
-        names = (
-            "method",
-            "pooling",
-            "method_changes",
-            "unclassified_out_to_elsewhere",
-            "tax_time_zone",
-        )
-        changes = {name: data[name] for name in names if name in data}
-        if "method_changes" in changes and not isinstance(changes["method_changes"], list):
-            changes["method_changes"] = (
-                [] if changes["method_changes"] in ("", None) else changes["method_changes"]
-            )
-        settings = store.costbasis_settings_update(portfolio=portfolio, **changes)
+        changes = CostBasisSettingsInputSerializer.from_request(request, partial=True)
+        settings = store.costbasis_settings_update(portfolio=self.portfolio, **changes)
         return Response(settings_data(settings))
 
 
@@ -406,7 +377,7 @@ REBUILD_ANSWER = inline_serializer(
 )
 
 
-class CostBasisRebuildView(ApiView):
+class CostBasisRebuildView(PortfolioScopedView):
     @extend_schema(
         request=None,
         responses=REBUILD_ANSWER,
@@ -415,6 +386,5 @@ class CostBasisRebuildView(ApiView):
         "request is never dropped",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
-        asked = store.costbasis_rebuild(portfolio, force=True)
+        asked = store.costbasis_rebuild(self.portfolio, force=True)
         return Response({"enqueued": True, "will_run": asked.will_run, "merged": asked.merged})

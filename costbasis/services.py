@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import NotReady, ValidationFailed
+from core.exceptions import NotReady
 from core.tasks import enqueue_once
 from costbasis.engine import Method, Pooling, Settings
 from costbasis.load import fingerprints, ledger_print
@@ -28,7 +28,6 @@ from costbasis.write import q18
 from currencies.models import Currency
 from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
-from users.timezones import time_zone_canonical
 
 __all__ = [
     "Configuration",
@@ -52,7 +51,6 @@ REBUILD_FLAG_SECONDS = 900
 FULL_REQUEST_SECONDS = 7 * 24 * 3600
 FIRST_BUILD_SECONDS = 5  # how soon to ask again after a first build was enqueued
 FAILED_BUILD_SECONDS = 60  # ... and after the last attempt failed
-_MIN_YEAR, _MAX_YEAR = 2009, 2100
 
 
 def rebuild_key(portfolio_id: int) -> str:
@@ -66,8 +64,6 @@ def full_request_key(portfolio_id: int) -> str:
 # --- settings ----------------------------------------------------------------------------------
 
 UNSET: Any = object()
-METHODS = ", ".join(m.value for m in Method)
-POOLINGS = ", ".join(p.value for p in Pooling)
 
 
 def costbasis_settings_get(*, portfolio: Portfolio) -> CostBasisSettings:
@@ -79,61 +75,39 @@ def costbasis_settings_get(*, portfolio: Portfolio) -> CostBasisSettings:
 def costbasis_settings_update(
     *,
     portfolio: Portfolio,
-    method: Any = UNSET,
-    pooling: Any = UNSET,
-    method_changes: Any = UNSET,
-    unclassified_out_to_elsewhere: Any = UNSET,
-    tax_time_zone: Any = UNSET,
+    method: Method = UNSET,
+    pooling: Pooling = UNSET,
+    method_changes: list[tuple[int, Method]] = UNSET,
+    unclassified_out_to_elsewhere: bool = UNSET,
+    tax_time_zone: str = UNSET,
 ) -> CostBasisSettings:
-    """Change how the cost basis is computed; a change enqueues a rebuild. ``tax_time_zone``
-    is the user's (an IANA name, any case): it applies to, and rebuilds, every portfolio of
-    theirs. Raises ValidationFailed with one sentence per problem."""
-    given = [
-        v
-        for v in (method, pooling, method_changes, unclassified_out_to_elsewhere, tax_time_zone)
-        if v is not UNSET
-    ]
-    if not given:
-        raise ValidationFailed(
-            "nothing to change: send method, pooling, method_changes, "
-            "unclassified_out_to_elsewhere or tax_time_zone"
-        )
-    problems: list[str] = []
-    zone = None
-    if tax_time_zone is not UNSET:
-        zone = time_zone_canonical(_one(tax_time_zone))
-        if zone is None:
-            problems.append(
-                f"tax_time_zone '{_one(tax_time_zone)}' is not a time zone name such as "
-                "America/New_York or UTC"
-            )
+    """Change how the cost basis is computed; a change enqueues a rebuild. The values are
+    checked already (``costbasis.inputs``; the dashboard's form offers only valid ones), an
+    argument left out keeps its value. ``tax_time_zone`` is the user's (a canonical IANA name):
+    it applies to, and rebuilds, every portfolio of theirs."""
     with transaction.atomic():
         CostBasisSettings.objects.get_or_create(portfolio=portfolio)
         settings = CostBasisSettings.objects.select_for_update().get(portfolio=portfolio)
         settings.portfolio = portfolio  # the caller's, with its user
         before = _settings_dict(settings)
+        # Method(...)/Pooling(...): the dashboard's form passes the plain values.
         if method is not UNSET:
-            settings.method = _choice("method", method, Method, METHODS, problems, settings.method)
+            settings.method = Method(method).value
         if pooling is not UNSET:
-            settings.pooling = _choice(
-                "pooling", pooling, Pooling, POOLINGS, problems, settings.pooling
-            )
+            settings.pooling = Pooling(pooling).value
         if method_changes is not UNSET:
-            settings.method_changes = _method_changes(method_changes, problems)
+            settings.method_changes = [
+                {"year": year, "method": Method(changed).value}
+                for year, changed in sorted(method_changes)
+            ]
         if unclassified_out_to_elsewhere is not UNSET:
-            flag = _boolean(unclassified_out_to_elsewhere)
-            if flag is None:
-                problems.append("unclassified_out_to_elsewhere must be true or false")
-            else:
-                settings.unclassified_out_to_elsewhere = flag
-        if problems:
-            raise ValidationFailed(problems)
+            settings.unclassified_out_to_elsewhere = unclassified_out_to_elsewhere
         if _settings_dict(settings) != before:
             settings.save()
             costbasis_rebuild(portfolio)
         user = portfolio.user
-        if zone is not None and zone != user.tax_time_zone:
-            user.tax_time_zone = zone
+        if tax_time_zone is not UNSET and tax_time_zone != user.tax_time_zone:
+            user.tax_time_zone = tax_time_zone
             user.save(update_fields=["tax_time_zone"])
             # Every date of every portfolio of the user's moves: rebuild them all.
             for each in Portfolio.objects.filter(user_id=user.pk):
@@ -148,72 +122,6 @@ def _settings_dict(settings: CostBasisSettings) -> dict[str, Any]:
         "method_changes": list(settings.method_changes or []),
         "unclassified_out_to_elsewhere": settings.unclassified_out_to_elsewhere,
     }
-
-
-def _one(value: Any) -> Any:
-    return value[0] if isinstance(value, list) and len(value) == 1 else value
-
-
-def _choice(name, raw, enum, allowed: str, problems: list[str], current: str) -> str:
-    text = str(_one(raw)).strip().lower() if _one(raw) is not None else ""
-    try:
-        return enum(text).value
-    except ValueError:
-        problems.append(f"{name} '{_one(raw)}' is not one of {allowed}")
-        return current
-
-
-def _boolean(raw: Any) -> bool | None:
-    raw = _one(raw)
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    return {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text)
-
-
-def _method_changes(raw: Any, problems: list[str]) -> list[dict[str, Any]]:
-    """[{year, method}] sorted by year; a year given twice, a year out of range or an unknown
-    method is a problem of its own, named by its position."""
-    if raw is None or raw == "":
-        return []
-    if isinstance(raw, dict):
-        raw = [raw]
-    if not isinstance(raw, list):
-        problems.append('method_changes must be a list of {"year": 2024, "method": "hifo"}')
-        return []
-    changes: dict[int, str] = {}
-    for i, item in enumerate(raw):
-        where = f"method_changes[{i}]"
-        if not isinstance(item, dict):
-            problems.append(f'{where} must be an object like {{"year": 2024, "method": "hifo"}}')
-            continue
-        year_raw, method_raw = _one(item.get("year")), _one(item.get("method"))
-        year = None
-        if year_raw is None or year_raw == "":
-            problems.append(f"{where}: year is required")
-        else:
-            try:
-                year = int(str(year_raw).strip())
-            except ValueError:
-                problems.append(f"{where}: year '{year_raw}' is not a whole number")
-            else:
-                if not _MIN_YEAR <= year <= _MAX_YEAR:
-                    problems.append(f"{where}: year must be between {_MIN_YEAR} and {_MAX_YEAR}")
-                    year = None
-                elif year in changes:
-                    problems.append(f"{where}: year {year} is given twice")
-                    year = None
-        if method_raw is None or method_raw == "":
-            problems.append(f"{where}: method is required")
-            continue
-        try:
-            method = Method(str(method_raw).strip().lower()).value
-        except ValueError:
-            problems.append(f"{where}: method '{method_raw}' is not one of {METHODS}")
-            continue
-        if year is not None:
-            changes[year] = method
-    return [{"year": year, "method": method} for year, method in sorted(changes.items())]
 
 
 def ledger_currency(portfolio: Portfolio) -> Currency:

@@ -63,10 +63,26 @@ def test_an_address_title_is_optional(schema):
         "/api/portfolios/{portfolio_id}",
         f"{P}/offsets/{{offset_id}}",
         f"{P}/addresses/{{address_id}}",
+        f"{P}/cost-basis/settings",
     ],
 )
 def test_patch_bodies_require_nothing(schema, path):
     assert "required" not in body(schema, path, "patch")
+
+
+def test_cost_basis_settings_name_their_values(schema):
+    # The values the PATCH accepts, and the shape of a method change, as test_api.py in
+    # tests/costbasis sends them (anything else there is a 422).
+    settings = body(schema, f"{P}/cost-basis/settings", "patch")["properties"]
+    methods = resolve(schema, settings["method"])["enum"]
+    assert methods == ["fifo", "lifo", "hifo", "average"]
+    assert resolve(schema, settings["pooling"])["enum"] == ["universal", "per_wallet"]
+    assert settings["unclassified_out_to_elsewhere"]["type"] == "boolean"
+    assert settings["tax_time_zone"]["type"] == "string"
+    change = resolve(schema, settings["method_changes"]["items"])
+    assert sorted(change["required"]) == ["method", "year"]
+    assert change["properties"]["year"] == {"type": "integer", "minimum": 2009, "maximum": 2100}
+    assert change["properties"]["method"]["enum"] == methods
 
 
 def test_a_statement_upload_is_a_required_file(schema):

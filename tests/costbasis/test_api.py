@@ -667,6 +667,7 @@ def test_unchanged_settings_enqueue_nothing(api, book, django_capture_on_commit_
         ({"pooling": "wallet"}, ["pooling 'wallet' is not one of universal, per_wallet"]),
         ({"unclassified_out_to_elsewhere": "maybe"}, ["unclassified_out_to_elsewhere must be true or false"]),
         ({"method_changes": "hifo"}, ['method_changes must be a list of {"year": 2024, "method": "hifo"}']),
+        ({"method": "x", "tax_time_zone": "Mars"}, ["tax_time_zone 'Mars' is not a time zone name such as America/New_York or UTC", "method 'x' is not one of fifo, lifo, hifo, average"]),
         (
             {
                 "method": "x",
