@@ -7,41 +7,23 @@ for currency codes not seen before in this import, one insert of observed prices
 (asset, fiat) pair whose value must come from the price store, and the bulk insert. Memory is
 bounded by the batch, the assets and the transaction types, never by the file.
 
-Values (``LedgerEntry.value``), in the order tried:
-1. the file: the row's subtotal in its fiat, or for variants without a subtotal (L2) its
-   quantity times its unit price -> ``value_source = "file"``;
-2. the price store (``prices.Price``: daily history and observed prices, any source): the
-   price of the asset in the row's fiat (else the portfolio's first fiat reporting currency)
-   nearest in time within ``PRICE_WINDOW`` -> ``"price-store"``;
-3. nothing: ``value = None``, ``value_source = "missing"`` (never zero).
-Figures the file states (quantity, subtotal, fee) are stored exactly or the file is refused
-with their line. Figures computed here (quantity x price) and observed unit prices are rounded
-to 18 decimal places and 15 significant digits, which both databases keep exactly.
+Values and the exactness of figures: see ``ingest.figures``.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, localcontext
 
 from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
-from core.exceptions import ValidationFailed
 from core.models import char_max_length
-from core.money import (
-    MAX_DECIMAL_PLACES,
-    MAX_INTEGER_DIGITS,
-    SQLITE_SIGNIFICANT_DIGITS,
-    check_storable,
-    significant_digits,
-)
 from currencies.models import Currency
 from currencies.services import currency_get_or_create_crypto
 from ingest.bulk import (
@@ -49,22 +31,23 @@ from ingest.bulk import (
     copy_supported,
     existing_external_ids,
     insert_entries,
-    insert_prices,
     reserve_entry_ids,
 )
 from ingest.coinbase import StatementRejected, StatementRow
+from ingest.figures import (
+    CASH,
+    PRECISION,
+    STATEMENT_SOURCE,
+    check_exact,
+    observe_prices,
+    row_values,
+)
 from ledger.kinds import INFLOWS, IncomeType, Kind
 from ledger.models import Import, LedgerEntry, Wallet
-from prices.models import Price
 
 BATCH_SIZE = 2000
-STATEMENT_SOURCE = "coinbase-statement"  # Currency.source and Price.source of what we add
-PRICE_WINDOW = timedelta(days=1)
-CASH = frozenset({Kind.FIAT_DEPOSIT, Kind.FIAT_WITHDRAWAL})
 CODE_MAX_LENGTH = char_max_length(Currency, "code")
-_Q18 = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
 _SKIPPED = re.compile(r"^skipped .*: (\d+) rows? \(line")
-_PRECISION = 80  # running sums stay exact
 _INFLOWS = frozenset(k.value for k in INFLOWS)
 _UNIQUE_IN_WALLET = next(
     c.name
@@ -112,50 +95,6 @@ def _repeated_external_id(exc: Exception) -> bool:
 def skipped_rows(warnings: Iterable[str]) -> int:
     """How many file rows the parser skipped, read from its warnings."""
     return sum(int(m[1]) for w in warnings if (m := _SKIPPED.match(w)))
-
-
-def _fits_exactly(amount: Decimal, sqlite: bool) -> bool:
-    """Fast check that ``amount`` needs no rounding in numeric(38, 18) (and on SQLite, in a
-    double). Conservative: trailing zeros count, so a False goes to the exact check."""
-    _, digits, exponent = amount.as_tuple()
-    assert isinstance(exponent, int)
-    if exponent < -MAX_DECIMAL_PLACES or len(digits) + exponent > MAX_INTEGER_DIGITS:
-        return False
-    return not sqlite or len(digits) <= SQLITE_SIGNIFICANT_DIGITS
-
-
-def check_exact(row: StatementRow, sqlite: bool) -> None:
-    """Refuse, naming the row's line, a figure of the file the database cannot keep exactly."""
-    for name, amount in (("quantity", row.quantity), ("subtotal", row.value), ("fee", row.fee)):
-        if amount is None or not amount or _fits_exactly(amount, sqlite):
-            continue
-        try:
-            check_storable(amount, field=name)
-        except ValidationFailed as exc:
-            raise StatementRejected(row.line, exc.problems[0])
-        if sqlite and significant_digits(amount) > SQLITE_SIGNIFICANT_DIGITS:
-            raise StatementRejected(
-                row.line,
-                f"{name} '{format(amount, 'f')}' has more significant digits than the embedded "
-                f"SQLite database stores exactly ({SQLITE_SIGNIFICANT_DIGITS}); import it on "
-                "PostgreSQL (see README, 'Running on PostgreSQL')",
-            )
-
-
-def fit(amount: Decimal) -> Decimal:
-    """A figure computed here (quantity x price) or a unit price, rounded (half-even) to what
-    both databases keep exactly: 18 decimal places and 15 significant digits. The same on
-    SQLite and PostgreSQL, so an import gives the same values on either."""
-    if _fits_exactly(amount, True):
-        return amount
-    with localcontext(prec=_PRECISION):
-        if amount.as_tuple().exponent < -MAX_DECIMAL_PLACES:  # type: ignore[operator]
-            amount = amount.quantize(_Q18)
-        if amount and significant_digits(amount) > SQLITE_SIGNIFICANT_DIGITS:
-            amount = amount.quantize(
-                Decimal(1).scaleb(amount.adjusted() - SQLITE_SIGNIFICANT_DIGITS + 1)
-            )
-    return amount
 
 
 class EntryWriter:
@@ -344,80 +283,9 @@ class EntryWriter:
     # -- prices seen in the file --------------------------------------------------------------
 
     def _observe_prices(self, rows: list[StatementRow]) -> None:
-        """Unit prices of the file are real observed prices: keep them in the price store,
-        once per (asset, fiat, time)."""
-        ids = self._ids
-        points: dict[tuple[int, int, datetime], Decimal] = {}
-        for row in rows:
-            price, fiat = row.unit_price, row.fiat_currency
-            if not price or fiat is None or fiat == row.asset or row.kind in CASH:
-                continue
-            key = (ids[row.asset], ids[fiat], row.occurred_at)
-            if key not in points:
-                stored = fit(price)
-                self.tally.prices_rounded += stored != price
-                points[key] = stored
-        if points:
-            insert_prices(
-                ((b, q, at, p) for (b, q, at), p in points.items()),
-                kind=Price.OBSERVED,
-                source=STATEMENT_SOURCE,
-            )
-            self.tally.prices_observed += len(points)
-
-    # -- values -------------------------------------------------------------------------------
-
-    def _values(self, rows: list[StatementRow]) -> list[tuple[Decimal | None, int | None, str]]:
-        """(value, value currency id, value source) of each row."""
-        ids = self._ids
-        out: list[tuple[Decimal | None, int | None, str]] = []
-        wanted: dict[tuple[int, int], list[int]] = defaultdict(list)  # pair -> row indexes
-        for index, row in enumerate(rows):
-            fiat = row.fiat_currency
-            if fiat is not None:
-                if row.value is not None:
-                    out.append((row.value, ids[fiat], LedgerEntry.VALUE_FILE))
-                    continue
-                if row.unit_price is not None:
-                    value = fit(row.quantity * row.unit_price)
-                    out.append((value, ids[fiat], LedgerEntry.VALUE_FILE))
-                    continue
-            quote = ids[fiat] if fiat is not None else self._fallback_id()
-            asset = ids[row.asset]
-            if quote is None:
-                out.append((None, None, LedgerEntry.VALUE_MISSING))
-            elif quote == asset:  # cash in its own currency is worth its quantity
-                out.append((row.quantity, quote, LedgerEntry.VALUE_FILE))
-            else:
-                out.append((None, None, LedgerEntry.VALUE_MISSING))
-                wanted[(asset, quote)].append(index)
-        for (asset, quote), indexes in wanted.items():
-            self._from_price_store(asset, quote, [rows[i] for i in indexes], indexes, out)
-        return out
-
-    def _from_price_store(self, asset, quote, rows, indexes, out) -> None:
-        times = [row.occurred_at for row in rows]
-        points = list(
-            Price.objects.filter(
-                base_id=asset,
-                quote_id=quote,
-                at__gte=min(times) - PRICE_WINDOW,
-                at__lte=max(times) + PRICE_WINDOW,
-            )
-            .order_by("at")
-            .values_list("at", "price")
-        )
-        if not points:
-            return
-        moments = [at for at, _ in points]
-        for row, index in zip(rows, indexes, strict=True):
-            at = row.occurred_at
-            i = bisect_left(moments, at)
-            near = [j for j in (i - 1, i) if 0 <= j < len(points)]
-            best = min(near, key=lambda j: abs(moments[j] - at))
-            if abs(moments[best] - at) <= PRICE_WINDOW:
-                value = fit(row.quantity * points[best][1])
-                out[index] = (value, quote, LedgerEntry.VALUE_PRICE_STORE)
+        observed, rounded = observe_prices(rows, ids=self._ids)
+        self.tally.prices_observed += observed
+        self.tally.prices_rounded += rounded
 
     # -- ledger rows --------------------------------------------------------------------------
 
@@ -425,11 +293,11 @@ class EntryWriter:
         """The rows to insert, in ``bulk.ENTRY_COLUMNS`` order, counted in the tally."""
         ids, tally = self._ids, self.tally
         wallet_id, portfolio_id, import_id = self.wallet.pk, self.wallet.portfolio_id, self.imp.pk
-        values = self._values(rows)
+        values = row_values(rows, ids=self._ids, fallback_id=self._fallback_id)
         out = []
         first, last = tally.first_at, tally.last_at
         holdings, cash, sources = tally.holdings, tally.cash, tally.values
-        with localcontext(prec=_PRECISION):
+        with localcontext(prec=PRECISION):
             for row, (value, value_currency, value_source) in zip(rows, values, strict=True):
                 kind = row.kind
                 fiat_id = ids[row.fiat_currency] if row.fiat_currency is not None else None

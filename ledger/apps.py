@@ -9,7 +9,7 @@ def _follow_address_history(sender, address_id: int, **kwargs) -> None:
     """After an address sync stored new transactions: mirror them into the ledger in the same
     worker task. A failure here must not undo the sync (its data is stored and good); the next
     sync mirrors whatever this one missed."""
-    from ledger.services import ledger_sync_address
+    from ledger.address_sync import ledger_sync_address
 
     try:
         ledger_sync_address(address_id=address_id)

@@ -28,9 +28,9 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from currencies.models import Currency
+from ledger.address_sync import FEE_SUFFIX
 from ledger.kinds import Kind
 from ledger.models import LedgerEntry, Wallet
-from ledger.services import FEE_SUFFIX
 from portfolios.models import Portfolio, PortfolioCurrency
 from portfolios.totals import CALCULATED
 

@@ -9,7 +9,8 @@ API docs: https://ethereum.org/en/developers/docs/apis/json-rpc/ (eth_getBalance
 One explorer follows one asset: ether (``token_contract=None``: ``eth_getBalance``, ``txlist``
 and ``txlistinternal``, the ether contracts moved), or one ERC-20 token (``balanceOf`` through ``eth_call`` and ``tokentx`` filtered by
 the contract). A token's ``asset`` is its contract address in lower case; the caller maps it to
-a currency. Amounts: wei / 10**18, token units / 10**decimals, exact.
+a currency. Amounts: wei / 10**18, token units / 10**decimals, exact. The node and explorer clients
+live in ``ethereum_rpc`` and ``etherscan``.
 """
 
 from __future__ import annotations
@@ -22,26 +23,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from addresses.explorers.base import AddressBalance, ChainTransaction, TransactionPage
+from addresses.explorers.ethereum_rpc import JsonRpcClient, hex_int
+from addresses.explorers.etherscan import INTERNAL, EtherscanClient
 from core.exceptions import AddressRejected, ProviderError
-from core.http import HttpClient, RetryLater
+from core.http import HttpClient
 
 WEI_PER_ETHER = Decimal(10) ** 18
 ETHERSCAN_RATE_LIMIT = (5, 1.0)
 ETHERSCAN_KEYLESS_RATE_LIMIT = (1, 5.0)
 RPC_RATE_LIMIT = (10, 1.0)
-# Etherscan's result window: page * offset <= 10000.
-ETHERSCAN_OFFSET = 1000
-ETHERSCAN_WINDOW = 10_000
-INTERNAL = "txlistinternal"
 # A cursor of ether history that read internal transactions too: "<block>+internal". A plain
 # "<block>" was written before they were read; the history is read again from block 0 then.
 INTERNAL_CURSOR_SUFFIX = "+internal"
 BALANCE_OF = "0x70a08231"
 DECIMALS = "0x313ce567"
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-# JSON-RPC codes worth retrying: limit exceeded, internal error, and the -32000 family
-# ("header not found" from a load-balanced node that is a block behind).
-_RPC_RETRYABLE = {-32005, -32603, -32000}
 
 
 def _check_address(address: str) -> str:
@@ -61,157 +57,6 @@ def _check_contract(contract: str) -> str:
 def _url_secrets(url: str) -> list[str]:
     """Node URLs often carry the key in the path (…/v3/<key>): keep it out of logs."""
     return [p for p in urlsplit(url).path.split("/") if len(p) >= 16 and p.isalnum()]
-
-
-def _hex_int(value: Any, what: str) -> int:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) < 3:
-        raise ProviderError(
-            f"ethereum-rpc: {what} returned {value!r}, not a number", retryable=False
-        )
-    return int(value, 16)
-
-
-class JsonRpcClient:
-    def __init__(self, http: HttpClient):
-        self.http = http
-        self._id = 0
-
-    def call(self, method: str, params: list[Any]) -> Any:
-        self._id += 1
-        answer = self.http.post_json(
-            json_body={"jsonrpc": "2.0", "id": self._id, "method": method, "params": params},
-            validate=self._validate,
-        )
-        return answer["result"]
-
-    @staticmethod
-    def _validate(answer: Any) -> None:
-        if not isinstance(answer, Mapping):
-            raise ProviderError("ethereum-rpc: the answer is not a JSON object", retryable=False)
-        error = answer.get("error")
-        if error is not None:
-            code = error.get("code") if isinstance(error, Mapping) else None
-            message = error.get("message", error) if isinstance(error, Mapping) else error
-            if code in _RPC_RETRYABLE or "rate" in str(message).lower():
-                raise RetryLater(f"JSON-RPC error {code}: {message}")
-            raise ProviderError(f"ethereum-rpc: JSON-RPC error {code}: {message}", retryable=False)
-        if "result" not in answer:
-            raise ProviderError(
-                "ethereum-rpc: the answer has neither result nor error", retryable=False
-            )
-
-
-class EtherscanClient:
-    """``txlist``/``txlistinternal``/``tokentx`` rows, all pages, oldest first (``sort=asc``)."""
-
-    def __init__(
-        self, http: HttpClient, *, chain_id: int | None = 1, offset: int = ETHERSCAN_OFFSET
-    ):
-        self.http = http
-        self.chain_id = chain_id
-        self.offset = offset
-
-    @staticmethod
-    def _validate(envelope: Any) -> None:
-        if not isinstance(envelope, Mapping) or "result" not in envelope:
-            raise ProviderError("etherscan: the answer is not an API envelope", retryable=False)
-        result = envelope["result"]
-        if str(envelope.get("status")) == "1" or isinstance(result, list):
-            return  # status "0" with a list is "No transactions found": an empty page
-        text = str(result or envelope.get("message", ""))
-        lowered = text.lower()
-        if "invalid address" in lowered:
-            raise AddressRejected(f"etherscan rejected the address: {text}")
-        if "daily" in lowered and "limit" in lowered:
-            raise ProviderError(f"etherscan: {text}", retryable=True, retry_after=3600)
-        if "rate limit" in lowered or "timeout" in lowered or "busy" in lowered:
-            raise RetryLater(f"etherscan: {text}", retry_after=1.0)
-        raise ProviderError(f"etherscan: {text}", retryable=False)
-
-    def _page(
-        self, action: str, address: str, startblock: int, page: int, contract: str | None
-    ) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {
-            "module": "account",
-            "action": action,
-            "address": address,
-            "startblock": startblock,
-            "page": page,
-            "offset": self.offset,
-            "sort": "asc",
-        }
-        if self.chain_id is not None:
-            params["chainid"] = self.chain_id
-        if contract:
-            params["contractaddress"] = contract
-        return list(self.http.get_json(params=params, validate=self._validate)["result"])
-
-    def rows(
-        self,
-        action: str,
-        address: str,
-        *,
-        startblock: int = 0,
-        contract: str | None = None,
-        max_pages: int | None = None,
-    ) -> tuple[list[tuple[str, dict[str, Any]]], int | None, bool]:
-        """``([(row_key, row)], block to continue from, complete)``.
-
-        A full page means there may be more: query again from the last block seen (inclusive,
-        so a block cut by the page edge is read whole again) and drop rows already returned.
-        When a single block fills the page, turn pages instead. ``row_key`` is ``log<N>`` when
-        the API gives ``logIndex``, else the row's position among the rows of its hash in the
-        query's (stable, ascending) order; "" for txlist, where a hash has one row;
-        ``internal:<traceId>`` for txlistinternal (``index`` on Blockscout), as one hash may
-        hold several internal transactions.
-        """
-        out: list[tuple[str, dict[str, Any]]] = []
-        seen: set[tuple[str, str]] = set()
-        start, page, pages = startblock, 1, 0
-        per_hash: dict[str, int] = {}
-        last_block: int | None = None
-        while True:
-            if max_pages is not None and pages >= max_pages:
-                return out, start, False
-            batch = self._page(action, address, start, page, contract)
-            pages += 1
-            for row in batch:
-                key = self._row_key(action, row, per_hash)
-                if (row["hash"], key) not in seen:
-                    seen.add((row["hash"], key))
-                    out.append((key, row))
-                last_block = int(row["blockNumber"])
-            if len(batch) < self.offset or last_block is None:
-                return out, last_block, True
-            if last_block > start:
-                start, page, per_hash = last_block, 1, {}
-            elif (page + 1) * self.offset <= ETHERSCAN_WINDOW:
-                page += 1
-            else:
-                raise ProviderError(
-                    f"etherscan: block {start} holds more than {ETHERSCAN_WINDOW} {action} rows "
-                    f"for {address}; cannot page further",
-                    retryable=False,
-                )
-
-    @staticmethod
-    def _row_key(action: str, row: Mapping[str, Any], per_hash: dict[str, int]) -> str:
-        if action == "txlist":
-            return ""
-        if action == INTERNAL:
-            # The prefix keeps the key apart from the normal tx of the same hash (key = hash)
-            # and from its ledger fee row (hash:fee).
-            for field in ("traceId", "index"):
-                if row.get(field) not in (None, ""):
-                    return f"internal:{row[field]}"
-            position = per_hash.get(row["hash"], 0)
-            per_hash[row["hash"]] = position + 1
-            return f"internal:#{position}"
-        if row.get("logIndex") not in (None, ""):
-            return f"log{int(row['logIndex'])}"
-        position = per_hash.get(row["hash"], 0)
-        per_hash[row["hash"]] = position + 1
-        return str(position)
 
 
 def _when(row: Mapping[str, Any]) -> datetime:
@@ -315,7 +160,7 @@ class EthereumExplorer:
 
     def _decimals(self) -> int:
         if self.token_decimals is None:
-            self.token_decimals = _hex_int(
+            self.token_decimals = hex_int(
                 self.rpc.call(
                     "eth_call", [{"to": self.token_contract, "data": DECIMALS}, "latest"]
                 ),
@@ -327,11 +172,11 @@ class EthereumExplorer:
         """Balance at the latest block; received/sent/tx_count are not known here (None)."""
         me = _check_address(address)
         if self.token_contract is None:
-            wei = _hex_int(self.rpc.call("eth_getBalance", [me, "latest"]), "eth_getBalance")
+            wei = hex_int(self.rpc.call("eth_getBalance", [me, "latest"]), "eth_getBalance")
             amount = Decimal(wei) / WEI_PER_ETHER
         else:
             data = BALANCE_OF + me[2:].rjust(64, "0")
-            raw = _hex_int(
+            raw = hex_int(
                 self.rpc.call("eth_call", [{"to": self.token_contract, "data": data}, "latest"]),
                 "balanceOf()",
             )

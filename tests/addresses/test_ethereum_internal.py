@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import responses
 
-from ledger.services import FEE_SUFFIX
+from ledger.address_sync import FEE_SUFFIX
 from tests.addresses.test_ethereum_explorer import (
     ADDRESS,
     RPC,

@@ -96,7 +96,7 @@ def _full_portfolio(user):
     from addresses.models import AddressBalance, AddressFetchState, AddressTransaction
     from addresses.services import address_create
     from costbasis.build import costbasis_rebuild_now
-    from ledger.services import ledger_sync_address
+    from ledger.address_sync import ledger_sync_address
     from ledger.transfers import transfers_match
     from offsets.services import offset_create
     from portfolios.services import portfolio_create

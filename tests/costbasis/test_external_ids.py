@@ -3,7 +3,7 @@ the Coinbase statement row, or the chain transaction id of an address transactio
 
 from __future__ import annotations
 
-from ledger.services import ledger_sync_address
+from ledger.address_sync import ledger_sync_address
 from tests.api.conftest import ok
 from tests.costbasis.conftest import build
 from tests.ingest.conftest import statement, upload

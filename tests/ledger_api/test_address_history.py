@@ -13,9 +13,9 @@ from django.utils import timezone
 from addresses.explorers.base import AddressBalance, ChainTransaction, TransactionPage
 from addresses.models import Address, AddressFetchState
 from addresses.sync import address_sync, address_transactions_synced
+from ledger.address_sync import address_rows, estimate_value, ledger_sync_address
 from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from ledger.selectors import portfolio_wallet_holdings
-from ledger.services import address_rows, estimate_value, ledger_sync_address
 from tests.api.conftest import ok
 from tests.ledger_api.conftest import (
     BTC_BECH32,
