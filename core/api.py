@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any, Literal, overload
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -108,37 +107,12 @@ def text_input(
     return check_text(data[name], name, max_length=max_length, allow_blank=allow_blank)
 
 
-def list_input(data: dict[str, Any], name: str) -> list[Any] | None:
-    """A list field: a JSON list, bracket-notation ``name[]=...``, or a single value."""
-    if name not in data:
-        return None
-    value = data[name]
-    if value is None or value == "":
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def body_dict(request: Request) -> dict[str, Any]:
-    data = request.data
-    if not isinstance(data, dict):
-        if hasattr(data, "dict"):
-            return data.dict()
-        raise ValidationFailed("the request body must be an object")
-    return data
-
-
 class ApiView(APIView):
     """Base of every /api/ view. ``public = True`` opens a view to anyone; ``info_allowed``
     lets the ``info`` scope read it (``/api/user``)."""
 
     public = False
     info_allowed = False
-
-
-def get_or_404(obj):
-    if obj is None:
-        raise Http404
-    return obj
 
 
 DEFAULT_LIMIT = 100
