@@ -95,7 +95,9 @@ class AddressDetailView(OwnAddressView):
         )
         return Response(AddressSerializer(address).data)
 
-    @extend_schema(responses=AddressSerializer, summary="Delete an address (answers it as it was)")
+    @extend_schema(
+        responses={200: AddressSerializer}, summary="Delete an address (answers it as it was)"
+    )
     def delete(self, request: AuthenticatedRequest, portfolio_id: int, address_id: int) -> Response:
         address = self._get(address_id)
         before = AddressSerializer(address).data

@@ -185,7 +185,7 @@ class ImportDetailView(PortfolioScopedView):
         return Response(answer)
 
     @extend_schema(
-        responses=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT},
         summary="Undo an import: remove exactly its rows (also rows you modified: the answer "
         "says how many) and recompute the wallet's holdings",
     )

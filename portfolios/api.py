@@ -125,7 +125,8 @@ class PortfolioDetailView(PortfolioScopedView):
         return Response(detail(self.portfolio))
 
     @extend_schema(
-        responses=PortfolioDetailSerializer, summary="Delete a portfolio (answers it as it was)"
+        responses={200: PortfolioDetailSerializer},
+        summary="Delete a portfolio (answers it as it was)",
     )
     def delete(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         before = detail(self.portfolio)

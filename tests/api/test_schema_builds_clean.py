@@ -34,3 +34,16 @@ def test_a_private_endpoint_needs_a_credential(schema):  # noqa: F811
 
 def test_a_public_endpoint_needs_none(schema):  # noqa: F811
     assert {} in schema["paths"]["/api/currencies"]["get"]["security"]
+
+
+def test_every_delete_is_documented_as_the_200_it_answers(schema, api, alice):  # noqa: F811
+    # The API answers a DELETE with the object as it was (200), never an empty 204
+    deletes = {
+        path: sorted(ops["delete"]["responses"])
+        for path, ops in schema["paths"].items()
+        if "delete" in ops
+    }
+    assert deletes and all(codes == ["200"] for codes in deletes.values()), deletes
+    created = api.post("/api/portfolios", {"title": "Gone", "currencies": ["usd"]}, format="json")
+    deleted = api.delete(f"/api/portfolios/{created.json()['result']['id']}")
+    assert deleted.status_code == 200 and deleted.json()["result"]["title"] == "Gone"
