@@ -19,6 +19,7 @@ from typing import IO, Any
 from django.db import transaction
 from django.db.models import Q
 
+from core.db import atomic_with_retry
 from core.exceptions import ValidationFailed
 from core.models import char_max_length
 from core.money import format_amount
@@ -84,7 +85,12 @@ def import_wallet_get(*, portfolio: Portfolio, wallet: str | int | None) -> Wall
         raise ValidationFailed(f"wallet must be at most {WALLET_NAME_MAX} characters")
     found = own.select_for_update().filter(name=name).order_by("kind").first()
     if found is None:
-        found, _ = Wallet.objects.get_or_create(portfolio=portfolio, kind=Wallet.IMPORT, name=name)
+        # Two imports at once may both create it: the second waits for the first's insert and
+        # then finds its row, which it must lock too (else both would write the wallet at once).
+        created, _ = Wallet.objects.get_or_create(
+            portfolio=portfolio, kind=Wallet.IMPORT, name=name
+        )
+        found = Wallet.objects.select_for_update().get(pk=created.pk)
     return found
 
 
@@ -113,23 +119,39 @@ def statement_import(
     into ``wallet`` of ``portfolio``. Raises ``StatementRejected`` (a ``ValidationFailed``
     naming the line) for a file it refuses, having stored nothing. ``on_progress(bytes, rows)``
     is called after each batch. After a real import commits, the wallet's holdings are
-    current and ``after_import`` is enqueued."""
+    current and ``after_import`` is enqueued.
+
+    Two imports at once (new currency codes, observed prices, holdings) can deadlock on
+    PostgreSQL; the loser is done again from the start of its file, a bounded number of times
+    (``core.db.atomic_with_retry``), when the stream can be rewound."""
+    seekable = getattr(stream, "seekable", None)
+    start = stream.tell() if seekable is not None and seekable() else None
+
+    def attempt() -> ImportOutcome:
+        outcome = _import(
+            portfolio=portfolio,
+            user=user,
+            reader=MeteredReader(stream),
+            file_name=file_name,
+            wallet=wallet,
+            dry_run=dry_run,
+            on_progress=on_progress,
+        )
+        if dry_run:
+            raise _RolledBack(outcome)
+        return outcome
+
+    def rewind() -> None:
+        assert start is not None
+        stream.seek(start)
+
     try:
-        with transaction.atomic():
-            outcome = _import(
-                portfolio=portfolio,
-                user=user,
-                reader=MeteredReader(stream),
-                file_name=file_name,
-                wallet=wallet,
-                dry_run=dry_run,
-                on_progress=on_progress,
-            )
-            if dry_run:
-                raise _RolledBack(outcome)
+        if start is None:
+            with transaction.atomic():
+                return attempt()
+        return atomic_with_retry(attempt, before_retry=rewind)
     except _RolledBack as rolled_back:
         return rolled_back.outcome
-    return outcome
 
 
 def _import(

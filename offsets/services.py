@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from core.exceptions import ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from core.money import parse_amount
 from currencies.validation import resolve_currency
 from offsets.models import Offset, OffsetBalance
@@ -83,13 +83,19 @@ def offset_update(
     balances: Sequence[Mapping[str, Any]] | None = None,
     source: str,
 ) -> Offset:
-    """``balances`` given replaces the whole set; None keeps them."""
+    """``balances`` given replaces the whole set; None keeps them. Concurrent updates of one
+    offset take turns on its locked row (two replacements at once would both insert and collide
+    on the one-balance-per-currency constraint): each is applied whole, the last one wins."""
+    locked = Offset.objects.select_for_update().filter(pk=offset.pk).first()
+    if locked is None:
+        raise NotFound(f"offset {offset.pk}")
     if title is not None:
-        offset.title = title
+        locked.title = title
     if balances is not None:
-        _replace_balances(offset, balances, source)
-    offset.save()
-    return offset
+        _replace_balances(locked, balances, source)
+    locked.save()
+    offset.title, offset.updated_at = locked.title, locked.updated_at
+    return locked
 
 
 @transaction.atomic

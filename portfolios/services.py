@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from django.db import transaction
 
-from core.exceptions import ValidationFailed
+from core.exceptions import NotFound, ValidationFailed
 from currencies.validation import resolve_currencies
 from portfolios.models import Portfolio, PortfolioCurrency
 from users.models import User
@@ -37,18 +37,33 @@ def portfolio_create(
     return portfolio
 
 
+def portfolio_lock(portfolio: Portfolio) -> Portfolio:
+    """The portfolio's row, read afresh and locked until the transaction ends: writes that
+    replace a set of its rows (reporting currencies, addresses) take turns, so two of them at
+    once cannot both insert and collide on a unique constraint, and neither writes back fields
+    the other changed meanwhile. NotFound when it was deleted meanwhile."""
+    locked = Portfolio.objects.select_for_update().filter(pk=portfolio.pk).first()
+    if locked is None:
+        raise NotFound(f"portfolio {portfolio.pk}")
+    return locked
+
+
 @transaction.atomic
 def portfolio_update(
     *, portfolio: Portfolio, title: str | None = None, currency_codes: Sequence[str] | None = None
 ) -> Portfolio:
+    """Concurrent updates take turns (``portfolio_lock``): each is applied whole, the last one
+    wins."""
+    locked = portfolio_lock(portfolio)
     if title is not None:
-        portfolio.title = title
+        locked.title = title
     if currency_codes is not None:
         if not currency_codes:
             raise ValidationFailed(NO_CURRENCY)
-        _set_currencies(portfolio, currency_codes)
-    portfolio.save()
-    return portfolio
+        _set_currencies(locked, currency_codes)
+    locked.save()
+    portfolio.title, portfolio.updated_at = locked.title, locked.updated_at
+    return locked
 
 
 @transaction.atomic
