@@ -37,7 +37,7 @@ def _check_unique(
 def address_create(
     *, portfolio: Portfolio, title: str | None, address: str, currency_code: str, source: str
 ) -> Address:
-    currency = resolve_currency(currency_code)
+    currency = resolve_currency(currency_code, user=portfolio.user)
     normalized = _checked(address, currency)
     portfolio_lock(portfolio)
     _check_unique(portfolio, normalized, currency)
@@ -62,7 +62,11 @@ def address_update(
     new_address: str | None = None,
     currency_code: str | None = None,
 ) -> Address:
-    currency = resolve_currency(currency_code) if currency_code is not None else address.currency
+    currency = (
+        resolve_currency(currency_code, user=address.portfolio.user)
+        if currency_code is not None
+        else address.currency
+    )
     if title is not None:
         address.title = title
     if new_address is not None or currency.pk != address.currency_id:

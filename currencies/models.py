@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from core.models import TimeStampedModel
@@ -5,7 +6,13 @@ from core.models import TimeStampedModel
 
 class Currency(TimeStampedModel):
     """A fiat currency, a cryptocurrency or an Ethereum token. ``decimals`` is its precision
-    (ISO 4217 minor units for fiat, the chain's for crypto and tokens)."""
+    (ISO 4217 minor units for fiat, the chain's for crypto and tokens).
+
+    ``listed`` currencies are everyone's: the public ``/api/currencies`` list, and any user's
+    portfolios. A code a statement brings that the table did not know is not listed: it is
+    known only to the users whose statements used it (``known_to``) until an operator lists it
+    in the admin, or the curated data file has it. One user's file never changes what other
+    users see."""
 
     DATA_FILE = "data-file"
 
@@ -18,6 +25,18 @@ class Currency(TimeStampedModel):
     decimals = models.PositiveSmallIntegerField(default=8)
     coingecko_id = models.CharField(max_length=100, blank=True, default="")
     source = models.CharField(max_length=100, default=DATA_FILE)
+    listed = models.BooleanField(
+        default=True,
+        help_text="Listed publicly: in /api/currencies and usable by every user. A code only a "
+        "statement brought is not listed until an operator lists it.",
+    )
+    known_to = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Users whose statements brought this code: they may use it while it is not "
+        "listed.",
+    )
 
     class Meta:
         ordering = ["code"]

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFound
 from currencies.models import Currency
+from users.models import User
 
 FILTERS = {
     "cryptocurrencies": {"is_cryptocurrency": True},
@@ -14,14 +15,29 @@ FILTERS = {
 }
 
 
+def visible_to(user: User | None) -> Q:
+    """The currencies ``user`` may see and use: every listed one, and the unlisted codes their
+    own statements brought (a subquery, so that a currency known to many users is one row)."""
+    listed = Q(listed=True)
+    if user is None or user.pk is None:
+        return listed
+    known = Currency.known_to.through.objects.filter(user_id=user.pk).values("currency_id")
+    return listed | Q(pk__in=known)
+
+
+def currencies_visible(*, user: User | None) -> QuerySet[Currency]:
+    return Currency.objects.filter(visible_to(user))
+
+
 def currency_list(*, kind: str | None = None) -> QuerySet[Currency]:
-    qs = Currency.objects.all()
+    """The public list: listed currencies only, the same for every client."""
+    qs = Currency.objects.filter(listed=True)
     return qs.filter(**FILTERS[kind]) if kind else qs
 
 
 def currency_get(*, code: str) -> Currency:
-    """A listed currency by its code, any case; NotFound (404) for an unknown one."""
-    currency = Currency.objects.filter(code=code.lower()).first()
+    """A listed currency by its code, any case; NotFound (404) for an unknown or unlisted one."""
+    currency = currency_list().filter(code=code.lower()).first()
     if currency is None:
         raise NotFound(code)
     return currency
@@ -38,9 +54,9 @@ def currencies_by_code(codes: Iterable[str]) -> dict[str, Currency]:
     return {c.code: c for c in Currency.objects.filter(code__in=set(codes))}
 
 
-def currency_code_titles() -> list[tuple[str, str]]:
-    """(code, title) of every currency by code. One query."""
-    return list(Currency.objects.order_by("code").values_list("code", "title"))
+def currency_code_titles(*, user: User | None = None) -> list[tuple[str, str]]:
+    """(code, title) of every currency ``user`` may use (``visible_to``), by code. One query."""
+    return list(currencies_visible(user=user).order_by("code").values_list("code", "title"))
 
 
 def fiat_codes() -> list[str]:

@@ -175,7 +175,11 @@ def _import(
     )
     tally = Tally()
     writer = EntryWriter(
-        wallet=target, imp=imp, fallback_fiat=_fallback_fiat(portfolio), tally=tally
+        wallet=target,
+        imp=imp,
+        owner=portfolio.user,
+        fallback_fiat=_fallback_fiat(portfolio),
+        tally=tally,
     )
     parser = CoinbaseCsvParser(reader)
     with closing(batches_ahead(parser, BATCH_SIZE)) as batches:  # stops the parser on errors

@@ -2,8 +2,9 @@
 
 ``EntryWriter.write(rows)`` stores a batch of ``StatementRow`` in a fixed number of queries,
 whatever the batch holds: one for the external ids already in the wallet (those rows are
-duplicates and are left exactly as they are, including rows the user modified), at most one
-for currency codes not seen before in this import, one insert of observed prices, one query per
+duplicates and are left exactly as they are, including rows the user modified), at most three
+for currency codes not seen before in this import (plus an insert per code new to the table:
+``currencies.services.currencies_for_statement``), one insert of observed prices, one query per
 (asset, fiat) pair whose value must come from the price store, and the bulk insert. Memory is
 bounded by the batch, the assets and the transaction types, never by the file.
 
@@ -25,7 +26,7 @@ from psycopg.errors import UniqueViolation
 
 from core.models import char_max_length
 from currencies.models import Currency
-from currencies.services import currency_get_or_create_crypto
+from currencies.services import currencies_for_statement
 from ingest.bulk import (
     ENTRY_COLUMNS,
     copy_supported,
@@ -44,6 +45,7 @@ from ingest.figures import (
 )
 from ledger.kinds import INFLOWS, IncomeType, Kind
 from ledger.models import Import, LedgerEntry, Wallet
+from users.models import User
 
 BATCH_SIZE = 2000
 CODE_MAX_LENGTH = char_max_length(Currency, "code")
@@ -100,8 +102,11 @@ def skipped_rows(warnings: Iterable[str]) -> int:
 class EntryWriter:
     """Stores the batches of one import into ``wallet``; see the module docstring."""
 
-    def __init__(self, *, wallet: Wallet, imp: Import, fallback_fiat: str, tally: Tally):
+    def __init__(
+        self, *, wallet: Wallet, imp: Import, owner: User, fallback_fiat: str, tally: Tally
+    ):
         self.wallet = wallet
+        self.owner = owner  # new codes become known to them (and to no one else)
         self.imp = imp
         self.fallback_fiat = fallback_fiat
         self.tally = tally
@@ -265,11 +270,9 @@ class EntryWriter:
                 raise StatementRejected(
                     line, f"asset '{code.upper()}' is longer than {CODE_MAX_LENGTH} characters"
                 )
-        ids.update(Currency.objects.filter(code__in=list(wanted)).values_list("code", "id"))
-        for code in wanted:
-            if code not in ids:
-                ids[code] = currency_get_or_create_crypto(code=code, source=STATEMENT_SOURCE).pk
-                self.tally.new_currencies.append(code)
+        found = currencies_for_statement(codes=wanted, user=self.owner, source=STATEMENT_SOURCE)
+        ids.update(found.ids)
+        self.tally.new_currencies.extend(found.new)
 
     def _fallback_id(self) -> int | None:
         code = self.fallback_fiat

@@ -188,7 +188,10 @@ def _check_value(
             problems.append('value_currency is required with value (for example "usd")')
             return None
     else:
-        currency = Currency.objects.filter(code=str(code).strip().lower()).first()
+        # Listed ones only: a value is in a fiat currency, and the codes statements bring
+        # (unlisted until an operator lists them) are never one; answering "unknown" for them
+        # tells nobody what other users imported.
+        currency = Currency.objects.filter(code=str(code).strip().lower(), listed=True).first()
         if currency is None:
             problems.append(f"unknown currency '{code}'")
             return None

@@ -12,11 +12,12 @@ from core.money import parse_amount
 from currencies.validation import resolve_currency
 from offsets.models import Offset, OffsetBalance
 from portfolios.models import Portfolio
+from users.models import User
 
 
-def parse_balances(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
+def parse_balances(raw: Sequence[Any], *, user: User) -> list[tuple[Any, Any]]:
     """[(Currency, Decimal)] from ``[{"currency": "btc", "balance": "1"}, ...]``, every problem
-    reported in one go."""
+    reported in one go; the currencies are those ``user`` may use."""
     problems: list[str] = []
     parsed = []
     seen: set[str] = set()
@@ -30,7 +31,7 @@ def parse_balances(raw: Sequence[Any]) -> list[tuple[Any, Any]]:
             problems.append(f"{where} is missing {' and '.join(missing)}")
             continue
         try:
-            currency = resolve_currency(_single(item["currency"]))
+            currency = resolve_currency(_single(item["currency"]), user=user)
         except ValidationFailed as exc:
             problems.extend(exc.problems)
             continue
@@ -53,8 +54,10 @@ def _single(value: Any) -> Any:
     return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
-def _replace_balances(offset: Offset, balances: Sequence[Mapping[str, Any]], source: str) -> None:
-    parsed = parse_balances(balances)
+def _replace_balances(
+    offset: Offset, balances: Sequence[Mapping[str, Any]], source: str, user: User
+) -> None:
+    parsed = parse_balances(balances, user=user)
     OffsetBalance.objects.filter(offset=offset).delete()
     OffsetBalance.objects.bulk_create(
         OffsetBalance(offset=offset, currency=currency, balance=amount, source=source)
@@ -71,7 +74,7 @@ def offset_create(
     source: str,
 ) -> Offset:
     offset = Offset.objects.create(portfolio=portfolio, title=title, source=source)
-    _replace_balances(offset, balances or [], source)
+    _replace_balances(offset, balances or [], source, portfolio.user)
     return offset
 
 
@@ -92,7 +95,7 @@ def offset_update(
     if title is not None:
         locked.title = title
     if balances is not None:
-        _replace_balances(locked, balances, source)
+        _replace_balances(locked, balances, source, offset.portfolio.user)
     locked.save()
     offset.title, offset.updated_at = locked.title, locked.updated_at
     return locked

@@ -15,7 +15,7 @@ NO_CURRENCY = "must have at least one reporting currency selected"
 
 
 def _set_currencies(portfolio: Portfolio, raw_codes: Sequence[str]) -> None:
-    currencies = resolve_currencies(raw_codes)
+    currencies = resolve_currencies(raw_codes, user=portfolio.user)
     if not currencies:
         raise ValidationFailed(NO_CURRENCY)
     PortfolioCurrency.objects.filter(portfolio=portfolio).delete()

@@ -64,9 +64,12 @@ def nav_portfolios(context: template.Context) -> Any:
     return portfolio_menu(user=user)
 
 
-@register.inclusion_tag("dashboard/_currency_datalist.html")
-def currency_datalist() -> dict[str, Any]:
-    return {"codes": currency_code_titles()}
+@register.inclusion_tag("dashboard/_currency_datalist.html", takes_context=True)
+def currency_datalist(context: template.Context) -> dict[str, Any]:
+    """The codes the signed-in user may use: listed ones and those their statements brought."""
+    user = context.get("user")
+    signed_in = user if user is not None and user.is_authenticated else None
+    return {"codes": currency_code_titles(user=signed_in)}
 
 
 @register.filter
