@@ -235,7 +235,7 @@ def settings_data(settings: CostBasisSettings) -> dict:
 
 
 def _checked(filterset_class, request: Request, queryset, **kwargs):
-    filters = filterset_class(request.query_params, queryset=queryset, **kwargs)
+    filters = filterset_class(request.query_params, queryset=queryset, user=request.user, **kwargs)
     if not filters.is_valid():
         raise ValidationFailed(filters.problems)
     return filters

@@ -9,7 +9,7 @@ from django import forms
 
 from costbasis.models import Disposal, Lot
 from costbasis.selectors import year_span
-from ledger.filters import CurrencyFilter, IdFilter
+from ledger.filters import CurrencyFilter, IdFilter, UserFilterSet
 
 
 class YearField(forms.CharField):
@@ -35,7 +35,7 @@ class _Problems:
         return [str(message) for messages in self.form.errors.values() for message in messages]
 
 
-class LotFilter(_Problems, django_filters.FilterSet):
+class LotFilter(_Problems, UserFilterSet):
     """``asset=btc`` (or ``btc,eth``); ``wallet=4`` (or ``4,5``): the wallet holding the lot
     (per-wallet pooling) or the one it was acquired in (universal pooling)."""
 
@@ -47,7 +47,7 @@ class LotFilter(_Problems, django_filters.FilterSet):
         fields: list[str] = []
 
 
-class DisposalFilter(_Problems, django_filters.FilterSet):
+class DisposalFilter(_Problems, UserFilterSet):
     """``asset=btc`` (or ``btc,eth``); ``year=2024`` (the disposal's year in ``zone``, the tax
     time zone of the build)."""
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import django_filters
 from django import forms
 
-from currencies.models import Currency
+from currencies.selectors import currencies_visible
 from ledger.kinds import Kind
 from ledger.models import LedgerEntry
 
@@ -39,12 +39,20 @@ class KindListField(forms.CharField):
 
 
 class CurrencyListField(forms.CharField):
+    """Codes the user may use (``currencies.selectors.visible_to``): a code another user's
+    statement brought is as unknown as one nobody has."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
     def to_python(self, value):
         value = super().to_python(value)
         if not value:
             return []
         codes = [item.lower() for item in _items(value)]
-        known = set(Currency.objects.filter(code__in=codes).values_list("code", flat=True))
+        visible = currencies_visible(user=self.user).filter(code__in=codes)
+        known = set(visible.values_list("code", flat=True))
         for code in codes:
             if code not in known:
                 raise forms.ValidationError(f"unknown currency '{code}'")
@@ -104,6 +112,16 @@ class CurrencyFilter(ListFilter):
     field_class = CurrencyListField
 
 
+class UserFilterSet(django_filters.FilterSet):
+    """A filter set for one user's rows: ``user`` names the codes its currency filters accept."""
+
+    def __init__(self, *args, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for each in self.filters.values():
+            if isinstance(each, CurrencyFilter):
+                each.extra["user"] = user
+
+
 class IdFilter(ListFilter):
     field_class = IdListField
 
@@ -136,7 +154,7 @@ def bound(value: date | datetime, *, end: bool) -> datetime:
     return datetime.combine(day, time.min, UTC)
 
 
-class LedgerEntryFilter(django_filters.FilterSet):
+class LedgerEntryFilter(UserFilterSet):
     asset = CurrencyFilter(field_name="asset__code", label="asset")
     kind = KindFilter(field_name="kind", label="kind")
     wallet = IdFilter(field_name="wallet_id", label="wallet")

@@ -45,8 +45,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("currencies", "0002_load_currencies"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        ("ledger", "0004_costbasis_moved_out"),
-        ("portfolios", "0003_portfolio_titles_need_not_be_unique"),
+        ("ledger", "0001_initial"),
+        ("portfolios", "0002_initial"),
         ("offsets", "0002_initial"),
     ]
 

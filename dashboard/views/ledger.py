@@ -50,7 +50,7 @@ TRANSFER_TABS = [
 def _filtered_page(request: HttpRequest, rows) -> tuple[Page, list[str]]:
     """``rows`` filtered by the query string (``asset``, ``kind``, ``wallet``, ``from``,
     ``to``: the API's filters and sentences) and paged by ``?page=``."""
-    filters = LedgerEntryFilter(request.GET, queryset=rows)
+    filters = LedgerEntryFilter(request.GET, queryset=rows, user=request.user)
     problems = [] if filters.is_valid() else filters.problems
     shown = filters.qs if not problems else rows.none()
     return Paginator(shown, ROWS_PER_PAGE).get_page(request.GET.get("page")), problems

@@ -46,7 +46,7 @@ FILTER_PARAMETERS = [
 
 
 def filtered(request: Request, queryset):
-    filters = LedgerEntryFilter(request.query_params, queryset=queryset)
+    filters = LedgerEntryFilter(request.query_params, queryset=queryset, user=request.user)
     if not filters.is_valid():
         raise ValidationFailed(filters.problems)
     return filters.qs

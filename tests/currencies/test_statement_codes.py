@@ -219,3 +219,20 @@ def test_the_dashboards_currency_choices_are_the_users_own(api, bob_api, alice, 
     assert '<option value="newcoin">NEWCOIN</option>' in pages[alice.email]
     assert 'value="newcoin"' not in pages[bob.email]
     assert 'value="btc"' in pages[bob.email]
+
+
+def test_filtering_by_the_code_is_the_importers_alone(api, bob_api):
+    # Given alice imported NEWCOIN
+    mine = make_portfolio(api)
+    ok(upload(api, PortfolioRef(mine), with_newcoin()), 201)
+    theirs = make_portfolio(bob_api)
+
+    # When each lists their ledger rows of it
+    rows = ok(api.get(f"/api/portfolios/{mine}/transactions?asset=newcoin"))
+    refused = bob_api.get(f"/api/portfolios/{theirs}/transactions?asset=newcoin")
+    nobody = bob_api.get(f"/api/portfolios/{theirs}/transactions?asset=nosuchcoin")
+
+    # Then alice gets her row; bob is told it is unknown, as a code nobody has
+    assert [r["asset"] for r in rows] == [NEWCOIN]
+    assert fail(refused, 422)["invalid"] == ["unknown currency 'newcoin'"]
+    assert fail(nobody, 422)["invalid"] == ["unknown currency 'nosuchcoin'"]
