@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -143,12 +144,16 @@ def stack_on(settings, redis_url: str) -> Iterator[None]:
 
 
 @contextmanager
-def readme_worker(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path]]:
-    """``celery -A config worker`` as the README starts it (one child process)."""
+def readme_worker(
+    env: dict[str, str], *, pool: str = "prefork"
+) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """``celery -A config worker`` as the README starts it (one child process; ``solo`` runs
+    tasks in the worker process itself, so that killing it kills the task)."""
     log = Path(tempfile.mkstemp(prefix="celery-outage-", suffix=".log")[1])
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", "1"]
+            + [f"--pool={pool}"]
             + ["-n", f"outage-{uuid.uuid4().hex[:8]}@%h"],
             cwd=ROOT,
             env={**os.environ, **env},
@@ -161,7 +166,8 @@ def readme_worker(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Path]
         print(log.read_text()[-8000:], file=sys.stderr)
         raise
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -305,3 +311,99 @@ def test_a_redis_outage_keeps_data_answers_and_work(own_redis, live_server, sett
         assert BANNER not in browser.get(f"/portfolios/{pid}/").content.decode()
         assert any(p.startswith("/esplora/") for p in fake.requests)
         assert timezone.now() - stopped_at < timedelta(minutes=5)
+
+
+class BlackHole:
+    """A TCP server that accepts connections and never answers: a fetch against it hangs."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/esplora/api"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+def test_a_worker_killed_mid_fetch_blocks_the_fetch_for_one_lease_only(
+    own_redis, live_server, settings
+):
+    import redis
+
+    lease = 3
+    settings.TASK_FLAG_LEASE_SECONDS = lease
+    hole = BlackHole()
+    broker = redis.Redis.from_url(own_redis.url)
+    try:
+        with (
+            stack_on(settings, own_redis.url),
+            readme_worker(
+                {
+                    "DJANGO_SETTINGS_MODULE": "config.settings_test",
+                    "DATABASE_URL": _database_url(),
+                    "CONN_MAX_AGE": "0",
+                    "REDIS_URL": own_redis.url,
+                    "TASKS_SYNC": "0",
+                    "ESPLORA_BTC_URL": hole.url,
+                    "HTTP_TIMEOUT_SECONDS": "120",
+                    "TASK_FLAG_LEASE_SECONDS": str(lease),
+                },
+                pool="solo",
+            ) as (worker, _log),
+        ):
+            # Given an address whose first fetch a worker has started (the explorer hangs)
+            alice = User.objects.create_user(email="alice@example.com", password="pw-alice-1")
+            api = requests.Session()
+            api.headers["Authorization"] = f"Bearer {make_token(alice, 'read write').token}"
+            base = f"{live_server.url}/api/portfolios"
+            pid = api.post(base, json={"title": "M", "currencies": ["btc"]}, timeout=10).json()[
+                "result"
+            ]["id"]
+            aid = api.post(
+                f"{base}/{pid}/addresses",
+                json={"title": "Cold", "address": RECORDED_ADDRESS, "currency": "btc"},
+                timeout=10,
+            ).json()["result"]["id"]
+            balances = f"{base}/{pid}/addresses/{aid}/balances"
+            assert api.get(balances, timeout=10).status_code == 503
+            wait_for("the fetch to reach the explorer", lambda: hole.accepted, 60)
+            wait_for("the queue to be taken", lambda: broker.llen("celery") == 0, 10)
+
+            # When the worker is killed in the middle of it
+            worker.kill()
+            worker.wait(timeout=10)
+            killed = time.monotonic()
+
+            # then the fetch is not enqueued again while its lease runs
+            first = api.get(balances, timeout=10)
+            assert first.status_code == 503 and first.json()["message"] == "Not ready"
+            assert broker.llen("celery") == 0
+            # and once the lease has run out (not the flag's 5 minutes), a request enqueues it
+            wait_for(
+                "the fetch to be enqueued again",
+                lambda: (
+                    api.get(balances, timeout=10).status_code == 503 and broker.llen("celery") == 1
+                ),
+                lease + 10,
+                interval=0.5,
+            )
+            assert time.monotonic() - killed < lease + 10
+    finally:
+        hole.close()
