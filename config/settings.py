@@ -266,7 +266,8 @@ if TASKS_IN_PROCESS or TASKS_SYNC:
 # --- Redis outages (issue 11.3; see docs/operations.md "When Redis is down") ----------------------
 # The cache answers from the database cache table while Redis is down (core/cache.py): reads of
 # stored data, flags and rate limits keep working. "database" is that table as a cache of its
-# own, so that `createcachetable` (migration core 0002) creates it on a Redis deployment too.
+# own, so that `createcachetable` (migration core 0002) creates it on a Redis deployment too
+# (without Redis the default cache is that table already).
 _DATABASE_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
     "LOCATION": "cache_table",
@@ -284,8 +285,6 @@ if REDIS_URL:
         },
         "database": _DATABASE_CACHE,
     }
-else:
-    CACHES["database"] = _DATABASE_CACHE
 # The worker keeps trying to reach the broker for as long as it is down, at start-up as well.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
