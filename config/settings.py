@@ -262,3 +262,40 @@ TASKS_SYNC = env.bool("TASKS_SYNC", default=False)
 if TASKS_IN_PROCESS or TASKS_SYNC:
     # A line per task is useful in a worker's log, noise in the web server's.
     LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
+
+# --- Redis outages (issue 11.3; see docs/operations.md "When Redis is down") ----------------------
+# The cache answers from the database cache table while Redis is down (core/cache.py): reads of
+# stored data, flags and rate limits keep working. "database" is that table as a cache of its
+# own, so that `createcachetable` (migration core 0002) creates it on a Redis deployment too
+# (without Redis the default cache is that table already).
+_DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "cache_table",
+}
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache.FallbackCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "FALLBACK_TABLE": "cache_table",
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT_SECONDS", default=1.0),
+                "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=2.0),
+            },
+        },
+        "database": _DATABASE_CACHE,
+    }
+# The worker keeps trying to reach the broker for as long as it is down, at start-up as well.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 10})
+# Work handed to the queue goes through the outbox table (core/outbox.py): after a failed send
+# it is tried again 5 s, 10 s, 20 s... later, at most OUTBOX_RETRY_MAX_SECONDS apart, and
+# relayed every 30 s by the beat (config/celery.py) and whenever a worker (re)connects.
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=5)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=60)
+# How long an "already queued" flag outlives a running task that stopped renewing it (a worker
+# killed in the middle of a fetch): the fetch can be enqueued again after at most this long.
+TASK_FLAG_LEASE_SECONDS = env.int("TASK_FLAG_LEASE_SECONDS", default=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -19,6 +20,9 @@ from core.exceptions import NotFound, NotReady, PayloadTooLarge, Unavailable, Va
 from core.timefmt import format_datetime, unix_now
 
 logger = logging.getLogger("api")
+
+# While the task queue is down, how long a client waiting for fetched data should wait.
+QUEUE_OUTAGE_RETRY_SECONDS = 30
 
 MESSAGES = {
     400: "Bad request",
@@ -101,6 +105,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Every failure of an /api/ view, as the envelope with the fixed message for its status."""
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
+    if isinstance(exc, NotReady):
+        exc = queue_outage(exc)
     if isinstance(exc, ValidationFailed):
         status, extra = 422, {"invalid": exc.problems}
     elif isinstance(exc, drf.ValidationError):
@@ -117,6 +123,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, Unavailable):
         status = 503
         extra = {"reason": str(exc)} if str(exc) else {}
+        if exc.try_again_at is not None:
+            extra["try_again_at"] = format_datetime(exc.try_again_at)
+            headers["Retry-After"] = str(max(1, int(exc.try_again_at.timestamp() - unix_now())))
     elif isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         status = 401
         view = context.get("view")
@@ -154,6 +163,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         )
         status, extra = 500, {"request_id": request_id}
     return Response(failure_body(status, **extra), status=status, headers=headers)
+
+
+def queue_outage(exc: NotReady) -> NotReady | Unavailable:
+    """Data not there yet waits for background work; while the task queue is down that work
+    waits in the outbox (``core.outbox``), so the answer is ``Unavailable`` (a dependency is
+    down) with a later ``try_again_at``, not a promise that it is being fetched."""
+    from core.outbox import queue_down
+
+    if not queue_down():
+        return exc
+    later = datetime.now(UTC) + timedelta(seconds=QUEUE_OUTAGE_RETRY_SECONDS)
+    return Unavailable(
+        "the task queue is down: the work is kept and runs when it is back",
+        try_again_at=max(exc.try_again_at, later),
+    )
 
 
 def json_failure(status: int, **extra: Any) -> JsonResponse:

@@ -46,7 +46,12 @@ class NotReady(TrackerError):
 
 
 class Unavailable(TrackerError):
-    """A dependency (database, broker, outside service) is down (API: 503 ``Unavailable``)."""
+    """A dependency (database, broker, outside service) is down (API: 503 ``Unavailable``).
+    ``try_again_at``, when known, is when the client should ask again."""
+
+    def __init__(self, message: str = "", *, try_again_at: datetime | None = None):
+        self.try_again_at = try_again_at
+        super().__init__(message)
 
 
 class ProviderError(TrackerError):

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from core.outbox import broker_reachable
 from core.tasks import HEARTBEAT_KEY, HEARTBEAT_MAX_AGE
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,14 @@ def database_ok() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         return cursor.fetchone() == (1,)
+
+
+def broker_ok() -> bool:
+    """The broker (Redis) takes a connection and answers. Without a broker tasks run inside
+    the web process: nothing to reach."""
+    if settings.TASKS_IN_PROCESS or settings.TASKS_SYNC:
+        return True
+    return broker_reachable()
 
 
 def jobs_ok() -> bool:

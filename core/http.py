@@ -20,9 +20,10 @@ Errors, all ``ProviderError`` (``ProviderHTTPError`` when there was an HTTP stat
   → ``retryable=True`` (``retry_after`` = the server's ``Retry-After`` when it sent one);
 - any other 4xx → ``retryable=False``, message from the body (JSON ``message``/``error``... or
   the text); callers inspect ``status`` and ``payload`` for provider-specific cases;
-- a 2xx whose body is not JSON → ``retryable=False`` without retrying: the whole body arrived
-  (a cut-off body surfaces as a connection error, which is retried), so the provider or a proxy
-  in front of it answers something else than its API and repeating at once will not help;
+- a 2xx whose body is not JSON → ``retryable=True``, but not retried in-process: a provider's
+  maintenance page or a proxy's captive page answered instead of the API; repeating at once
+  rarely helps, but it says nothing about the request or its credentials, so the caller retries
+  with its ordinary backoff (one such answer must not park an address for hours);
 - a ``validate`` callback may raise ``RetryLater`` for APIs that report rate limits inside a
   200 (Etherscan, JSON-RPC); it is then handled like a 429.
 
@@ -343,7 +344,7 @@ class HttpClient:
                 f"{self.provider}: {method} {shown} answered HTTP {status} with a body that is "
                 f"not JSON ({response.headers.get('Content-Type', 'no content type')}): "
                 f"{self.redact(' '.join(response.text.split())[:120])!r}",
-                retryable=False,
+                retryable=True,
                 status=status,
             )
         if validate is not None:

@@ -18,3 +18,31 @@ def char_max_length(model: type[models.Model], name: str) -> int:
     if not isinstance(field, models.CharField) or field.max_length is None:
         raise TypeError(f"{model.__name__}.{name} is not a text field with a max_length")
     return field.max_length
+
+
+class OutboxMessage(models.Model):
+    """A task on its way to the broker (the transactional outbox, see ``core.outbox``).
+
+    Written in the same transaction as the data the task follows up, so the two are stored
+    together or not at all; sent after the commit and deleted once the broker has it. A row
+    that stays (the broker was down) is sent again by the relay: the beat every half minute,
+    the worker each time it (re)connects to the broker, and the next request that enqueues.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Not sent before this time: the committing process's own turn, then the retry backoff.
+    next_attempt_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = "outbox message"
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk} ({self.attempts} attempts)"

@@ -19,9 +19,11 @@ Backends, chosen by :func:`default_rate_limiter`:
   acceptable for the embedded single-user setup.
 - ``LocalRateLimiter``: one process only, for scripts and tests without Django.
 
-If the shared store is down the limiter raises a retryable ``ProviderError`` (fail closed): going
-on without a limit would risk a ban from the provider, and without Redis the task queue is down
-too.
+When Redis fails, ``RedisRateLimiter`` counts in the Django cache instead (a fixed window, as
+``CacheRateLimiter``; the project's cache then answers from its database table, see
+``core/cache.py``), so a task already running keeps its limit through a Redis outage. If that
+store fails too the limiter raises a retryable ``ProviderError`` (fail closed): going on without
+a limit would risk a ban from the provider.
 """
 
 from __future__ import annotations
@@ -144,11 +146,19 @@ class RedisRateLimiter(_WaitingLimiter):
         window_us = int(self.per_seconds * 1_000_000)
         try:
             wait_us = self._script(keys=[self.key], args=[self.limit, window_us, uuid.uuid4().hex])
-        except redis.RedisError as exc:
-            raise ProviderError(
-                f"{self.provider}: rate limiter store (Redis) unavailable: {exc}", retryable=True
+        except (redis.RedisError, OSError) as exc:
+            logger.warning(
+                "rate limit for %s: Redis failed (%s), counting in the cache", self.provider, exc
             )
+            return self._fallback()._try()
         return int(wait_us) / 1_000_000
+
+    def _fallback(self) -> CacheRateLimiter:
+        from django.core.cache import cache
+
+        return CacheRateLimiter(
+            cache, self.provider, self.limit, self.per_seconds, max_wait=self.max_wait
+        )
 
 
 class CacheRateLimiter(_WaitingLimiter):

@@ -176,6 +176,19 @@ def demo_notice(context: template.Context) -> bool:
 
 
 @register.simple_tag(takes_context=True)
+def service_outage(context: template.Context) -> bool:
+    """Whether Redis (the task queue, the cache) is down, for the banner of every signed-in
+    page: what is stored is shown, what needs a fetch waits in the outbox."""
+    from core.cache import cache_degraded
+    from core.outbox import queue_down
+
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    return cache_degraded() or queue_down()
+
+
+@register.simple_tag(takes_context=True)
 def query_with(context: template.Context, **changes: Any) -> str:
     """The current query string with some parameters changed (None or "" removes one), for
     paging and filter links: ``href="?{% query_with page=2 %}"``."""

@@ -194,13 +194,13 @@ def test_the_last_retry_after_is_passed_on_when_attempts_run_out(client):
 
 
 @responses.activate
-def test_malformed_json_in_a_200_is_not_retried(client, sleeps):
+def test_malformed_json_in_a_200_is_not_retried_in_process_but_retryable(client, sleeps):
     responses.get(f"{BASE}/x", body='{"bitcoin": {"usd": 6718', content_type="application/json")
 
     with pytest.raises(ProviderHTTPError) as caught:
         client.get_json("x")
 
-    assert caught.value.retryable is False
+    assert caught.value.retryable is True  # a maintenance page, not a refusal: try later
     assert "not JSON" in str(caught.value)
     assert len(responses.calls) == 1 and sleeps == []
 

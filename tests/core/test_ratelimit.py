@@ -110,14 +110,21 @@ def test_redis_a_wait_longer_than_max_wait_raises_retryable(redis_prefix):
     assert 29 <= caught.value.retry_after <= 30
 
 
-def test_redis_down_is_a_retryable_error():
+@pytest.mark.django_db
+def test_redis_down_counts_in_the_database_cache_and_still_limits():
+    # Given a limiter whose Redis does not answer (the project's cache is the database table)
     client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    limiter = RedisRateLimiter(client, "coingecko", 10, 60)
+    limiter = RedisRateLimiter(client, f"coingecko-{uuid.uuid4().hex}", 2, 60, max_wait=0.5)
 
+    # when three requests ask within one window
+    limiter.acquire()
+    limiter.acquire()
     with pytest.raises(ProviderError) as caught:
         limiter.acquire()
 
+    # then the first two went (no outage error) and the third is refused for the window
     assert caught.value.retryable is True
+    assert "rate limit of 2 per 60 s" in str(caught.value)
 
 
 class FakeClock:

@@ -12,7 +12,7 @@ import requests
 from django.utils import timezone
 
 from addresses.models import Address, AddressBalance, AddressFetchState, AddressTransaction
-from addresses.sync import BACKOFF_MAX_SECONDS, address_sync
+from addresses.sync import BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS, address_sync
 from currencies.models import Currency
 from prices.models import SpotPrice
 from tests.live.conftest import (
@@ -129,7 +129,7 @@ def test_a_429_waits_as_long_as_retry_after_says(synced, mocked):
     assert 890 < seconds_until(state.next_retry_at) <= 900
 
 
-def test_malformed_json_keeps_the_data_and_is_retried_rarely(synced, mocked):
+def test_one_answer_that_is_not_json_keeps_the_data_and_backs_off_a_minute(synced, mocked):
     mocked.get(ADDRESS_URL, body="<html>maintenance</html>", content_type="text/html")
 
     address_sync(address_id=synced["address"])
@@ -138,8 +138,21 @@ def test_malformed_json_keeps_the_data_and_is_retried_rarely(synced, mocked):
     assert_data_kept(synced["address"])
     state = state_of(synced["address"])
     assert "not JSON" in state.error
-    # not the address's fault: an operator must look; tried again rarely, never dropped
-    assert seconds_until(state.next_retry_at) > BACKOFF_MAX_SECONDS - 10
+    # a maintenance page says nothing about the address: the first backoff step, not six hours
+    assert 50 < seconds_until(state.next_retry_at) <= BACKOFF_BASE_SECONDS
+    assert Address.objects.get(pk=synced["address"]).valid is True
+
+
+def test_answers_that_stay_not_json_back_off_longer_each_time(synced, mocked):
+    mocked.get(ADDRESS_URL, body="<html>maintenance</html>", content_type="text/html")
+
+    address_sync(address_id=synced["address"])
+    first = seconds_until(state_of(synced["address"]).next_retry_at)
+    address_sync(address_id=synced["address"])
+    second = seconds_until(state_of(synced["address"]).next_retry_at)
+
+    assert second > first + BACKOFF_BASE_SECONDS / 2
+    assert second < BACKOFF_MAX_SECONDS
 
 
 def test_a_failure_half_way_writes_nothing(synced, mocked):

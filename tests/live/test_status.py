@@ -44,7 +44,7 @@ def test_everything_ok_is_200():
     code, body = status()
     assert code == 200
     assert body["success"] is True
-    assert body["result"] == {"ok": ["database", "jobs", "tickers"], "failing": []}
+    assert body["result"] == {"ok": ["database", "broker", "jobs", "tickers"], "failing": []}
 
 
 def test_jobs_are_ok_when_tasks_run_in_the_web_process(settings):
@@ -60,7 +60,7 @@ def test_jobs_fail_without_a_worker_heartbeat(broker):
     assert body["success"] is False and "result" not in body
     assert body["message"] == "Unavailable"
     assert body["failing"] == ["jobs"]
-    assert body["ok"] == ["database", "tickers"]
+    assert body["ok"] == ["database", "broker", "tickers"]
 
 
 def test_jobs_are_ok_after_the_heartbeat_task_ran(broker):
