@@ -1,0 +1,152 @@
+"""Limits on what a request may hold, so that no input reaches a view, the database or the
+renderer in a shape that would end in a 500 (API.md: every input gets a 4xx envelope).
+
+- Body size (``DATA_UPLOAD_MAX_MEMORY_SIZE``, Django's own) and number of fields
+  (``DATA_UPLOAD_MAX_NUMBER_FIELDS``): 413 ``Payload too large``, refused before any of the body
+  is used, so a refused request never half-applies.
+- Nesting of a JSON or bracket-notation body (``API_MAX_NESTING_DEPTH``): 400 ``Bad request``.
+- One text value longer than ``MAX_FIELD_LENGTH`` characters, or any text (a value or a field
+  name) holding a NUL character or a lone UTF-16 surrogate: 422 ``Invalid``. PostgreSQL cannot
+  store a NUL, and UTF-8 cannot encode a surrogate, neither into the database nor back out in an
+  answer that echoes it.
+- A NUL in the address, the query string or a header: 400, before any view runs (the dashboard's
+  pages too; a URL is no place for one).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from rest_framework.exceptions import ParseError
+
+from core.exceptions import ValidationFailed
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# At most this many sentences in one answer: a body of 3,000 bad values gets the first ones.
+MAX_SENTENCES = 20
+
+
+def max_nesting_depth() -> int:
+    return int(settings.API_MAX_NESTING_DEPTH)
+
+
+def max_field_length() -> int:
+    return int(settings.MAX_FIELD_LENGTH)
+
+
+def text_problem(text: str) -> str | None:
+    """What makes ``text`` unstorable, worded to follow a field's name, or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        if len(text) > max_field_length():
+            return f"must be at most {max_field_length()} characters"
+        return None
+    if found.group() == "\x00":
+        return "must not contain a NUL character"
+    return "is not valid text (it holds a lone UTF-16 surrogate)"
+
+
+def storable(text: str) -> str:
+    """``text`` without what no database text can hold (for names we keep but do not judge,
+    such as an uploaded file's name)."""
+    return _UNSTORABLE.sub("", text)
+
+
+def nested_too_deeply() -> ParseError:
+    return ParseError(f"the body is nested more than {max_nesting_depth()} levels deep")
+
+
+def too_many_fields(count: int | None = None) -> TooManyFieldsSent:
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    got = f" (this one has {count})" if count is not None else ""
+    return TooManyFieldsSent(f"the body has more than the {limit} fields this server accepts{got}")
+
+
+def too_large_sentence(exc: Exception) -> str:
+    """The sentence of a 413 for Django's own refusals of a body (size, fields, files)."""
+    if isinstance(exc, TooManyFieldsSent):
+        text = str(exc)
+        return (
+            text
+            if text.startswith("the body")
+            else f"the body has more than the {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} fields "
+            "this server accepts"
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return f"the body has more than the {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files this server accepts"
+    return (
+        f"the body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes this server "
+        "accepts"
+    )
+
+
+TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def check_body(data: Any) -> Any:
+    """``data`` as parsed from a body, once every text in it (names included) is storable and it
+    nests at most ``API_MAX_NESTING_DEPTH`` levels; raises ``ParseError`` (400) for nesting and
+    ``ValidationFailed`` (422) naming each bad value, e.g. ``"title must not contain a NUL
+    character"``. Iterative: a deep body cannot exhaust the stack here."""
+    depth_limit = max_nesting_depth()
+    problems: list[str] = []
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack and len(problems) < MAX_SENTENCES:
+        value, path, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth >= depth_limit:
+                raise nested_too_deeply()
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            children = []
+            for key, item in items:
+                if isinstance(key, str) and text_problem(key):
+                    # Never echoed: a name that cannot be encoded cannot be answered either.
+                    problems.append(f"a field name {text_problem(key)}")
+                    continue
+                children.append((item, _child(path, key), depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(value, str) and (problem := text_problem(value)):
+            problems.append(f"{path or 'the body'} {problem}")
+    if problems:
+        raise ValidationFailed(problems)
+    return data
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    return any(
+        "\x00" in value
+        for key, value in request.META.items()
+        if key.startswith("HTTP_") and isinstance(value, str)
+    )
+
+
+class RefuseNulMiddleware:
+    """A NUL in the address, the query string or a header is a 400 before any view looks it up
+    (PostgreSQL refuses a NUL in any query, which would be a 500)."""
+
+    SENTENCE = "the address, query string or headers must not contain a NUL character"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            if request.path.startswith("/api/"):
+                from core.envelope import json_failure
+
+                return json_failure(400, invalid=[self.SENTENCE])
+            return HttpResponseBadRequest(f"Bad request: {self.SENTENCE}.")
+        return self.get_response(request)
