@@ -16,10 +16,12 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from core.exceptions import ValidationFailed
+from core.limits import storable
 from core.models import char_max_length
 from core.money import format_amount
 from core.tasks import enqueue
@@ -148,14 +150,14 @@ def _import(
         wallet=target,
         user=user,
         source=IMPORT_SOURCE,
-        file_name=(file_name or "statement.csv")[:255],
+        file_name=(storable(file_name or "") or "statement.csv")[:255],
         file_sha256="",
     )
     tally = Tally()
     writer = EntryWriter(
         wallet=target, imp=imp, fallback_fiat=_fallback_fiat(portfolio), tally=tally
     )
-    parser = CoinbaseCsvParser(reader)
+    parser = CoinbaseCsvParser(reader, max_cell_length=settings.MAX_FIELD_LENGTH)
     with closing(batches_ahead(parser, BATCH_SIZE)) as batches:  # stops the parser on errors
         for batch in batches:
             writer.write(batch)
