@@ -5,9 +5,11 @@ that answered 500 (or an HTML page) before."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from rest_framework.test import APIClient
 
 from addresses.models import Address
@@ -399,6 +401,27 @@ def test_the_csrf_failure_view_answers_the_envelope_under_api_only(rf):
 
     assert api_answer.status_code == 403 and api_answer["Content-Type"] == "application/json"
     assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("exception", "status", "sentence"),
+    [
+        (RequestDataTooBig(), 413, "the body is larger than the 5242880 bytes this server accepts"),
+        (TooManyFieldsSent(), 413, "the body has more than the 1000 fields this server accepts"),
+        (SuspiciousOperation(), 400, None),
+    ],
+)
+def test_django_s_own_refusals_are_enveloped_under_api_only(rf, exception, status, sentence):
+    # What Django answers when it refuses a request itself, outside any DRF view.
+    from core.views import handler400
+
+    answer = handler400(rf.post("/api/portfolios"), exception)
+    page = handler400(rf.post("/portfolios/new/"), exception)
+
+    assert answer.status_code == status and answer["Content-Type"] == "application/json"
+    body = json.loads(answer.content)
+    assert body["success"] is False and body.get("invalid", [None]) == [sentence]
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
 
 
 def test_django_s_own_400_is_enveloped_under_api(api):
