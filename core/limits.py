@@ -51,6 +51,21 @@ def text_problem(text: str) -> str | None:
     return "is not valid text (it holds a lone UTF-16 surrogate)"
 
 
+# A database id is a signed 64-bit integer: a larger number names no row, and would overflow the
+# query that looks for it.
+MAX_ID = 2**63 - 1
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def row_id(text: str) -> int | None:
+    """``text`` as a row id: ASCII digits (``str.isdigit`` also takes "²" and "١٢", which
+    ``int`` then refuses or reads) of at most ``MAX_ID``; None for anything else."""
+    text = text.strip()
+    if not _ASCII_DIGITS.fullmatch(text) or len(text) > 19 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
 def storable(text: str) -> str:
     """``text`` without what no database text can hold (for names we keep but do not judge,
     such as an uploaded file's name)."""

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core.exceptions import ValidationFailed
-from core.limits import storable
+from core.limits import row_id, storable
 from core.models import char_max_length
 from core.money import format_amount
 from core.tasks import enqueue
@@ -77,7 +77,9 @@ def import_wallet_get(*, portfolio: Portfolio, wallet: str | int | None) -> Wall
         wallet = DEFAULT_WALLET
     own = Wallet.objects.filter(portfolio=portfolio, kind__in=(Wallet.IMPORT, Wallet.ACCOUNT))
     if isinstance(wallet, int) or str(wallet).strip().isdigit():
-        found = own.select_for_update().filter(pk=int(wallet)).first()
+        # An id: "²" is a digit to isdigit but no id, and one past 64 bits names no wallet.
+        wallet_id = wallet if isinstance(wallet, int) else row_id(str(wallet))
+        found = own.select_for_update().filter(pk=wallet_id).first() if wallet_id else None
         if found is None:
             raise ValidationFailed(f"unknown wallet '{wallet}'")
         return found

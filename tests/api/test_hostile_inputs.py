@@ -427,3 +427,70 @@ def test_django_s_own_refusals_are_enveloped_under_api_only(rf, exception, statu
 def test_django_s_own_400_is_enveloped_under_api(api):
     # A host name not in ALLOWED_HOSTS is refused by Django itself, before any view.
     fail(api.get("/api/portfolios", HTTP_HOST="elsewhere.example"), 400)
+
+
+# --- ids: past 64 bits, or digits that are not ASCII -------------------------------------------
+
+NOT_IDS = ["99999999999999999999", "²", "9" * 5000]
+
+
+@pytest.mark.parametrize("value", NOT_IDS)
+@pytest.mark.parametrize(
+    "route", ["transactions", "transactions/missing-values", "cost-basis/lots"]
+)
+def test_a_wallet_filter_that_is_no_id_is_422(
+    api, alice_ids, value, route, django_capture_on_commit_callbacks
+):
+    url = f"/api/portfolios/{alice_ids['p']}/{route}"
+    with django_capture_on_commit_callbacks(execute=True):  # the first ask builds the cost basis
+        api.get(url)
+
+    fail(api.get(url, {"wallet": value}), 422, f"wallet '{value}' is not an id (a whole number)")
+
+
+@pytest.mark.parametrize("value", NOT_IDS)
+def test_an_import_into_a_wallet_id_that_is_no_id_is_422(api, alice_ids, value):
+    from io import BytesIO
+
+    from ledger.models import Import
+
+    file = BytesIO(b"Timestamp,Transaction Type\n")
+    file.name = "statement.csv"
+    url = f"/api/portfolios/{alice_ids['p']}/ingest/csv?wallet={value}"
+
+    fail(api.post(url, {"file": file}, format="multipart"), 422, f"unknown wallet '{value}'")
+    assert not Import.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "１９７０"])
+def test_a_report_year_that_is_no_year_is_422(api, alice_ids, value):
+    url = f"/api/portfolios/{alice_ids['p']}/cost-basis/report.csv"
+    fail(api.get(url, {"year": value}), 422, f"year '{value}' is not a year such as 2024")
+
+
+@pytest.mark.parametrize("value", NOT_IDS)
+def test_a_pinned_lot_entry_that_is_no_id_is_refused(value):
+    from core.exceptions import ValidationFailed
+    from ledger.api.inputs import entry_changes
+
+    with pytest.raises(ValidationFailed) as refused:
+        entry_changes({"pinned_lots": [[value, "1"]]})
+
+    assert refused.value.problems == [f"pinned_lots[0]: entry id '{value}' is not a whole number"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/portfolios/99999999999999999999",
+        "/api/portfolios/{p}/offsets/99999999999999999999",
+        "/api/portfolios/{p}/addresses/99999999999999999999",
+        "/api/portfolios/{p}/transactions/99999999999999999999",
+        "/api/portfolios/{p}/imports/99999999999999999999",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_an_id_past_64_bits_in_the_path_is_404(api, alice_ids, path, method):
+    response = api.generic(method, path.format(p=alice_ids["p"]))
+    assert response.status_code in (404, 405), response.content
+    fail(response, response.status_code)
