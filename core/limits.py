@@ -93,7 +93,8 @@ def too_large_sentence(exc: Exception) -> str:
             "this server accepts"
         )
     if isinstance(exc, TooManyFilesSent):
-        return f"the body has more than the {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files this server accepts"
+        files = settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        return f"the body has more than the {files} files this server accepts"
     return (
         f"the body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes this server "
         "accepts"
@@ -125,9 +126,9 @@ def check_body(data: Any) -> Any:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             children = []
             for key, item in items:
-                if isinstance(key, str) and text_problem(key):
+                if isinstance(key, str) and (key_problem := text_problem(key)):
                     # Never echoed: a name that cannot be encoded cannot be answered either.
-                    problems.append(f"a field name {text_problem(key)}")
+                    problems.append(f"a field name {key_problem}")
                     continue
                 children.append((item, _child(path, key), depth + 1))
             stack.extend(reversed(children))
