@@ -10,17 +10,20 @@ renderer in a shape that would end in a 500 (API.md: every input gets a 4xx enve
   store a NUL, and UTF-8 cannot encode a surrogate, neither into the database nor back out in an
   answer that echoes it.
 - A NUL in the address, the query string or a header: 400, before any view runs (the dashboard's
-  pages too; a URL is no place for one).
+  pages too; a URL is no place for one), and in the form body or Basic credentials of an OAuth2
+  endpoint (django-oauth-toolkit's views look up what they are given).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from rest_framework.exceptions import ParseError
 
 from core.exceptions import ValidationFailed
@@ -149,9 +152,27 @@ def _has_nul(request: HttpRequest) -> bool:
     )
 
 
+def _oauth_has_nul(request: HttpRequest) -> bool:
+    """The OAuth2 endpoints are django-oauth-toolkit's views, which look up whatever a form body
+    or Basic credentials say (client ids, codes, tokens): a NUL there, raw or percent-encoded,
+    is checked here, as our own forms and parsers check theirs."""
+    form = request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
+    if form and (b"\x00" in request.body or b"%00" in request.body):
+        return True
+    auth = request.META.get("HTTP_AUTHORIZATION", "")
+    if auth[:6].lower() == "basic ":
+        try:
+            credentials = base64.b64decode(auth[6:], validate=False)
+        except (ValueError, binascii.Error):
+            return False
+        return b"\x00" in credentials or b"%00" in credentials
+    return False
+
+
 class RefuseNulMiddleware:
-    """A NUL in the address, the query string or a header is a 400 before any view looks it up
-    (PostgreSQL refuses a NUL in any query, which would be a 500)."""
+    """A NUL in the address, the query string or a header (or in an OAuth2 endpoint's form or
+    credentials) is a 400 before any view looks it up (PostgreSQL refuses a NUL in any query,
+    which would be a 500). /api/ answers the envelope, /oauth/ the RFC 6749 error body."""
 
     SENTENCE = "the address, query string or headers must not contain a NUL character"
 
@@ -159,6 +180,14 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/oauth/") and (_has_nul(request) or _oauth_has_nul(request)):
+            return JsonResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "the request must not contain a NUL character",
+                },
+                status=400,
+            )
         if _has_nul(request):
             if request.path.startswith("/api/"):
                 from core.envelope import json_failure

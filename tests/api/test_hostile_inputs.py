@@ -494,3 +494,51 @@ def test_an_id_past_64_bits_in_the_path_is_404(api, alice_ids, path, method):
     response = api.generic(method, path.format(p=alice_ids["p"]))
     assert response.status_code in (404, 405), response.content
     fail(response, response.status_code)
+
+
+# --- the OAuth2 endpoints (django-oauth-toolkit's views) ---------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/oauth/token", "/oauth/revoke_token", "/oauth/introspect"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=password&username=alice%00&password=x&client_id=app%00",
+        "grant_type=refresh_token&refresh_token=%00",
+        "token=tok%00en",
+    ],
+)
+def test_a_nul_in_an_oauth_form_is_invalid_request(anon, url, body):
+    response = anon.generic("POST", url, body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "the request must not contain a NUL character",
+    }
+
+
+def test_a_nul_in_oauth_basic_credentials_is_invalid_request(anon):
+    import base64
+
+    credentials = base64.b64encode(b"client\x00:secret").decode()
+    response = anon.generic(
+        "POST",
+        "/oauth/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Basic {credentials}",
+    )
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_an_oauth_form_without_a_nul_still_reaches_the_token_view(db, anon):
+    response = anon.generic(
+        "POST",
+        "/oauth/token",
+        "grant_type=password&username=alice&password=x&client_id=nobody",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert (response.status_code, response.json()) == (401, {"error": "invalid_client"})
