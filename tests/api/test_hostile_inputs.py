@@ -169,6 +169,12 @@ def test_nul_in_a_dashboard_address_is_a_plain_400(alice_client_plain):
     assert b"NUL" in response.content
 
 
+def test_nul_in_a_session_cookie_is_a_plain_400(anon):
+    # The session is looked up by the cookie's value: PostgreSQL would refuse the query.
+    response = anon.get("/portfolios/", HTTP_COOKIE="sessionid=abc\x00def")
+    assert response.status_code == 400
+
+
 @pytest.fixture
 def alice_client_plain(alice):
     from django.test import Client
