@@ -299,3 +299,15 @@ OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=60)
 # How long an "already queued" flag outlives a running task that stopped renewing it (a worker
 # killed in the middle of a fetch): the fetch can be enqueued again after at most this long.
 TASK_FLAG_LEASE_SECONDS = env.int("TASK_FLAG_LEASE_SECONDS", default=30)
+
+# --- Input limits -------------------------------------------------------------------------------
+# What one request may hold (docs/operations.md "Input limits"). Past a limit the API answers 413
+# (body size: DATA_UPLOAD_MAX_MEMORY_SIZE above; number of fields), 400 (nesting) or 422 (one
+# value too long, or text with a NUL or a lone surrogate), and nothing of the request is stored.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=1000)
+API_MAX_NESTING_DEPTH = env.int("API_MAX_NESTING_DEPTH", default=32)
+# Characters in one text value of a body, and in one cell of an imported statement.
+MAX_FIELD_LENGTH = env.int("MAX_FIELD_LENGTH", default=10_000)
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"  # the envelope under /api/, Django's page elsewhere
+MIDDLEWARE += ["core.limits.RefuseNulMiddleware"]
+# --- end Input limits ---------------------------------------------------------------------------

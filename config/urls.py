@@ -10,6 +10,8 @@ from offsets.api import OffsetDetailView, OffsetListView
 from portfolios.api import PortfolioDetailView, PortfolioListView
 from users.api import CurrentUserView
 
+handler400 = "core.views.handler400"
+handler403 = "core.views.handler403"
 handler404 = "core.views.handler404"
 handler500 = "core.views.handler500"
 

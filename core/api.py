@@ -3,6 +3,7 @@ view, input helpers and paging as API.md describes it."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Literal, overload
 
@@ -10,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -114,33 +116,50 @@ class ApiView(APIView):
     public = False
     info_allowed = False
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # A method the view does not have is 405 whoever asks (TRACE included): DRF would
+        # authenticate and check scopes first, answering 401 or 403 for a route that exists.
+        method = (request.method or "").lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method or "")
+        super().initial(request, *args, **kwargs)
+
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def _whole_number(request: Request, name: str, default: int, problems: list[str]) -> int:
+    """A query parameter that must be a whole number written in ASCII digits (``int`` alone
+    would take "١٢" or "1_000"); a problem is noted and the default answered."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(raw.strip()):
+        problems.append(f"{name} must be a whole number")
+        return default
+    return int(raw)
+
+
 def paginate(request: Request, queryset, serialize) -> Envelope:
     """``?limit=`` (default 100, at most 1000) and ``?offset=``; the envelope gets ``count``
-    (all rows) and ``next`` (URL or null)."""
-    problems = []
-    try:
-        limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
-        if not 1 <= limit <= MAX_LIMIT:
-            problems.append(f"limit must be between 1 and {MAX_LIMIT}")
-    except ValueError:
-        problems.append("limit must be a whole number")
-        limit = DEFAULT_LIMIT
-    try:
-        offset = int(request.query_params.get("offset", 0))
-        if offset < 0:
-            problems.append("offset must not be negative")
-    except ValueError:
-        problems.append("offset must be a whole number")
-        offset = 0
+    (all rows) and ``next`` (URL or null). An offset past the last row is an empty page, however
+    large (the database is not asked for it: a number past 64 bits would not fit its query)."""
+    problems: list[str] = []
+    limit = _whole_number(request, "limit", DEFAULT_LIMIT, problems)
+    if not problems and not 1 <= limit <= MAX_LIMIT:
+        problems.append(f"limit must be between 1 and {MAX_LIMIT}")
+    before = len(problems)
+    offset = _whole_number(request, "offset", 0, problems)
+    if len(problems) == before and offset < 0:
+        problems.append("offset must not be negative")
     if problems:
         raise ValidationFailed(problems)
     count = queryset.count()
-    rows = list(queryset[offset : offset + limit])
+    rows = list(queryset[offset : offset + limit]) if offset < count else []
     next_url = None
     if offset + limit < count:
         params = request.query_params.copy()

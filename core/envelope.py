@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.exceptions import NotFound, NotReady, PayloadTooLarge, Unavailable, ValidationFailed
+from core.limits import TOO_LARGE, too_large_sentence
 from core.timefmt import format_datetime, unix_now
 
 logger = logging.getLogger("api")
@@ -147,9 +147,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             headers["Retry-After"] = str(int(wait))
     elif isinstance(exc, PayloadTooLarge):
         status, extra = 413, {"invalid": [str(exc)]}
-    elif isinstance(exc, RequestDataTooBig):
-        status = 413
-        extra = {"invalid": [str(exc) or "the request body is larger than this server accepts"]}
+    elif isinstance(exc, TOO_LARGE):  # Django's refusals of a body: size, fields, files
+        status, extra = 413, {"invalid": [too_large_sentence(exc)]}
     elif isinstance(exc, (drf.ParseError, drf.UnsupportedMediaType, drf.NotAcceptable)):
         status = 400
         extra = {"invalid": [str(exc.detail)]}

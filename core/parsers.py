@@ -15,11 +15,14 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_plus
 
+from django.conf import settings
 from django.http import QueryDict
 from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.http.multipartparser import MultiPartParserError
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import DataAndFiles, FormParser, JSONParser, MultiPartParser
+
+from core.limits import check_body, max_nesting_depth, nested_too_deeply, too_many_fields
 
 _HEAD = re.compile(r"\A[\[\]]*([^\[\]]+)\]*")
 _ARRAY_OF_OBJECTS = re.compile(r"\A\[\]\[([^\[\]]+)\]\Z")
@@ -44,8 +47,8 @@ def _has_key(obj: dict[str, Any], path: str) -> bool:
 
 
 def _normalize(params: dict[str, Any], name: str, value: Any, depth: int = 0) -> dict[str, Any]:
-    if depth > 20:
-        raise ParseError("bracket-notation key nested too deeply")
+    if depth >= max_nesting_depth():
+        raise nested_too_deeply()
     match = _HEAD.match(name)
     if not match:
         return params
@@ -87,11 +90,13 @@ def parse_bracket_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return params
 
 
-def parse_urlencoded(body: str) -> dict[str, Any]:
+def parse_urlencoded(body: str, *, max_fields: int | None = None) -> dict[str, Any]:
+    """``max_fields``: refuse (413) a body of more fields, before any is decoded."""
+    parts = [part for part in body.split("&") if part]
+    if max_fields is not None and len(parts) > max_fields:
+        raise too_many_fields(len(parts))
     pairs: list[tuple[str, Any]] = []
-    for part in body.split("&"):
-        if not part:
-            continue
+    for part in parts:
         if "=" in part:
             key, value = part.split("=", 1)
             pairs.append((unquote_plus(key), unquote_plus(value)))
@@ -110,9 +115,13 @@ class DecimalJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", "utf-8")
         try:
-            return json.loads(stream.read().decode(encoding), parse_float=Decimal)
+            data = json.loads(stream.read().decode(encoding), parse_float=Decimal)
+        except RecursionError:
+            # json's C scanner recurses per level: far past any sane depth it gives up cleanly.
+            raise nested_too_deeply()
         except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(f"the body is not valid JSON: {exc}")
+        return check_body(data)
 
 
 class BracketFormParser(FormParser):
@@ -124,7 +133,7 @@ class BracketFormParser(FormParser):
             body = stream.read().decode(encoding)
         except UnicodeDecodeError:
             raise ParseError("the form body is not valid text")
-        return parse_urlencoded(body)
+        return check_body(parse_urlencoded(body, max_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS))
 
 
 class _OrderedQueryDict(QueryDict):
@@ -172,4 +181,4 @@ class BracketMultiPartParser(MultiPartParser):
         except MultiPartParserError as exc:
             raise ParseError(f"Multipart form parse error - {exc}")
         pairs = data.pairs if isinstance(data, _OrderedQueryDict) else _querydict_pairs(data)
-        return DataAndFiles(parse_bracket_pairs(pairs), files)
+        return DataAndFiles(check_body(parse_bracket_pairs(pairs)), files)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -8,6 +9,7 @@ from rest_framework.response import Response
 from core.api import ApiView
 from core.envelope import failure_body, json_failure
 from core.health import run_checks
+from core.limits import TOO_LARGE, too_large_sentence
 
 
 class StatusView(ApiView):
@@ -30,8 +32,39 @@ class StatusView(ApiView):
         return Response({"ok": ok, "failing": failing})
 
 
+@csrf_exempt  # no CSRF page for a write to a route that does not exist: it is 404
 def api_not_found(request, *args, **kwargs):
     return json_failure(404)
+
+
+def handler400(request, exception=None):
+    """Django's own refusals (a body too large or of too many fields, a bad request): under
+    /api/ the envelope, 413 for a body too large, never an HTML page."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, TOO_LARGE):
+            return json_failure(413, invalid=[too_large_sentence(exception)])
+        return json_failure(400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_failure(403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """``CSRF_FAILURE_VIEW``: the envelope under /api/ (a bearer client has no CSRF token to
+    send), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return json_failure(403)
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
 
 
 def handler404(request, exception=None):

@@ -18,7 +18,7 @@ class YearField(forms.CharField):
         if not value:
             return None
         text = value.strip()
-        if not text.isdigit() or not 1970 <= int(text) <= 9999:
+        if not (len(text) == 4 and text.isascii() and text.isdigit()) or int(text) < 1970:
             raise forms.ValidationError(f"year '{value}' is not a year such as 2024")
         return int(text)
 

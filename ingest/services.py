@@ -16,11 +16,13 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from core.db import atomic_with_retry
 from core.exceptions import ValidationFailed
+from core.limits import row_id, storable
 from core.models import char_max_length
 from core.money import format_amount
 from core.tasks import enqueue
@@ -76,7 +78,9 @@ def import_wallet_get(*, portfolio: Portfolio, wallet: str | int | None) -> Wall
         wallet = DEFAULT_WALLET
     own = Wallet.objects.filter(portfolio=portfolio, kind__in=(Wallet.IMPORT, Wallet.ACCOUNT))
     if isinstance(wallet, int) or str(wallet).strip().isdigit():
-        found = own.select_for_update().filter(pk=int(wallet)).first()
+        # An id: "²" is a digit to isdigit but no id, and one past 64 bits names no wallet.
+        wallet_id = wallet if isinstance(wallet, int) else row_id(str(wallet))
+        found = own.select_for_update().filter(pk=wallet_id).first() if wallet_id else None
         if found is None:
             raise ValidationFailed(f"unknown wallet '{wallet}'")
         return found
@@ -170,7 +174,7 @@ def _import(
         wallet=target,
         user=user,
         source=IMPORT_SOURCE,
-        file_name=(file_name or "statement.csv")[:255],
+        file_name=(storable(file_name or "") or "statement.csv")[:255],
         file_sha256="",
     )
     tally = Tally()
@@ -181,7 +185,7 @@ def _import(
         fallback_fiat=_fallback_fiat(portfolio),
         tally=tally,
     )
-    parser = CoinbaseCsvParser(reader)
+    parser = CoinbaseCsvParser(reader, max_cell_length=settings.MAX_FIELD_LENGTH)
     with closing(batches_ahead(parser, BATCH_SIZE)) as batches:  # stops the parser on errors
         for batch in batches:
             writer.write(batch)

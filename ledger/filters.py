@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import django_filters
 from django import forms
 
+from core.limits import row_id
 from currencies.selectors import currencies_visible
 from ledger.kinds import Kind
 from ledger.models import LedgerEntry
@@ -66,9 +67,10 @@ class IdListField(forms.CharField):
             return []
         ids = []
         for item in _items(value):
-            if not item.isdigit():
+            found = row_id(item)
+            if found is None:
                 raise forms.ValidationError(f"{self.label} '{item}' is not an id (a whole number)")
-            ids.append(int(item))
+            ids.append(found)
         return ids
 
 

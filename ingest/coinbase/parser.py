@@ -12,7 +12,7 @@ from decimal import Decimal
 from ledger.kinds import INFLOWS, IncomeType, Kind
 
 from .notes import market_quote, parse_convert, parse_trade, trade_assets
-from .records import ReadableStream, Record, RecordReader, WarningLog
+from .records import DEFAULT_MAX_CELL_LENGTH, ReadableStream, Record, RecordReader, WarningLog
 from .rows import StatementRejected, StatementRow
 from .txtypes import FIAT_CODES, RECEIVE_INCOME, Handling
 
@@ -58,14 +58,15 @@ class CoinbaseCsvParser:
     the rows after it). The first bad line raises ``StatementRejected``; rows already yielded
     must then be discarded by the caller.
     After iteration starts, ``variant`` is the detected variant and ``header_line`` the line of
-    the header; after it ends, ``warnings`` lists what was skipped or looked odd."""
+    the header; after it ends, ``warnings`` lists what was skipped or looked odd.
+    ``max_cell_length``: characters one cell may hold; a longer one refuses the file."""
 
-    def __init__(self, stream: ReadableStream):
+    def __init__(self, stream: ReadableStream, *, max_cell_length: int = DEFAULT_MAX_CELL_LENGTH):
         self._started = False
         self.variant: str | None = None
         self.header_line: int | None = None
         self._warnings = WarningLog()
-        self._reader = RecordReader(stream, self._warnings)
+        self._reader = RecordReader(stream, self._warnings, max_cell_length=max_cell_length)
         self._has_ids = False
         self._queue: deque[_Slot] = deque()
         self._waiting: deque[_Slot] = deque()  # slots with rows None, in arrival order

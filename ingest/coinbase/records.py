@@ -22,6 +22,8 @@ from .txtypes import Handling, TypeRule, type_rule
 from .values import parse_money, parse_quantity, parse_timestamp
 
 _CHUNK = 1 << 16
+# Characters one cell may hold unless the caller says otherwise (settings.MAX_FIELD_LENGTH).
+DEFAULT_MAX_CELL_LENGTH = 10_000
 
 
 def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -107,9 +109,16 @@ class RecordReader:
     ``data_rows`` counts the file's rows after the header read so far (blank lines aside),
     skipped ones included: one row can make two ledger rows, so this is the file's own count."""
 
-    def __init__(self, stream: ReadableStream, warnings: WarningLog):
+    def __init__(
+        self,
+        stream: ReadableStream,
+        warnings: WarningLog,
+        *,
+        max_cell_length: int = DEFAULT_MAX_CELL_LENGTH,
+    ):
         self._stream = stream
         self._warnings = warnings
+        self._max_cell_length = max_cell_length
         self.layout: Layout | None = None
         self.header_line: int | None = None
         self.negative_seen = False
@@ -124,7 +133,7 @@ class RecordReader:
     def start(self) -> Layout:
         """Find the header (reading at most HEADER_SCAN_LINES lines) and return its layout."""
         self._csv = csv.reader(text_lines(self._stream))
-        self.layout = self._find_header(self._csv)
+        self.layout = self._find_header(self._checked_rows())
         return self.layout
 
     def records(self) -> Iterator[Record]:
@@ -133,7 +142,7 @@ class RecordReader:
         assert layout is not None
         columns = layout.columns
         last = reader.line_num
-        for cells in reader:
+        for cells in self._checked_rows():
             line = last + 1
             last = reader.line_num
             if not any(cells):
@@ -146,6 +155,37 @@ class RecordReader:
             record = self._read(cells, line, layout)
             if record is not None:
                 yield record
+
+    def _checked_rows(self) -> Iterator[list[str]]:
+        """The csv reader's rows; a row it cannot read (binary garbage, a cell past its own
+        limit) or a cell no column of ours would take (a NUL, which no database text can hold;
+        a cell past ``max_cell_length``) refuses the file at that line."""
+        reader = self._csv
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise StatementRejected(reader.line_num or 1, self._too_long())
+                raise StatementRejected(
+                    reader.line_num or 1,
+                    "the file cannot be read as CSV text (is this a binary file rather than CSV?)",
+                )
+            for cell in cells:
+                if "\x00" in cell:
+                    raise StatementRejected(
+                        reader.line_num,
+                        "a cell holds a NUL character (is this a binary file rather than CSV?)",
+                    )
+                if len(cell) > self._max_cell_length:
+                    raise StatementRejected(reader.line_num, self._too_long())
+            yield cells
+
+    def _too_long(self) -> str:
+        limit = min(self._max_cell_length, csv.field_size_limit())
+        return f"a cell is longer than the {limit} characters a statement cell may hold"
 
     def _find_header(self, reader: Iterator[list[str]]) -> Layout:
         best: tuple[tuple[bool, int], int, list[str]] | None = None

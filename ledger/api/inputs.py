@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from core.exceptions import ValidationFailed
 from core.inputs import InputField, InputSerializer, unwrap_single
+from core.limits import row_id
 from core.money import parse_amount
 
 NOTES_MAX = 2000
@@ -115,13 +116,12 @@ class PinsInput(_CheckedInput):
             else:
                 problems.append(f"{name}[{i}] must be a pair [entry id, quantity]")
                 continue
-            if isinstance(pk, bool) or not str(pk).strip().isdigit():
+            entry_id = None if isinstance(pk, bool) else row_id(str(pk))
+            if entry_id is None:
                 problems.append(f"{name}[{i}]: entry id '{pk}' is not a whole number")
                 continue
             try:
-                pins.append(
-                    (int(str(pk).strip()), parse_amount(quantity, field=f"{name}[{i}] quantity"))
-                )
+                pins.append((entry_id, parse_amount(quantity, field=f"{name}[{i}] quantity")))
             except ValidationFailed as exc:
                 problems.extend(exc.problems)
         if problems:

@@ -13,6 +13,7 @@ MESSAGES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    413: "Payload too large",
     422: "Invalid",
     500: "Server error",
     503: "Unavailable",
