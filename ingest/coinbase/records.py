@@ -101,6 +101,18 @@ class WarningLog:
         return out
 
 
+def _checked_rows(reader: _csv.Reader) -> Iterator[list[str]]:
+    """The reader's rows; a file the csv module cannot split into rows (binary data, a bare
+    carriage return inside a field) is refused at the line it reached, never a server error."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise StatementRejected(reader.line_num + 1, f"not a CSV file: {exc}") from None
+
+
 class RecordReader:
     """Reads the checked records of one statement: ``start()`` finds the header, ``records()``
     yields the rows after it. ``negative_seen`` turns true at the first negative quantity;
@@ -124,7 +136,7 @@ class RecordReader:
     def start(self) -> Layout:
         """Find the header (reading at most HEADER_SCAN_LINES lines) and return its layout."""
         self._csv = csv.reader(text_lines(self._stream))
-        self.layout = self._find_header(self._csv)
+        self.layout = self._find_header(_checked_rows(self._csv))
         return self.layout
 
     def records(self) -> Iterator[Record]:
@@ -133,7 +145,7 @@ class RecordReader:
         assert layout is not None
         columns = layout.columns
         last = reader.line_num
-        for cells in reader:
+        for cells in _checked_rows(reader):
             line = last + 1
             last = reader.line_num
             if not any(cells):
