@@ -142,3 +142,16 @@ def test_a_nul_character_is_refused_not_a_database_error(api, alice_ids):
         "/api/portfolios", {"title": "a\x00b", "currencies": ["btc"]}, format="json"
     )
     assert fail(response, 422)["invalid"] == ["title must not contain a NUL character"]
+
+
+def test_binary_data_uploaded_as_a_statement_is_refused_at_its_line(api, alice_ids):
+    # Found by the fuzzing run: a PNG sent as the CSV was a 500 (the csv module's error).
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x00\x00"
+    upload = SimpleUploadedFile("file.png", png, content_type="image/png")
+    response = api.post(
+        f"/api/portfolios/{alice_ids['p']}/ingest/csv", {"file": upload}, format="multipart"
+    )
+    [sentence] = fail(response, 422)["invalid"]
+    assert sentence.startswith("line ") and "not a CSV file" in sentence, sentence
