@@ -170,7 +170,7 @@ REST_FRAMEWORK = {
         "core.parsers.BracketMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "core.envelope.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.EnvelopeAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -186,6 +186,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The failure envelope's ``success`` (core.schema): named for what it is, not "SuccessEnum".
+    "ENUM_NAME_OVERRIDES": {"FailedEnum": [(False, False)]},
 }
 
 OAUTH2_PROVIDER = {
