@@ -14,6 +14,7 @@ MESSAGES = {
     404: "Not found",
     405: "Method not allowed",
     422: "Invalid",
+    429: "Too many requests",
     500: "Server error",
     503: "Unavailable",
 }
