@@ -125,6 +125,10 @@ class TrackerOAuth2Validator(OAuth2Validator):
         return http_request
 
     def validate_user(self, username, password, client, request, *args, **kwargs):
+        if "\x00" in (username or "") or "\x00" in (password or ""):
+            # No account has one, and PostgreSQL refuses it in a query (psycopg 3 raises a
+            # DataError, which django-oauth-toolkit's own NUL guard does not catch).
+            return False
         valid = super().validate_user(username, password, client, request, *args, **kwargs)
         http_request = getattr(request, "tracker_http_request", None)
         if getattr(http_request, "axes_locked_out", False):
@@ -154,8 +158,21 @@ class TrackerOAuth2Validator(OAuth2Validator):
         http_request.META["PATH_INFO"] = http_request.path
         return http_request
 
+    def validate_client_id(self, client_id, request, *args, **kwargs):
+        if "\x00" in (client_id or ""):
+            return False  # see validate_user
+        return super().validate_client_id(client_id, request, *args, **kwargs)
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs):
+        if "\x00" in (client_id or ""):
+            return False
+        return super().authenticate_client_id(client_id, request, *args, **kwargs)
+
     def authenticate_client(self, request, *args, **kwargs):
-        client_id = self._claimed_client_id(request).replace("\x00", "")[:200]
+        client_id = self._claimed_client_id(request)
+        if "\x00" in client_id or "\x00" in (getattr(request, "client_id", None) or ""):
+            return False  # see validate_user
+        client_id = client_id[:200]
         if not client_id or not settings.AXES_ENABLED:
             return super().authenticate_client(request, *args, **kwargs)
         field = settings.AXES_USERNAME_FORM_FIELD

@@ -22,8 +22,11 @@ def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -
     (``UserManager.get_by_natural_key``), so ``Alice@Example.com`` counts against alice."""
     field = settings.AXES_USERNAME_FORM_FIELD
     value = credentials.get(field) if credentials else getattr(request, "POST", {}).get(field)
-    # A NUL byte cannot be stored (PostgreSQL) and never names an account.
-    return value.replace("\x00", "").strip().lower() if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    # A NUL byte cannot be stored (PostgreSQL) and never names an account; the attempt's
+    # column holds 255 characters.
+    return value.replace("\x00", "").strip().lower()[:255]
 
 
 def lockout_parameters(request_or_attempt: Any, credentials: dict[str, Any] | None) -> list:

@@ -298,3 +298,22 @@ def test_a_token_with_a_scope_still_works_below_the_rate(realistic_api_rates, al
     api = APIClient(HTTP_AUTHORIZATION=f"Bearer {token.token}")
     for _ in range(30):
         ok(api.get("/api/user"))
+
+
+@pytest.mark.parametrize("username", ["alice@example.com\x00", "\x00", "a" * 300])
+def test_odd_usernames_are_refused_not_a_server_error(client, remote_alice, app, username):
+    for _ in range(2):
+        response = password_grant(client, app, username=username, password="wrong")
+        assert response.status_code == 400, response.content
+        assert response.json()["error"] == "invalid_grant"
+
+
+def test_an_odd_client_id_is_refused_not_a_server_error(client, db):
+    for client_id in ("bad\x00id", "x" * 500, "ünïcode"):
+        response = client.post(
+            "/oauth/token",
+            {"grant_type": "client_credentials"},
+            HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{client_id}:s".encode()).decode(),
+        )
+        assert response.status_code == 401, response.content
+        assert response.json()["error"] == "invalid_client"

@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
 from django.urls import reverse
@@ -123,3 +124,13 @@ def test_password_reset_mails_are_limited_per_address(anon_client, alice):
     # another address may still ask
     assert reset(Client(), "alice@example.com", REMOTE_ADDR="10.2.0.1").status_code == 302
     assert len(mail.outbox) == 1
+
+
+def test_an_operator_unlocks_an_account(anon_client, alice):
+    for i in range(LIMIT):
+        sign_in(anon_client, f"guess-{i}")
+    assert_locked_page(sign_in(anon_client, "alice-password-1"))
+
+    call_command("axes_reset_username", "alice@example.com")
+
+    assert sign_in(anon_client, "alice-password-1").status_code == 302
