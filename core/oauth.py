@@ -83,6 +83,19 @@ class TooManyAttempts(errors.OAuth2Error):
         return {"Retry-After": str(self.retry_after)}
 
 
+class ReplayedCode(errors.InvalidGrantError):
+    """``invalid_grant`` for a code that a concurrent request used first. Raised after oauthlib
+    has stopped catching (while tokens are saved), so it brings the token endpoint's headers."""
+
+    @property
+    def headers(self):
+        return {
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            "Pragma": "no-cache",
+        }
+
+
 def require_s256(request) -> dict:
     """An authorization request with a PKCE challenge must use S256 (OAuth 2.1; RFC 9700
     section 2.1.1). Checked when the request is validated, so the consent page is never shown
@@ -222,7 +235,7 @@ class TrackerOAuth2Validator(OAuth2Validator):
         if replayed:
             # Outside the transaction: the revocation must stay although the request fails.
             revoke_issued_from_code(request.code, request.client)
-            raise errors.InvalidGrantError(request=request)
+            raise ReplayedCode(request=request)
         return saved
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
@@ -297,3 +310,16 @@ class IntrospectTokenView(oauth2_views.IntrospectTokenView):
             return super().dispatch(request, *args, **kwargs)
         except TooManyAttempts as error:
             return token_error_response(error)
+
+
+class TokenView(oauth2_views.TokenView):
+    """/oauth/token. When a code is exchanged twice at the same moment, the second request
+    revokes what the first was issued (a replay) in the instant before the first answers;
+    django-oauth-toolkit then fails looking the token up again. The first is answered
+    ``invalid_grant`` instead of a server error: the tokens it would have carried are dead."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except get_access_token_model().DoesNotExist:
+            return token_error_response(ReplayedCode())

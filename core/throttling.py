@@ -17,11 +17,16 @@ users/throttling.py and core/oauth.py.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
+from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip(request: Any) -> str | None:
@@ -65,9 +70,20 @@ def retry_after_seconds(wait: float | None) -> int:
 
 
 class _SettingsRate(SimpleRateThrottle):
-    """A DRF throttle whose rate is a Django setting, read when the throttle is made."""
+    """A DRF throttle whose rate is a Django setting, read when the throttle is made.
+
+    If the cache cannot be reached (Redis down) the request is let through and a warning
+    logged: an outage of the counter store must not take the API down with it, and the
+    credential lockout (in the database) still holds."""
 
     rate_setting = ""
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, DatabaseError, OSError):
+            logger.warning("throttle %s: cache unavailable, request let through", self.scope)
+            return True
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.rate_setting, None)
@@ -108,7 +124,7 @@ class RateThrottle(_SettingsRate):
 
     def allow(self, ident: str) -> bool:
         self.ident = ident
-        return self.allow_request(None, None)  # type: ignore[arg-type]  # no DRF request here
+        return self.allow_request(None, None)  # no request: the key comes from ident
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.ident}

@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.db import connection
 from oauth2_provider.models import AccessToken, Application, Grant, RefreshToken
 
 from tests.api.test_oauth import REDIRECT_URI, SECRET, hidden_fields, make_app
@@ -239,3 +241,50 @@ def test_an_unknown_code_revokes_nothing(browser, public_app):
 
     assert made_up.json()["error"] == "invalid_grant"
     assert works(browser, issued["access_token"])
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="concurrent transactions need PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_exchanges_of_one_code_give_tokens_at_most_once(alice):
+    # Two requests with one code at the same moment: the
+    # code is claimed under a row lock, so one wins and the other is a replay, which revokes
+    # what the winner got; never two working token pairs from one code.
+    from django.test import Client
+
+    app = make_app(alice, Application.CLIENT_PUBLIC)
+    browser = Client()
+    browser.force_login(alice)
+    code, verifier = public_code(browser, app)
+    start = threading.Barrier(2)
+    answers: list = []
+
+    failures: list[BaseException] = []
+
+    def exchange_once():
+        try:
+            start.wait()
+            answers.append(exchange(Client(), app, code, verifier))
+        except BaseException as exc:  # reported below: a thread's exception is otherwise lost
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=exchange_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not failures, failures
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses in ([200, 400], [400, 400]), statuses
+    for answer in answers:
+        if answer.status_code == 400:
+            assert answer["Content-Type"] == "application/json"
+            assert answer["Cache-Control"] == "no-store"
+            assert answer.json()["error"] == "invalid_grant"
+    # whatever the winner got was revoked by the loser's replay, or nobody got anything
+    assert not AccessToken.objects.exists()
+    assert not RefreshToken.objects.filter(revoked__isnull=True).exists()

@@ -317,3 +317,18 @@ def test_an_odd_client_id_is_refused_not_a_server_error(client, db):
         )
         assert response.status_code == 401, response.content
         assert response.json()["error"] == "invalid_client"
+
+
+def test_with_the_cache_unreachable_requests_go_through(realistic_api_rates, settings, alice):
+    # A Redis nobody listens on (a closed port of this machine): the counters cannot be read,
+    # and the API keeps answering instead of failing with the counter store
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    api = client_for(alice)
+    for _ in range(31):
+        ok(api.get("/api/user"))
+    ok(APIClient().get("/api/currencies/btc"))
