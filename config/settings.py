@@ -319,6 +319,12 @@ PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default
 # OAuth 2.1 / RFC 9700: S256 is the only PKCE method; a replayed refresh token revokes its whole
 # family; a replayed authorization code revokes what was issued from it (remembered this long).
 OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_PKCE_METHOD"] = True
+# Also OAuth 2.1: no implicit grant, no access token in a query string, and the issuer named in
+# the authorization response (RFC 9207, against mix-up attacks). The password grant stays: the
+# API offers it to users who switch on allow_remote_login (manage.py check --deploy warns, W002).
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS"] = True
 OAUTH2_PROVIDER["REFRESH_TOKEN_REUSE_PROTECTION"] = True
 OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_REFRESH_TOKEN"] = True
 OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "core.oauth.TrackerServer"

@@ -288,3 +288,32 @@ def test_two_racing_exchanges_of_one_code_give_tokens_at_most_once(alice):
     # whatever the winner got was revoked by the loser's replay, or nobody got anything
     assert not AccessToken.objects.exists()
     assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
+
+
+# --- the rest of the OAuth 2.1 posture --------------------------------------------------------
+
+
+def test_the_authorization_response_names_the_issuer(browser, public_app):
+    verifier = secrets.token_urlsafe(48)
+    url = authorize_url(public_app, code_challenge=s256(verifier), code_challenge_method="S256")
+    query = redirect_query(consent(browser, url))
+    assert query["iss"] == ["http://testserver"]  # RFC 9207: a client can tell servers apart
+    assert "code" in query
+
+
+def test_the_implicit_grant_is_refused(browser, alice):
+    app = Application.objects.create(
+        name="implicit app",
+        user=alice,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_IMPLICIT,
+        redirect_uris=REDIRECT_URI,
+    )
+    url = "/oauth/authorize?" + urlencode(
+        {"response_type": "token", "client_id": app.client_id, "redirect_uri": REDIRECT_URI}
+    )
+    response = browser.get(url)
+    assert response.status_code == 302
+    assert "error=" in response["Location"]
+    assert "access_token" not in response["Location"]
+    assert not AccessToken.objects.exists()
