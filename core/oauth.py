@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from datetime import timedelta
+from types import SimpleNamespace
 from urllib.parse import unquote_plus, urlsplit
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -190,7 +191,7 @@ class TrackerOAuth2Validator(OAuth2Validator):
             return super().authenticate_client(request, *args, **kwargs)
         field = settings.AXES_USERNAME_FORM_FIELD
         counters = [{field: f"{CLIENT_ATTEMPT_PREFIX}{client_id}"}]
-        address = client_ip(self.build_http_request(request))
+        address = client_ip(SimpleNamespace(META=request.headers or {}))
         if address:
             counters.append({field: f"{CLIENT_ADDRESS_ATTEMPT_PREFIX}{address}"})
         attempt = self._attempt_request(request)
