@@ -3,6 +3,7 @@
 Safe development defaults apply only when DEBUG is on; in production SECRET_KEY has no default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "axes",
     "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RequestIdMiddleware",
+    # Last: turns a sign-in refused by the lockout into the 429 page (see Throttling below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +125,11 @@ else:
     }
 
 AUTH_USER_MODEL = "users.User"
+# django-axes first: it refuses a locked-out user or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -313,3 +322,63 @@ MAX_FIELD_LENGTH = env.int("MAX_FIELD_LENGTH", default=10_000)
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"  # the envelope under /api/, Django's page elsewhere
 MIDDLEWARE += ["core.limits.RefuseNulMiddleware"]
 # --- end Input limits ---------------------------------------------------------------------------
+
+# --- Throttling ---------------------------------------------------------------------------------
+# Every counter lives in the database (django-axes' attempt rows) or in the shared cache (Redis or
+# the database cache), never in one process. See docs/operations.md, "Throttling and lockout".
+#
+# Credential guessing (django-axes): wrong passwords on the sign-in page, the admin sign-in and the
+# OAuth2 password grant, and wrong client secrets at /oauth/token, /oauth/revoke_token and
+# /oauth/introspect. LOGIN_FAILURE_LIMIT failures for one account (from any address), or from one
+# address (for any account), lock that account or address out for LOGIN_COOLOFF_SECONDS after the
+# last failure. Wrong client secrets are counted the same way, per client id and per address, on
+# counters of their own ("oauth-client:<id>", "oauth-client-ip:<address>").
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = "users.throttling.lockout_parameters"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "users.throttling.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "users.throttling.lockout_response"
+# A success does not wipe the counters: it would let someone reset an address's count by signing
+# in to an account of their own between guesses. Failures age out with the cool-off instead.
+AXES_RESET_ON_SUCCESS = False
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "token",
+]
+# Proxies in front of the app that append to X-Forwarded-For (0: use the socket's address). The
+# API throttles, the password-reset limit and the lockout all take the address from here.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# API requests (DRF throttles; 429 in the envelope with Retry-After). Rates are "N/second",
+# "N/minute", "N/hour" or "N/day". A signed-in caller (token or API key) is counted per user,
+# over all their apps and keys; an anonymous one per address.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "core.throttling.ApiUserRateThrottle",
+    "core.throttling.ApiAnonRateThrottle",
+]
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="600/minute")
+API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="120/minute")
+# Password-reset mails: per address and per email address asked for (known or not).
+PASSWORD_RESET_RATE_PER_IP = env.str("PASSWORD_RESET_RATE_PER_IP", default="10/hour")
+PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/hour")
+# OAuth 2.1 / RFC 9700: S256 is the only PKCE method; a replayed refresh token revokes its whole
+# family; a replayed authorization code revokes what was issued from it (remembered this long).
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_PKCE_METHOD"] = True
+# Also OAuth 2.1: no implicit grant, no access token in a query string, and the issuer named in
+# the authorization response (RFC 9207, against mix-up attacks). The password grant stays: the
+# API offers it to users who switch on allow_remote_login (manage.py check --deploy warns, W002).
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS"] = True
+OAUTH2_PROVIDER["REFRESH_TOKEN_REUSE_PROTECTION"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_REFRESH_TOKEN"] = True
+OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "core.oauth.TrackerServer"
+OAUTH_USED_CODE_RETENTION_SECONDS = env.int(
+    "OAUTH_USED_CODE_RETENTION_SECONDS", default=60 * 60 * 24 * 7
+)

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from oauth2_provider import views as oauth
 
 from addresses.api import AddressDetailView, AddressListView
+from core.oauth import IntrospectTokenView, TokenView
 from core.views import StatusView, api_not_found
 from currencies.api import CurrencyDetailView, CurrencyListView
 from offsets.api import OffsetDetailView, OffsetListView
@@ -23,9 +24,9 @@ def slash_optional(route: str, view, name: str) -> URLPattern:
 
 oauth_patterns = [
     slash_optional("authorize", oauth.AuthorizationView.as_view(), "authorize"),
-    slash_optional("token", oauth.TokenView.as_view(), "token"),
+    slash_optional("token", TokenView.as_view(), "token"),
     slash_optional("revoke_token", oauth.RevokeTokenView.as_view(), "revoke-token"),
-    slash_optional("introspect", oauth.IntrospectTokenView.as_view(), "introspect"),
+    slash_optional("introspect", IntrospectTokenView.as_view(), "introspect"),
     path("applications/", oauth.ApplicationList.as_view(), name="list"),
     path("applications/register/", oauth.ApplicationRegistration.as_view(), name="register"),
     path("applications/<int:pk>/", oauth.ApplicationDetail.as_view(), name="detail"),

@@ -5,6 +5,7 @@ handler (failure). Views return plain data, or ``Envelope`` when they add keys b
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -143,8 +144,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, drf.Throttled):
         status = 429
         wait = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, not in the stubs
-        if wait:
-            headers["Retry-After"] = str(int(wait))
+        # Whole seconds rounded up: "0" would invite an immediate retry that is refused again.
+        headers["Retry-After"] = str(max(1, math.ceil(wait or 0)))
     elif isinstance(exc, PayloadTooLarge):
         status, extra = 413, {"invalid": [str(exc)]}
     elif isinstance(exc, TOO_LARGE):  # Django's refusals of a body: size, fields, files
