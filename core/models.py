@@ -47,6 +47,7 @@ class OutboxMessage(models.Model):
     def __str__(self) -> str:
         return f"{self.task} #{self.pk} ({self.attempts} attempts)"
 
+
 class UsedAuthorizationCode(models.Model):
     """An OAuth2 authorization code that was exchanged, and what it was exchanged for.
 
