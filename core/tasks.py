@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
+from core.requestid import bound_request_id, current_request_id, set_request_id
+
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "worker:heartbeat"
@@ -21,18 +23,25 @@ HEARTBEAT_MAX_AGE = timedelta(minutes=3)
 _pool: ThreadPoolExecutor | None = None
 
 
-def _in_process(task, args: tuple, kwargs: dict) -> None:
-    try:
-        task.apply(args=args, kwargs=kwargs, throw=False)
-    except Exception:  # the task records its own failure; this only keeps the thread alive
-        logger.exception("in-process task %s failed", task.name)
-    finally:
-        close_old_connections()
+# The message header that carries the enqueuing request's id to the worker (see task_started).
+REQUEST_ID_HEADER = "request_id"
+
+
+def _in_process(task, args: tuple, kwargs: dict, request_id: str | None = None) -> None:
+    with bound_request_id(request_id):
+        try:
+            task.apply(args=args, kwargs=kwargs, throw=False)
+        except Exception:  # the task records its own failure; this only keeps the thread alive
+            logger.exception("in-process task %s failed", task.name)
+        finally:
+            close_old_connections()
 
 
 def enqueue(task, *args: Any, **kwargs: Any) -> None:
     """Run ``task`` in the background once the current transaction commits: on the Celery
-    workers when there is a broker, else on a small in-process thread pool (embedded default)."""
+    workers when there is a broker, else on a small in-process thread pool (embedded default).
+    The task's log lines carry the id of the request that enqueued it."""
+    request_id = current_request_id()
 
     def send() -> None:
         global _pool
@@ -44,13 +53,14 @@ def enqueue(task, *args: Any, **kwargs: Any) -> None:
             if _pool is None:
                 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tasks")
             try:
-                _pool.submit(_in_process, task, args, kwargs)
+                _pool.submit(_in_process, task, args, kwargs, request_id)
             except RuntimeError:
                 # The interpreter is exiting (a management command finishing while its tasks
                 # queue more work): run it here rather than lose it.
-                _in_process(task, args, kwargs)
+                _in_process(task, args, kwargs, request_id)
         else:
-            task.apply_async(args=args, kwargs=kwargs)
+            headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+            task.apply_async(args=args, kwargs=kwargs, headers=headers)
 
     transaction.on_commit(send)
 
@@ -67,6 +77,25 @@ def enqueue_once(key: str, ttl_seconds: int, task, *args: Any, **kwargs: Any) ->
 
 def clear_enqueued(key: str) -> None:
     cache.delete(f"enqueued:{key}")
+
+
+def task_started(task=None, **_kwargs: Any) -> None:
+    """Celery ``task_prerun`` on a worker: a task a request enqueued logs under that request's
+    id (a custom message header becomes an attribute of ``task.request``). A task run in-process
+    (``apply``, eager) already runs under the id its caller bound."""
+    request = getattr(task, "request", None)
+    if request is None or request.is_eager:
+        return
+    request_id = getattr(request, REQUEST_ID_HEADER, None)
+    set_request_id(request_id if isinstance(request_id, str) else None)
+
+
+def task_finished(task=None, **_kwargs: Any) -> None:
+    """Celery ``task_postrun`` on a worker: its own lines are outside any request again."""
+    request = getattr(task, "request", None)
+    if request is None or request.is_eager:
+        return
+    set_request_id(None)
 
 
 @shared_task(name="core.tasks.worker_heartbeat", ignore_result=True)
