@@ -220,3 +220,23 @@ def test_operators_read_the_log_in_the_admin_and_cannot_change_it(alice, bob):
     assert AuditEvent.objects.get(pk=row.pk).status == row.status
     # (the admin's own POST is audited like any other change request)
     assert AuditEvent.objects.filter(user=bob, object_type="audit.auditevent").exists()
+
+
+def test_prune_keeps_the_retention_period(alice, settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    client = Client()
+    client.force_login(alice)
+    for title in ("Old", "Recent"):
+        client.post("/portfolios/new/", {"title": title, "currencies": "usd"})
+    old, recent = AuditEvent.objects.order_by("id")
+    AuditEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+    AuditEvent.objects.filter(pk=recent.pk).update(created_at=timezone.now() - timedelta(days=300))
+    settings.AUDIT_RETENTION_DAYS = 365
+    call_command("prune_audit")
+    assert list(AuditEvent.objects.values_list("pk", flat=True)) == [recent.pk]
+    call_command("prune_audit", "--days", "30")
+    assert AuditEvent.objects.count() == 0
