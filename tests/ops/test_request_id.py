@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from celery import shared_task
 from django.conf import settings
+from django.db import connection
 
 from core.requestid import bound_request_id
 from core.tasks import enqueue
@@ -81,11 +82,14 @@ def log_something() -> None:
 
 
 def test_a_task_logs_under_the_id_of_the_request_that_enqueued_it(
-    settings, caplog, django_capture_on_commit_callbacks
+    settings, caplog, django_capture_on_commit_callbacks, monkeypatch
 ):
     """On the in-process pool (another thread), as without a broker."""
     settings.TASKS_SYNC = False
     settings.TASKS_IN_PROCESS = True
+    # The pool thread closes its database connection when the task ends (the worker heartbeat
+    # after every task writes the database cache), so none outlives the test database.
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
     caplog.set_level(logging.INFO, logger="tests.ops.task")
     with django_capture_on_commit_callbacks(execute=True), bound_request_id("req-from-web"):
         enqueue(log_something)
