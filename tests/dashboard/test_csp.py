@@ -158,3 +158,22 @@ def test_admin_pages(alice):
         page.feed(response.content.decode())
         assert [s for s in page.scripts if not s.get("src")] == [], path
         assert "Content-Security-Policy" in response.headers
+
+
+def test_oauth_application_pages(alice, alice_client):
+    app = Application.objects.create(
+        name="Budget app",
+        user=alice,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris="http://127.0.0.1:9/callback",
+    )
+    for path in (
+        "/oauth/applications/",
+        "/oauth/applications/register/",
+        f"/oauth/applications/{app.pk}/",
+        f"/oauth/applications/{app.pk}/update/",
+        f"/oauth/applications/{app.pk}/delete/",
+        "/oauth/authorized_tokens/",
+    ):
+        check_page(alice_client.get(path), path)
