@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from core.scopes import SCOPES
 
@@ -26,12 +28,23 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # HTTPS-only settings: off unless asked for, so DEBUG=False still serves plain http on loopback.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# HTTPS=1 turns them all on (what a deployment behind TLS wants); each one can still be set on its
+# own, and an explicit value wins over the switch.
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent on every response by SecurityMiddleware (Django's defaults, named here on purpose).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,11 +72,18 @@ INSTALLED_APPS = [
     "ingest",
     "dashboard",
     "demo",
+    "audit",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz first: answered before host checks, the https redirect and sessions.
+    "core.middleware.HealthProbeMiddleware",
     "core.middleware.CollapseSlashesMiddleware",
+    # Early, so every answer (a refused host, the https redirect, a CSRF refusal) carries the id.
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,7 +91,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "core.middleware.RequestIdMiddleware",
+    # After authentication and the request id: records every mutation once it is answered
+    # (outside axes, so it records the lockout's 429 too).
+    "audit.middleware.AuditMiddleware",
     # Last: turns a sign-in refused by the lockout into the 429 page (see Throttling below).
     "axes.middleware.AxesMiddleware",
 ]
@@ -237,7 +259,7 @@ HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-h
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
     },
@@ -382,3 +404,41 @@ OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "core.oauth.TrackerServer"
 OAUTH_USED_CODE_RETENTION_SECONDS = env.int(
     "OAUTH_USED_CODE_RETENTION_SECONDS", default=60 * 60 * 24 * 7
 )
+
+# --- Content-Security-Policy, audit log, health probes (issue 11, points 6 and 9) ----------------
+# Every page: scripts, styles, fonts and images from this origin only; an inline <script> or
+# <style> runs only with the per-response nonce (``request.csp_nonce``); no plugins, no framing,
+# forms post to this origin (the OAuth2 consent page alone may be redirected elsewhere: see
+# config/urls.py). The Swagger UI and Redoc pages are served by us (drf-spectacular-sidecar) and
+# run under the same policy (templates/drf_spectacular/).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        # Redoc builds its search index in a web worker started from a blob.
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
+
+# The audit log refers to OAuth2 applications; Django resolves that model through this setting.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# How long audit rows are kept by ``manage.py prune_audit`` (run it from cron or a timer).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+
+# LOG_FORMAT=json writes one JSON object per line (time, level, logger, request_id, message and
+# the traceback if any) for a log collector; ``plain`` (the default) is for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING["formatters"]["json"] = {"()": "core.logs.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from core.exceptions import NotFound, NotReady, PayloadTooLarge, Unavailable, ValidationFailed
 from core.limits import TOO_LARGE, too_large_sentence
+from core.requestid import current_request_id
 from core.timefmt import format_datetime, unix_now
 
 logger = logging.getLogger("api")
@@ -48,11 +49,16 @@ class Envelope:
 
 
 def failure_body(status: int, *, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A failure envelope. Inside a request it names the request's id as ``request_id`` (the
+    ``X-Request-ID`` header's value), so any error a user reports leads to its log lines."""
     body: dict[str, Any] = {
         "success": False,
         "time": unix_now(),
         "message": message or MESSAGES.get(status, "Error"),
     }
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     body.update(extra)
     return body
 
