@@ -82,7 +82,9 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("ledger.api_urls")),
     path("", include("ingest.api_urls")),
     path("", include("costbasis.api_urls")),
-    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    # The schema is the same document for everyone and reads no data: no throttle (whose
+    # counter would be a cache write per fetch).
+    path("schema", SpectacularAPIView.as_view(throttle_classes=()), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     # Redoc's bundle adds <style> elements as it loads, before it can be told the nonce: this
     # page alone allows inline styles (a nonce in the list would switch 'unsafe-inline' off).

@@ -5,8 +5,8 @@ against it, tests/api/test_schemathesis.py) meets no surprise.
 - Each success body is wrapped in the envelope ``{"success": true, "time", "result"}``; a paged
   list (a view that documents ``limit`` and ``offset``) adds ``count`` and ``next``, and a view's
   ``envelope_extra`` names other keys it puts beside ``result``.
-- Each operation lists the failures it can answer, each in the failure envelope: 400 and 413 on
-  a request body, 401 and 403 on a private view, 404 on a route with an id, 422 on a write or a
+- Each operation lists the failures it can answer, each in the failure envelope: 400 everywhere
+  (a NUL in the address, query string or a header; an unparseable body), 413 on a request body, 401 and 403 on a private view, 404 on a route with an id, 422 on a write or a
   view with query parameters (a DELETE takes neither), 429 everywhere (throttling), and 503
   everywhere: ``Not ready`` (with ``try_again_at``) or ``Unavailable`` on an async view (one
   whose summary says "(async", as every such view's does), ``Unavailable`` elsewhere (a
@@ -25,7 +25,8 @@ from drf_spectacular.plumbing import ResolvedComponent
 
 # The failure statuses and the sentence each one documents.
 _DESCRIPTIONS = {
-    "400": "Bad request: the body cannot be parsed or has an unsupported media type",
+    "400": "Bad request: the body cannot be parsed or has an unsupported media type, or the "
+    "address, query string or a header holds a NUL character",
     "401": "Unauthorized: no credential, or a bad, expired or revoked one "
     "(a bearer token route also sets WWW-Authenticate)",
     "403": "Forbidden: the credential lacks the scope (or an API key was used for a write)",
@@ -93,9 +94,10 @@ class EnvelopeAutoSchema(AutoSchema):
         return operation
 
     def _failures(self, path: str, operation: dict[str, Any], query: set[str]) -> dict[str, str]:
-        codes: dict[str, str] = {}
+        # 400 everywhere: a NUL in the address, query string or a header (core.limits).
+        codes: dict[str, str] = {"400": "Failure"}
         if self.method in _WRITES and "requestBody" in operation:
-            codes.update({"400": "Failure", "413": "Failure"})
+            codes["413"] = "Failure"
         if not getattr(self.view, "public", False):
             codes.update({"401": "Failure", "403": "Failure"})
         if "{" in path:
