@@ -238,7 +238,7 @@ def realistic_api_rates(settings):
 
 def assert_throttled(response, period: int = 60) -> None:
     body = fail(response, 429)
-    assert set(body) == {"success", "time", "message"}
+    assert set(body) == {"success", "time", "message", "request_id"}
     assert 1 <= int(response["Retry-After"]) <= period
 
 
@@ -309,14 +309,20 @@ def test_odd_usernames_are_refused_not_a_server_error(client, remote_alice, app,
 
 
 def test_an_odd_client_id_is_refused_not_a_server_error(client, db):
-    for client_id in ("bad\x00id", "x" * 500, "ünïcode"):
+    # A NUL makes the request malformed (RFC 6749 invalid_request, core.limits); the others
+    # are well-formed ids of no client.
+    for client_id, status, error in (
+        ("bad\x00id", 400, "invalid_request"),
+        ("x" * 500, 401, "invalid_client"),
+        ("ünïcode", 401, "invalid_client"),
+    ):
         response = client.post(
             "/oauth/token",
             {"grant_type": "client_credentials"},
             HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{client_id}:s".encode()).decode(),
         )
-        assert response.status_code == 401, response.content
-        assert response.json()["error"] == "invalid_client"
+        assert response.status_code == status, response.content
+        assert response.json()["error"] == error
 
 
 def test_with_the_cache_unreachable_requests_go_through(realistic_api_rates, settings, alice):

@@ -227,7 +227,9 @@ def test_default_page_is_100_rows(api, portfolio):
 
 def test_list_query_count_does_not_grow_with_rows(api, book, django_assert_max_num_queries):
     transfers_match(portfolio=book.portfolio)
-    with django_assert_max_num_queries(8):
+    # 8 for the page, plus the API throttle's counter when the cache is the database table
+    # (without REDIS_URL, as here: a read and a write of one cache row).
+    with django_assert_max_num_queries(11):
         ok(api.get(book.url("transactions")))
 
 
