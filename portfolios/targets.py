@@ -36,7 +36,7 @@ def target_fractions(raw: Any) -> dict[str, Decimal]:
     object, a code given twice (``BTC`` and ``btc``), a fraction that is not a number, negative
     or above 1, and a sum other than exactly 1. Whether the codes are known is the service's
     question. Codes come back lower-cased, sorted."""
-    if raw is None or raw == "" or raw == []:
+    if raw is None or raw == "" or raw == [] or raw == {}:
         return {}
     if not isinstance(raw, Mapping):
         raise ValidationFailed(
