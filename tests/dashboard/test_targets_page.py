@@ -118,3 +118,42 @@ def test_another_users_portfolio_is_404(held, bob_client):
     assert bob_client.get(url(held)).status_code == 404
     assert bob_client.post(url(held), {"asset": ["btc"], "percent": ["100"]}).status_code == 404
     assert portfolio_targets(held) == {"btc": Decimal("0.5"), "eth": Decimal("0.5")}
+
+
+def test_the_edit_form_writes_the_other_settings(portfolio, alice, alice_client):
+    from portfolios.services import portfolio_create
+
+    other = portfolio_create(
+        user=alice, title="Other", currency_codes=["usd"], source="t", fields={"is_default": True}
+    )
+    edit = reverse("dashboard:portfolio-edit", args=[portfolio.pk])
+    assert 'name="risk_tolerance"' in alice_client.get(edit).content.decode()
+    body = {
+        "title": "Main",
+        "currencies": "usd, btc",
+        "settings_shown": "on",
+        "description": "Savings",
+        "risk_tolerance": "conservative",
+        "status": "active",
+        "tags": "core, long term, core",
+        "is_default": "on",
+    }
+    assert alice_client.post(edit, body).status_code == 302
+
+    portfolio.refresh_from_db()
+    other.refresh_from_db()
+    assert (portfolio.description, portfolio.risk_tolerance, portfolio.status) == (
+        "Savings",
+        "conservative",
+        "active",
+    )
+    assert portfolio.tags == ["core", "long term"]
+    assert (portfolio.is_default, portfolio.is_active, other.is_default) == (True, False, False)
+    # a post without the settings (only title and currencies) leaves them as they are
+    alice_client.post(edit, {"title": "Renamed", "currencies": "usd"})
+    portfolio.refresh_from_db()
+    assert (portfolio.title, portfolio.is_default, portfolio.tags) == (
+        "Renamed",
+        True,
+        ["core", "long term"],
+    )
