@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.fields import AmountField
 from core.models import TimeStampedModel
 
 
@@ -102,7 +103,8 @@ class PortfolioTarget(models.Model):
 
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="targets")
     currency = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, related_name="+")
-    fraction = models.DecimalField(max_digits=19, decimal_places=18)
+    # Exact, up to 18 places; on SQLite one past 15 significant digits is refused, not rounded.
+    fraction = AmountField(max_digits=19, decimal_places=18)
 
     class Meta:
         ordering = ["portfolio", "currency__code"]

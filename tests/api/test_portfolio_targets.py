@@ -245,3 +245,21 @@ def test_clients_marking_defaults_at_once_leave_exactly_one(alice, live_server):
     assert sorted(statuses) == [200] * 4 + [201] * 4
     assert alice.portfolios.count() == 8
     assert alice.portfolios.filter(is_default=True).count() == 1
+
+
+def test_thirds_are_stored_exactly_or_refused_never_rounded(api):
+    from django.db import connection
+
+    thirds = {
+        "btc": "0.333333333333333333",
+        "eth": "0.333333333333333333",
+        "ltc": "0.333333333333333334",
+    }
+    response = create(api, {"title": "Thirds", "target_allocations": thirds})
+    if connection.vendor == "postgresql":
+        assert ok(response, 201)["target_allocations"] == thirds
+    else:
+        # the embedded SQLite database keeps 15 significant digits: refused, nothing stored
+        [sentence] = invalid(response)
+        assert "more significant digits than the embedded SQLite database stores" in sentence
+        assert Portfolio.objects.count() == 0
