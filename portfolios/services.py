@@ -111,12 +111,19 @@ def _apply_fields(portfolio: Portfolio, fields: PortfolioFields) -> None:
         _set_targets(portfolio, fields["target_allocations"])
 
 
+def _lock_user(user_id: int) -> None:
+    """The user's row, locked until the transaction ends: the writers that mark a default take
+    turns. Always taken before any portfolio row (one order for every writer, so two of them
+    cannot wait on each other); again later in the same transaction it is a no-op."""
+    User.objects.select_for_update().filter(pk=user_id).first()
+
+
 def _make_default(portfolio: Portfolio) -> None:
     """Mark ``portfolio`` as its user's default and clear the others, in the caller's
     transaction. The user's row is locked first, so two of these for one user take turns (on
     PostgreSQL the second waits, then sees the first's row and clears it); the partial unique
     index ``portfolio_one_default_per_user`` is the last guard."""
-    User.objects.select_for_update().filter(pk=portfolio.user_id).first()
+    _lock_user(portfolio.user_id)
     Portfolio.objects.filter(user_id=portfolio.user_id, is_default=True).exclude(
         pk=portfolio.pk
     ).update(is_default=False)
@@ -149,6 +156,8 @@ def portfolio_create(
     fields = fields or {}
     if not currency_codes:
         raise ValidationFailed(NO_CURRENCY)
+    if fields.get("is_default"):
+        _lock_user(user.pk)  # before the insert: one order of locks for every writer
     portfolio = Portfolio.objects.create(user=user, title=title, source=source)
     _set_currencies(portfolio, currency_codes)
     _apply_fields(portfolio, fields)
@@ -182,9 +191,7 @@ def portfolio_update(
     clears the user's other default, ``false`` leaves the user without one."""
     fields = fields or {}
     if fields.get("is_default"):
-        # The user's row before the portfolio's, as ``portfolio_create`` takes them: one order
-        # for every writer, so two of them cannot wait on each other.
-        User.objects.select_for_update().filter(pk=portfolio.user_id).first()
+        _lock_user(portfolio.user_id)
     locked = portfolio_lock(portfolio)
     if title is not None:
         locked.title = title
