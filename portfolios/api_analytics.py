@@ -20,31 +20,33 @@ from portfolios.selectors import portfolio_target_analytics, reporting_currencie
 from users.requests import AuthenticatedRequest
 
 
+# null: no price (value, current, drift), no targets set (target, drift). A comment, not a
+# docstring: the schema would show it to API clients.
 class AllocationSerializer(serializers.Serializer):
     currency = CurrencyRefField()
-    value = AmountField()
-    current = AmountField()
-    target = AmountField()
-    drift = AmountField()
+    value = AmountField(allow_null=True)
+    current = AmountField(allow_null=True)
+    target = AmountField(allow_null=True)
+    drift = AmountField(allow_null=True)
 
 
 class TradeSerializer(serializers.Serializer):
     currency = CurrencyRefField()
     side = serializers.ChoiceField(choices=["buy", "sell"])
-    quantity = AmountField()
+    quantity = AmountField(allow_null=True)  # null: the asset has no price
     value = AmountField()
 
 
 class ConcentrationSerializer(serializers.Serializer):
     largest = AllocationSerializer(allow_null=True)
-    herfindahl = AmountField()
+    herfindahl = AmountField(allow_null=True)
 
 
 class AnalyticsSerializer(serializers.Serializer):
     currency = serializers.SerializerMethodField()
     value = AmountField(source="total")
     allocations = AllocationSerializer(many=True)
-    total_drift = AmountField()
+    total_drift = AmountField(allow_null=True)
     trades = TradeSerializer(many=True)
     concentration = ConcentrationSerializer()
 
