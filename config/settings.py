@@ -253,6 +253,9 @@ ADDRESS_REFRESH_SECONDS = env.int("ADDRESS_REFRESH_SECONDS", default=600)
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", default=300)
 TRANSFER_MATCH_WINDOW_HOURS = env.float("TRANSFER_MATCH_WINDOW_HOURS", default=12.0)
 TRANSFER_MATCH_TOLERANCE = env.str("TRANSFER_MATCH_TOLERANCE", default="0.01")
+# Analytics: a suggested trade worth less than this (in the reporting currency asked for) is left
+# out; ``?min_trade=`` overrides it per request. A decimal string; 0 keeps every trade.
+PORTFOLIO_MIN_TRADE = env.str("PORTFOLIO_MIN_TRADE", default="0")
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-hosted)")
 

@@ -15,6 +15,8 @@ from addresses.selectors import address_currencies
 from core.api import text_input
 from core.exceptions import ValidationFailed
 from core.scopes import API_KEY_SCOPES, SCOPES
+from portfolios.models import Portfolio
+from portfolios.services import MAX_DESCRIPTION, PortfolioFields
 
 
 def sentence(problem: str) -> str:
@@ -78,12 +80,36 @@ class PortfolioForm(ServiceForm):
             }
         ),
     )
+    settings_shown = forms.BooleanField(required=False, initial=True, widget=forms.HiddenInput)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_DESCRIPTION}),
+    )
+    risk_tolerance = forms.ChoiceField(
+        choices=Portfolio.RiskTolerance.choices, required=False, initial="moderate"
+    )
+    status = forms.ChoiceField(choices=Portfolio.Status.choices, required=False, initial="created")
+    tags = forms.CharField(
+        required=False,
+        help_text="Separated by commas, for example: long term, core.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    is_default = forms.BooleanField(
+        required=False,
+        label="Default portfolio",
+        help_text="One of your portfolios can be the default; marking this one unmarks the other.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Actively managed")
     problem_fields = (
         (r"title\b", "title"),
         (
             r"(must have at least one reporting currency|unknown currency|currencies\b)",
             "currencies",
         ),
+        (r"description\b", "description"),
+        (r"risk_tolerance\b", "risk_tolerance"),
+        (r"status\b", "status"),
+        (r"(tags?\b|a portfolio has at most)", "tags"),
     )
 
     def clean_title(self) -> str:
@@ -94,6 +120,44 @@ class PortfolioForm(ServiceForm):
 
     def currency_codes(self) -> list[str]:
         return split_codes(self.cleaned_data.get("currencies", ""))
+
+    def settings_fields(self) -> PortfolioFields:
+        """The settings to write, or none when the form posted did not show them (a client
+        that posts only title and currencies changes nothing else: an absent checkbox would
+        otherwise read as "off")."""
+        data = self.cleaned_data
+        if not data.get("settings_shown"):
+            return PortfolioFields()
+        return PortfolioFields(
+            description=data.get("description", ""),
+            risk_tolerance=data.get("risk_tolerance") or "moderate",
+            status=data.get("status") or "created",
+            tags=split_tags(data.get("tags", "")),
+            is_default=bool(data.get("is_default")),
+            is_active=bool(data.get("is_active")),
+        )
+
+    def settings_boundfields(self) -> list[forms.BoundField]:
+        return [self[name] for name in PORTFOLIO_SETTINGS]
+
+    @staticmethod
+    def initial_settings(portfolio: Portfolio) -> dict[str, Any]:
+        return {
+            "description": portfolio.description,
+            "risk_tolerance": portfolio.risk_tolerance,
+            "status": portfolio.status,
+            "tags": ", ".join(portfolio.tags),
+            "is_default": portfolio.is_default,
+            "is_active": portfolio.is_active,
+        }
+
+
+PORTFOLIO_SETTINGS = ("description", "risk_tolerance", "status", "tags", "is_default", "is_active")
+
+
+def split_tags(text: str) -> list[str]:
+    """``"core, long term"`` -> ``["core", "long term"]``: commas separate tags."""
+    return [tag.strip() for tag in (text or "").split(",") if tag.strip()]
 
 
 class AddressForm(ServiceForm):

@@ -10,6 +10,7 @@ from dashboard.views import (
     offsets,
     portfolios,
     refresh,
+    targets,
 )
 
 app_name = "dashboard"
@@ -23,6 +24,7 @@ urlpatterns = [
     path(f"{P}/", portfolios.portfolio_detail, name="portfolio-detail"),
     path(f"{P}/edit/", portfolios.portfolio_edit, name="portfolio-edit"),
     path(f"{P}/delete/", portfolios.portfolio_remove, name="portfolio-delete"),
+    path(f"{P}/targets/", targets.portfolio_targets_view, name="portfolio-targets"),
     # Refresh now, and its progress
     path(f"{P}/refresh/", refresh.portfolio_refresh_view, name="portfolio-refresh"),
     path(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
@@ -55,6 +56,12 @@ def demo_load() -> DemoCredentials:
             title=DEMO_PORTFOLIO,
             currency_codes=["usd", "eur", "btc"],
             source=Portfolio.SOURCE_DEMO,
+            # Something for the Targets tab to compare with: 60 % bitcoin, 40 % ether.
+            fields={
+                "target_allocations": {"btc": Decimal("0.6"), "eth": Decimal("0.4")},
+                "is_default": True,
+                "tags": ["demo"],
+            },
         )
     if not Offset.objects.filter(portfolio=portfolio).exists():
         offset_create(

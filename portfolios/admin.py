@@ -1,13 +1,43 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 
-from portfolios.models import Portfolio, PortfolioCurrency
+from core.exceptions import ValidationFailed
+from portfolios.models import Portfolio, PortfolioCurrency, PortfolioTarget
+from portfolios.targets import target_fractions
 
 
 class ReportingCurrencyInline(admin.TabularInline):
     model = PortfolioCurrency
     extra = 0
     autocomplete_fields = ["currency"]
+
+
+class TargetFormSet(BaseInlineFormSet):
+    """The targets kept must sum to exactly 1 (or be none), as through the API."""
+
+    def clean(self):
+        super().clean()
+        kept = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or data.get("currency") is None:
+                continue
+            code = data["currency"].code
+            kept[code if code not in kept else f"{code} "] = data.get("fraction")
+        try:
+            target_fractions(kept)
+        except ValidationFailed as exc:
+            raise ValidationError(exc.problems)
+
+
+class TargetInline(admin.TabularInline):
+    model = PortfolioTarget
+    formset = TargetFormSet
+    extra = 0
+    autocomplete_fields = ["currency"]
+    verbose_name = "target allocation"
 
 
 # The inlines of the apps that point at Portfolio (addresses, offsets): each registers its own
@@ -35,18 +65,22 @@ class PortfolioAdmin(admin.ModelAdmin):
         "title",
         "user",
         "source",
+        "status",
+        "is_default",
+        "is_active",
         "n_addresses",
         "n_offsets",
         "balances_last_updated",
         "created_at",
     ]
-    list_filter = ["source"]
+    list_filter = ["source", "status", "risk_tolerance", "is_active", "is_default"]
+    readonly_fields = ["uuid"]
     search_fields = ["title", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
 
     def get_inlines(self, request, obj):
-        return [ReportingCurrencyInline, *portfolio_inlines]
+        return [ReportingCurrencyInline, TargetInline, *portfolio_inlines]
 
     actions = [refresh_now]
 

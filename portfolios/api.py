@@ -1,14 +1,22 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from core.api import ApiView, CurrencyRefField, UtcDateTimeField
 from core.inputs import InputSerializer, TextInput
+from core.money import format_amount
 from currencies.inputs import CurrencyCodesInput
 from portfolios import services
 from portfolios.api_base import PortfolioScopedView
+from portfolios.inputs import (
+    BooleanInput,
+    ChoiceInput,
+    DateTimeInput,
+    TagsInput,
+    TargetAllocationsInput,
+)
 from portfolios.models import Portfolio
 from portfolios.selectors import portfolio_get_detailed, portfolio_list, reporting_currencies
 from users.requests import AuthenticatedRequest
@@ -18,13 +26,31 @@ class PortfolioBaseSerializer(serializers.Serializer):
     """The fields the list and the detail share (the seed's field set)."""
 
     id = serializers.IntegerField()
+    uuid = serializers.UUIDField()
     title = serializers.CharField()
+    description = serializers.CharField()
+    target_allocations = serializers.SerializerMethodField()
+    risk_tolerance = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    is_default = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    status = serializers.CharField()
+    last_rebalanced_at = UtcDateTimeField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
     balances_last_updated = UtcDateTimeField(allow_null=True)
     histories_last_updated = UtcDateTimeField(allow_null=True)
     converted_balances_last_updated = UtcDateTimeField(allow_null=True)
     converted_histories_last_updated = UtcDateTimeField(allow_null=True)
+
+    @extend_schema_field(
+        {"type": "object", "additionalProperties": {"type": "string"}, "example": {"btc": "0.6"}}
+    )
+    def get_target_allocations(self, obj) -> dict[str, str | None]:
+        """Asset code → fraction as a decimal string, by code (the targets are prefetched
+        with their currencies by the selectors)."""
+        rows = sorted(obj.targets.all(), key=lambda t: t.currency.code)
+        return {t.currency.code: format_amount(t.fraction) for t in rows}
 
 
 class PortfolioSummarySerializer(PortfolioBaseSerializer):
@@ -70,6 +96,22 @@ class PortfolioInputSerializer(InputSerializer):
 
     title = TextInput(max_length=100)
     currencies = CurrencyCodesInput(error_messages={"required": services.NO_CURRENCY})
+    description = TextInput(max_length=services.MAX_DESCRIPTION, allow_blank=True, required=False)
+    target_allocations = TargetAllocationsInput(required=False)
+    risk_tolerance = ChoiceInput(required=False)
+    tags = TagsInput(required=False)
+    is_default = BooleanInput(required=False)
+    is_active = BooleanInput(required=False)
+    status = ChoiceInput(required=False)
+    last_rebalanced_at = DateTimeInput(required=False)
+
+
+# The body keys that are ``services.PortfolioFields``.
+SETTINGS = tuple(services.PortfolioFields.__annotations__)
+
+
+def settings_fields(data: dict) -> services.PortfolioFields:
+    return services.PortfolioFields(**{k: data[k] for k in SETTINGS if k in data})  # type: ignore[typeddict-item]
 
 
 def detail(portfolio: Portfolio) -> dict:
@@ -98,6 +140,7 @@ class PortfolioListView(ApiView):
             title=data["title"],
             currency_codes=data.get("currencies"),
             source=Portfolio.SOURCE_API,
+            fields=settings_fields(data),
         )
         return Response(detail(portfolio), status=201)
 
@@ -113,7 +156,7 @@ class PortfolioDetailView(PortfolioScopedView):
     @extend_schema(
         request=PortfolioInputSerializer,
         responses=PortfolioDetailSerializer,
-        summary="Update title or currencies",
+        summary="Update the title, currencies, targets or other settings",
     )
     def patch(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         data = PortfolioInputSerializer.from_request(request, partial=True)
@@ -121,6 +164,7 @@ class PortfolioDetailView(PortfolioScopedView):
             portfolio=self.portfolio,
             title=data.get("title"),
             currency_codes=data.get("currencies"),
+            fields=settings_fields(data),
         )
         return Response(detail(self.portfolio))
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from portfolios.api_analytics import PortfolioAnalyticsView
 from portfolios.api_totals import (
     PortfolioBalancesView,
     PortfolioConvertedHistoryView,
@@ -24,6 +25,11 @@ urlpatterns = [
         "portfolios/<int:portfolio_id>/converted/history",
         PortfolioConvertedHistoryView.as_view(),
         name="portfolio-converted-history",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/analytics",
+        PortfolioAnalyticsView.as_view(),
+        name="portfolio-analytics",
     ),
     path(
         "portfolios/<int:portfolio_id>/refresh",

@@ -1,12 +1,31 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
+from core.fields import AmountField
 from core.models import TimeStampedModel
 
 
 class Portfolio(TimeStampedModel):
     """A user's collection of addresses, accounts and offsets, reported in one or more
     currencies (``PortfolioCurrency``, in the order the user chose them)."""
+
+    class RiskTolerance(models.TextChoices):
+        CONSERVATIVE = "conservative"
+        MODERATE = "moderate"
+        AGGRESSIVE = "aggressive"
+
+    class Status(models.TextChoices):
+        """Where the portfolio is in its life, as the user (or a rebalancing client) says:
+        ``created`` until it is set up, ``active`` in use, ``rebalancing`` while trades
+        towards the targets are under way, ``archived`` kept for the record."""
+
+        CREATED = "created"
+        ACTIVE = "active"
+        REBALANCING = "rebalancing"
+        ARCHIVED = "archived"
 
     SOURCE_API = "private-api"
     SOURCE_WEB = "web"
@@ -21,6 +40,19 @@ class Portfolio(TimeStampedModel):
         "currencies.Currency", through="PortfolioCurrency", related_name="+"
     )
 
+    # The v1 surface's ``portfolio_id``: stable, distinct from the integer id of /api/.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    description = models.TextField(blank=True, default="", max_length=2000)
+    risk_tolerance = models.CharField(
+        max_length=20, choices=RiskTolerance.choices, default=RiskTolerance.MODERATE
+    )
+    tags = models.JSONField(default=list, blank=True)  # a list of strings, in the user's order
+    # At most one per user (a partial unique index); ``portfolio_set_default`` clears the others.
+    is_default = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)  # actively managed (the seed's meaning)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
+    last_rebalanced_at = models.DateTimeField(null=True, blank=True)
+
     balances_last_updated = models.DateTimeField(null=True, blank=True)
     histories_last_updated = models.DateTimeField(null=True, blank=True)
     converted_balances_last_updated = models.DateTimeField(null=True, blank=True)
@@ -31,6 +63,13 @@ class Portfolio(TimeStampedModel):
         # No unique title: API clients create and rename portfolios freely, and two of them may
         # choose the same title at the same moment (API.md). A per-user unique ``name`` belongs
         # to the /api/v1/portfolio surface and will be its own column when that is built.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(is_default=True),
+                name="portfolio_one_default_per_user",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -55,3 +94,29 @@ class PortfolioCurrency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portfolio_id}:{self.currency_id}"
+
+
+class PortfolioTarget(models.Model):
+    """The fraction of the portfolio's value the user wants in one asset. A portfolio's targets
+    sum to exactly 1 (checked by ``portfolios.targets`` before they are stored); no targets at
+    all means none were set."""
+
+    portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="targets")
+    currency = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, related_name="+")
+    # Exact, up to 18 places; on SQLite one past 15 significant digits is refused, not rounded.
+    fraction = AmountField(max_digits=19, decimal_places=18)
+
+    class Meta:
+        ordering = ["portfolio", "currency__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portfolio", "currency"], name="portfolio_target_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(fraction__gte=0) & Q(fraction__lte=1),
+                name="portfolio_target_fraction_0_to_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.portfolio_id}:{self.currency_id}={self.fraction}"

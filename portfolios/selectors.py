@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from core.exceptions import NotFound
 from portfolios.freshness import Holdings, Waits, fetches_due, portfolio_holdings
-from portfolios.models import Portfolio, PortfolioCurrency
+from portfolios.models import Portfolio, PortfolioCurrency, PortfolioTarget
+from portfolios.targets import Analytics, Position, portfolio_analytics
 from portfolios.totals import (
     ConvertedRows,
     HoldingValue,
@@ -21,15 +22,23 @@ from portfolios.totals import (
     sum_balances,
     value_holdings,
 )
+from prices.conversion import convert, rate
 from prices.selectors import last_known_rates, spot_rates
 from users.models import User
 
+# A portfolio's targets with their currencies, for the API's ``target_allocations``.
+_TARGETS = Prefetch("targets", queryset=PortfolioTarget.objects.select_related("currency"))
+
 
 def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
-    return Portfolio.objects.filter(user=user).annotate(
-        currencies_count=Count("reporting_currencies", distinct=True),
-        addresses_count=Count("addresses", distinct=True),
-        offsets_count=Count("offsets", distinct=True),
+    return (
+        Portfolio.objects.filter(user=user)
+        .annotate(
+            currencies_count=Count("reporting_currencies", distinct=True),
+            addresses_count=Count("addresses", distinct=True),
+            offsets_count=Count("offsets", distinct=True),
+        )
+        .prefetch_related(_TARGETS)
     )
 
 
@@ -85,6 +94,7 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
                 "addresses", queryset=_rows(Portfolio, "addresses").select_related("currency")
             ),
             "offsets",
+            _TARGETS,
         )
         .get()
     )
@@ -134,9 +144,12 @@ def reporting_currencies(portfolio: Portfolio) -> list:
 
 
 def portfolio_currency_codes_in_use() -> set[str]:
-    """Every reporting currency of any portfolio, whoever owns it: the price refresh (registered
-    in ``PortfoliosConfig.ready``) quotes in them."""
-    return set(PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct())
+    """Every reporting currency and every target asset of any portfolio, whoever owns it: the
+    price refresh (registered in ``PortfoliosConfig.ready``) quotes in the first and prices the
+    second, so that a target asset not held yet has a price for the quantity to buy."""
+    reporting = PortfolioCurrency.objects.values_list("currency__code", flat=True).distinct()
+    targets = PortfolioTarget.objects.values_list("currency__code", flat=True).distinct()
+    return set(reporting) | set(targets)
 
 
 # How ``portfolio_valuation`` prices the holdings.
@@ -273,3 +286,35 @@ def portfolio_valuation(
         waits,
         prices_at=min(spot_times.values()) if spot_times else None,
     )
+
+
+def portfolio_targets(portfolio: Portfolio) -> dict[str, Decimal]:
+    """``{code: fraction}`` of the portfolio's target allocations, by code (empty: none set)."""
+    return dict(
+        PortfolioTarget.objects.filter(portfolio=portfolio)
+        .order_by("currency__code")
+        .values_list("currency__code", "fraction")
+    )
+
+
+def portfolio_target_analytics(
+    portfolio: Portfolio, *, currency: str, min_trade: Decimal
+) -> Analytics:
+    """Current versus target allocation, drift, trades back to target and concentration
+    (``portfolios.targets``), valued in reporting currency ``currency`` at the stored spot
+    prices, from ``portfolio_valuation`` (so the same holdings as ``converted``). Enqueues the
+    fetches due; raises NotReady while a first fetch of balances or prices is awaited. A target
+    asset the portfolio does not hold is priced too, for the quantity to buy."""
+    valuation = portfolio_valuation(portfolio, prices=SPOT, enqueue=True)
+    valuation.waits.raise_not_ready()
+    targets = portfolio_targets(portfolio)
+    held = {row.currency: row.balance for row in valuation.balances if row.balance != 0}
+    spot, _, _ = spot_rates(set(held) | set(targets) | {currency})
+    positions = []
+    for code in sorted(set(held) | set(targets)):
+        quantity = held.get(code, Decimal(0))
+        found = rate(spot, code, currency)
+        price = found[0] if found else None
+        value = convert(quantity, code, currency, spot) if found else None
+        positions.append(Position(code, quantity, value, price))
+    return portfolio_analytics(positions, targets, min_trade=min_trade)

@@ -10,6 +10,7 @@ class UserSerializer(serializers.Serializer):
     name = serializers.CharField()
     email = serializers.EmailField()
     created_at = UtcDateTimeField()
+    uuid = serializers.UUIDField()
 
 
 class CurrentUserView(ApiView):

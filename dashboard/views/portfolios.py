@@ -45,6 +45,7 @@ def portfolio_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"],
                 currency_codes=form.currency_codes(),
                 source=Portfolio.SOURCE_WEB,
+                fields=form.settings_fields(),
             )
         except ValidationFailed as exc:
             form.add_problems(exc)
@@ -92,8 +93,9 @@ def portfolio_detail(request: AuthenticatedHttpRequest, portfolio_id: int) -> Ht
 def portfolio_edit(request: AuthenticatedHttpRequest, portfolio_id: int) -> HttpResponse:
     portfolio = portfolio_get(user=request.user, portfolio_id=portfolio_id)
     codes = ", ".join(c.code for c in reporting_currencies(portfolio))
+    initial = {"title": portfolio.title, "currencies": codes}
     form = PortfolioForm(
-        request.POST or None, initial={"title": portfolio.title, "currencies": codes}
+        request.POST or None, initial=initial | PortfolioForm.initial_settings(portfolio)
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,6 +103,7 @@ def portfolio_edit(request: AuthenticatedHttpRequest, portfolio_id: int) -> Http
                 portfolio=portfolio,
                 title=form.cleaned_data["title"],
                 currency_codes=form.currency_codes(),
+                fields=form.settings_fields(),
             )
         except ValidationFailed as exc:
             form.add_problems(exc)

@@ -27,7 +27,8 @@ sqlite_only = pytest.mark.skipif(
 def test_user_endpoint(api, alice):
     result = ok(api.get("/api/user"))
 
-    assert set(result) == {"name", "email", "created_at"}
+    assert set(result) == {"name", "email", "created_at", "uuid"}
+    assert result["uuid"] == str(alice.uuid)  # the v1 surface's user_id
     assert result["name"] == "Alice"
     assert result["email"] == "alice@example.com"
     assert UTC_DATE.match(result["created_at"])
