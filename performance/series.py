@@ -157,8 +157,10 @@ def _dirty_since(
     new_offsets = OffsetBalance.objects.filter(
         offset__portfolio=portfolio, created_at__gte=counted
     ).count()
-    if counts[0] < state.ledger_rows + new_ledger or counts[1] < state.offset_rows + new_offsets:
-        return first  # rows were deleted
+    if counts[0] != state.ledger_rows + new_ledger or counts[1] != state.offset_rows + new_offsets:
+        # Fewer rows: some were deleted. More: a transaction stamped rows before the last
+        # count and committed after it. Neither can be dated: rebuild from the first day.
+        return first
     if counts[2] < state.transfer_rows:
         return first  # a transfer was rejected
     candidates: list[date] = []
