@@ -142,26 +142,36 @@ class PortfolioHistoryExportView(_HistoryView):
         if kind not in ("csv", "json"):
             raise ValidationFailed(f"format '{kind}' is not one of csv, json")
         rows, span, currency = self.read(request)
-        summary = PerformanceSerializer(rows_performance(rows), context={"currency": currency}).data
-        days = HistoryRowSerializer(rows, many=True, context={"currency": currency}).data
-        name = f"portfolio-{self.portfolio.pk}-{currency.code}-{span.start}-{span.end}"
-        if kind == "json":
-            body = json.dumps(
-                {
-                    "from": span.start.isoformat(),
-                    "to": span.end.isoformat(),
-                    "summary": summary,
-                    "rows": days,
-                },
-                indent=1,
-            )
-            response = HttpResponse(body, content_type="application/json")
-        else:
-            response = HttpResponse(
-                export_csv(days, summary, currency.code), content_type="text/csv; charset=utf-8"
-            )
-        response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
-        return response
+        return history_export_response(
+            portfolio_id=self.portfolio.pk, rows=rows, span=span, currency=currency, kind=kind
+        )
+
+
+def history_export_response(
+    *, portfolio_id: int, rows: list[Row], span: Range, currency: Currency, kind: str
+) -> HttpResponse:
+    """The rows of ``span`` and their performance as a CSV or JSON attachment (the API's route
+    and the dashboard's export button answer the same file)."""
+    summary = PerformanceSerializer(rows_performance(rows), context={"currency": currency}).data
+    days = HistoryRowSerializer(rows, many=True, context={"currency": currency}).data
+    name = f"portfolio-{portfolio_id}-{currency.code}-{span.start}-{span.end}"
+    if kind == "json":
+        body = json.dumps(
+            {
+                "from": span.start.isoformat(),
+                "to": span.end.isoformat(),
+                "summary": summary,
+                "rows": days,
+            },
+            indent=1,
+        )
+        response = HttpResponse(body, content_type="application/json")
+    else:
+        response = HttpResponse(
+            export_csv(days, summary, currency.code), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
 
 
 def export_csv(days, summary, code: str) -> str:
