@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from decimal import Decimal as D
 
+import pytest
 from django.utils import timezone
 
 from performance import series as series_module
@@ -187,3 +188,14 @@ def test_an_offset_is_a_deposit_on_the_day_it_was_made(
     assert (point.value, point.flow, point.unpriced) == (D(300), D(300), [])
     result = ok(api.get(url))
     assert result["end_value"] == "300.0" and result["data_points"] == 1
+
+
+@pytest.mark.parametrize("path", ["", "/performance", "/export"])
+def test_scopes_read_is_needed_and_the_routes_only_read(alice, book, path):
+    url = f"/api/portfolios/{book.pk}/history{path}"
+    for scope in ("", "public", "info", "write"):
+        fail(client_for(alice, scope).get(url), 403)
+    for scope in ("read", "admin"):
+        response = client_for(alice, scope).get(url)
+        assert response.status_code == 503 and response.json()["message"] == "Not ready"
+    fail(client_for(alice).post(url, {}, format="json"), 405)
