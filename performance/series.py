@@ -94,8 +94,13 @@ def series_update(*, portfolio_id: int, today: date | None = None) -> UpdateResu
             transfer_rows=counts[2],
         )
         return UpdateResult(None, 0, 0, clock.perf_counter() - started)
+    rows = _compute(portfolio, first, since, today) if first is not None else []
     with transaction.atomic():
-        rows = _compute(portfolio, first, since, today) if first is not None else []
+        # Two updates of one portfolio may run at once (a trigger during an update enqueues
+        # another): their writes take turns on the portfolio's row, the later one wins whole.
+        locked = Portfolio.objects.select_for_update().filter(pk=portfolio.pk)
+        if not list(locked.values_list("pk", flat=True)):
+            return UpdateResult(None, 0, 0, clock.perf_counter() - started)
         ValuePoint.objects.filter(portfolio=portfolio).filter(
             day__gte=since if first is not None else date.min
         ).delete()

@@ -199,3 +199,20 @@ def test_scopes_read_is_needed_and_the_routes_only_read(alice, book, path):
         response = client_for(alice, scope).get(url)
         assert response.status_code == 503 and response.json()["message"] == "Not ready"
     fail(client_for(alice).post(url, {}, format="json"), 405)
+
+
+def test_a_new_spot_price_revalues_today(api, book, django_capture_on_commit_callbacks):
+    from prices.models import SpotPrice
+    from prices.signals import spot_prices_stored
+    from tests.ledger_api.conftest import cur
+
+    url = f"/api/portfolios/{book.pk}/history?timeframe=1D"
+    built(api, url, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        now = timezone.now()
+        SpotPrice.objects.create(
+            base=cur("btc"), quote=cur("usd"), price=D(160), at=now, fetched_at=now, source="t"
+        )
+        spot_prices_stored.send(sender=SpotPrice, at=now)
+    rows = ok(api.get(url))
+    assert [r["value"] for r in rows] == [str(D("1.6") * 140), str(D("1.6") * 160)]
