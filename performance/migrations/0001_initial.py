@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('currencies', '0003_listed_or_known_to_its_importers'),
+        ('currencies', '0001_initial'),
         ('portfolios', '0003_portfolio_titles_need_not_be_unique'),
     ]
 
