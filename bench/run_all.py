@@ -26,6 +26,7 @@ SMALL_ARGS = {
     "ingest_parse": ["20000"],
     "ingest_import": ["5000"],
     "totals": ["--seconds", "3"],
+    "performance_series": ["--rows", "20000", "--assets", "10", "--years", "2"],
 }
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "offsets",
     "ledger",
     "costbasis",
+    "performance",
     "ingest",
     "dashboard",
     "demo",
@@ -251,6 +252,8 @@ COINGECKO_API_KEY = env.str("COINGECKO_API_KEY", default="")
 # How old fetched data may get before a request (or beat) refreshes it.
 ADDRESS_REFRESH_SECONDS = env.int("ADDRESS_REFRESH_SECONDS", default=600)
 PRICE_REFRESH_SECONDS = env.int("PRICE_REFRESH_SECONDS", default=300)
+# The yearly risk-free rate the Sharpe ratio of /history/performance subtracts (a fraction).
+PERFORMANCE_RISK_FREE_RATE = env.str("PERFORMANCE_RISK_FREE_RATE", default="0")
 TRANSFER_MATCH_WINDOW_HOURS = env.float("TRANSFER_MATCH_WINDOW_HOURS", default=12.0)
 TRANSFER_MATCH_TOLERANCE = env.str("TRANSFER_MATCH_TOLERANCE", default="0.01")
 # Analytics: a suggested trade worth less than this (in the reporting currency asked for) is left

@@ -8,6 +8,7 @@ from dashboard.views import (
     imports,
     ledger,
     offsets,
+    performance,
     portfolios,
     refresh,
     targets,
@@ -23,6 +24,7 @@ urlpatterns = [
     path("portfolios/new/", portfolios.portfolio_new, name="portfolio-new"),
     path(f"{P}/", portfolios.portfolio_detail, name="portfolio-detail"),
     path(f"{P}/edit/", portfolios.portfolio_edit, name="portfolio-edit"),
+    path(f"{P}/history/export", performance.history_export, name="history-export"),
     path(f"{P}/delete/", portfolios.portfolio_remove, name="portfolio-delete"),
     path(f"{P}/targets/", targets.portfolio_targets_view, name="portfolio-targets"),
     # Refresh now, and its progress

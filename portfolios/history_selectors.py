@@ -24,7 +24,7 @@ def portfolio_value_history(
     since = datetime.combine(day_list[0], time.min, UTC)
     holdings = _holdings(portfolio, since)
     codes = {h.currency for h in holdings} | {target, "usd", "btc"}
-    prices = _prices(codes, day_list[0], today)
+    prices = portfolio_price_points(codes, day_list[0], today)
     return value_history(holdings, prices, target, day_list)
 
 
@@ -32,7 +32,7 @@ def _holdings(portfolio: Portfolio, since: datetime) -> list[Holding]:
     return [h for source in holdings_sources() for h in source.history(portfolio, since)]
 
 
-def _prices(codes: set[str], start: date, today: date) -> list[PricePoint]:
+def portfolio_price_points(codes: set[str], start: date, today: date) -> list[PricePoint]:
     """Every stored price of the window, each for the day it belongs to: daily closes and
     prices observed in statements (their day), and the spot prices quoted inside the window
     (the day they were quoted: today's value is today's quote). Nothing from before the window

@@ -73,7 +73,7 @@ def _holding_apps() -> set[str]:
 
 
 # Apps that point at Portfolio but hold nothing of their own: they read the holdings.
-_READERS = {"portfolios", "costbasis"}
+_READERS = {"portfolios", "costbasis", "performance"}
 
 
 def holdings_sources() -> list[HoldingsSource]:

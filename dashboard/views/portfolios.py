@@ -9,6 +9,7 @@ from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
 from dashboard.forms import PortfolioForm
 from dashboard.live import address_words
+from dashboard.performance import performance_panel
 from dashboard.totals import portfolio_summary, totals_context
 from portfolios.history_selectors import portfolio_first_day
 from portfolios.models import Portfolio
@@ -72,6 +73,7 @@ def portfolio_detail(request: AuthenticatedHttpRequest, portfolio_id: int) -> Ht
     portfolio = portfolio_get_with_sources(user=request.user, portfolio_id=portfolio_id)
     reporting = reporting_currencies(portfolio)
     now = timezone.now()
+    first_day = portfolio_first_day(portfolio=portfolio)
     context = {
         "portfolio": portfolio,
         "reporting": reporting,
@@ -82,9 +84,15 @@ def portfolio_detail(request: AuthenticatedHttpRequest, portfolio_id: int) -> Ht
             portfolio=portfolio,
             reporting=reporting,
             range_key=request.GET.get("range", ""),
-            first_day=portfolio_first_day(portfolio=portfolio),
+            first_day=first_day,
         ),
     }
+    context["performance_panel"] = performance_panel(
+        portfolio=portfolio,
+        currency=reporting[0] if reporting else None,
+        range_key=context["range"],
+        first_day=first_day,
+    )
     return render(request, "dashboard/portfolio_detail.html", context)
 
 
