@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "task": "addresses.tasks.addresses_refresh_stale",
         "schedule": 600.0,
     },
+    # Exchange accounts whose data is older than their refresh interval.
+    "accounts-refresh-stale": {
+        "task": "accounts.tasks.accounts_refresh_stale",
+        "schedule": 600.0,
+    },
     # Lets /api/status see that a worker is alive.
     "core-worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
     # Daily price history for held assets, once a day after CoinGecko publishes the last day.

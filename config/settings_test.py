@@ -17,3 +17,5 @@ STORAGES = {
 # Enqueued tasks run synchronously when the transaction commits, so tests see their effect
 # without a worker. A real worker started by the integration tests runs with TASKS_SYNC=0.
 TASKS_SYNC = env.bool("TASKS_SYNC", default=True)
+# Exchange credentials: the development key unless FERNET_KEYS is set (tests set their own).
+FERNET_DEVELOPMENT_KEY_ALLOWED = True

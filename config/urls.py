@@ -72,6 +72,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("ledger.api_urls")),
     path("", include("ingest.api_urls")),
     path("", include("costbasis.api_urls")),
+    path("", include("accounts.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -30,6 +30,7 @@ def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
         currencies_count=Count("reporting_currencies", distinct=True),
         addresses_count=Count("addresses", distinct=True),
         offsets_count=Count("offsets", distinct=True),
+        accounts_count=Count("accounts", distinct=True),
     )
 
 
@@ -85,6 +86,7 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
                 "addresses", queryset=_rows(Portfolio, "addresses").select_related("currency")
             ),
             "offsets",
+            "accounts",
         )
         .get()
     )

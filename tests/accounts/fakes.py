@@ -1,0 +1,256 @@
+"""Exchanges answered by ``responses``, shaped like each exchange's real API (the JSON of its
+documentation and of ccxt's own comments on each endpoint), behind ccxt's real client code.
+``EXCHANGE_URLS`` points each exchange at ``http://<id>.test``, so every request proves the base
+URL override too. Each fake counts its requests and can be told to fail:
+``fail_with = "auth" | "429" | "network"`` for the next ``fail_times`` private requests."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+import responses
+
+API_KEY = "AKtest-kraken-key-1234567890"
+# Kraken and Binance secrets: base64 (Kraken decodes it), long and recognisable in any text.
+SECRET = "c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFrLTAxMjM0NTY3ODk="
+TS = 1_700_000_000  # 2023-11-14T22:13:20Z
+
+
+class FakeExchange:
+    code = ""
+
+    def __init__(self, mock: responses.RequestsMock):
+        self.mock = mock
+        self.requests: list[str] = []
+        self.fail_with = ""
+        self.fail_times = 0
+        self.base = f"http://{self.code}.test"
+        mock.add_callback(responses.GET, re.compile(re.escape(self.base) + r"/.*"), self._answer)
+        mock.add_callback(responses.POST, re.compile(re.escape(self.base) + r"/.*"), self._answer)
+
+    def _answer(self, request) -> tuple[int, dict, str]:
+        parts = urlsplit(request.url)
+        self.requests.append(parts.path)
+        params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if request.body:
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body
+            params.update({k: v[-1] for k, v in parse_qs(body).items()})
+        if self.fail_times and self.private(parts.path):
+            self.fail_times -= 1
+            if self.fail_with == "network":
+                raise requests.ConnectionError("connection refused by the fake")
+            if self.fail_with == "429":
+                return 429, {"Retry-After": "7"}, json.dumps(self.rate_limited())
+            if self.fail_with == "auth":
+                return self.auth_failure()
+        status, payload = self.route(request.method, parts.path, params, request)
+        return status, {"Content-Type": "application/json"}, json.dumps(payload)
+
+    def private(self, path: str) -> bool:
+        raise NotImplementedError
+
+    def auth_failure(self) -> tuple[int, dict, str]:
+        raise NotImplementedError
+
+    def rate_limited(self) -> Any:
+        raise NotImplementedError
+
+    def route(self, method: str, path: str, params: dict, request) -> tuple[int, Any]:
+        raise NotImplementedError
+
+
+# --- Kraken ------------------------------------------------------------------------------------
+
+
+def _kraken_asset(altname: str, decimals: int = 10) -> dict:
+    return {
+        "aclass": "currency",
+        "altname": altname,
+        "decimals": decimals,
+        "display_decimals": 5,
+        "status": "enabled",
+    }
+
+
+def _kraken_pair(altname: str, wsname: str, base: str, quote: str) -> dict:
+    return {
+        "altname": altname,
+        "wsname": wsname,
+        "aclass_base": "currency",
+        "base": base,
+        "aclass_quote": "currency",
+        "quote": quote,
+        "lot": "unit",
+        "cost_decimals": 5,
+        "pair_decimals": 1,
+        "lot_decimals": 8,
+        "lot_multiplier": 1,
+        "leverage_buy": [],
+        "leverage_sell": [],
+        "fees": [[0, 0.26], [50000, 0.24]],
+        "fees_maker": [[0, 0.16], [50000, 0.14]],
+        "fee_volume_currency": "ZUSD",
+        "margin_call": 80,
+        "margin_stop": 40,
+        "ordermin": "0.0001",
+        "costmin": "0.5",
+        "tick_size": "0.1",
+        "status": "online",
+    }
+
+
+class FakeKraken(FakeExchange):
+    """Kraken's REST API: public Assets/AssetPairs, private BalanceEx, TradesHistory (newest
+    first, 50 a page, ``ofs`` offset), DepositStatus, WithdrawStatus, Ledgers."""
+
+    code = "kraken"
+
+    def __init__(self, mock: responses.RequestsMock, *, trades: int = 3):
+        self.balances = {
+            "XXBT": {"balance": "1.2500000000", "hold_trade": "0.2500000000"},
+            "ZUSD": {"balance": "1000.0000", "hold_trade": "0.0000"},
+            "XETH": {"balance": "3.0000000000", "hold_trade": "0.0000000000"},
+            "DOT": {"balance": "10.5000000000", "hold_trade": "0.0000000000"},
+        }
+        self.trades = {
+            f"TKRK{i:05d}-AAAAA-BBBBBB": {
+                "ordertxid": f"OKRK{i:05d}-CCCCC-DDDDDD",
+                "postxid": "TKH2SE-M7IF5-CFI7LT",
+                "pair": "XXBTZUSD" if i % 2 == 0 else "XETHXXBT",
+                "time": TS + i * 60 + 0.5,
+                "type": "buy" if i % 3 else "sell",
+                "ordertype": "limit",
+                "price": "30010.0" if i % 2 == 0 else "0.0525",
+                "cost": "300.10000" if i % 2 == 0 else "0.05250000",
+                "fee": "0.78026" if i % 2 == 0 else "0.00013650",
+                "vol": "0.01000000" if i % 2 == 0 else "1.00000000",
+                "margin": "0.00000",
+                "misc": "",
+                "trade_id": 40274859 + i,
+                "maker": True,
+            }
+            for i in range(trades)
+        }
+        self.deposits = [
+            {
+                "method": "Bitcoin",
+                "aclass": "currency",
+                "asset": "XXBT",
+                "refid": "FTQcuak-V6Za8qrWnhzTx67yYHz8Tg",
+                "txid": "6544b41b607d8b2512baf801755a3a87b6890eacdb451be8a94059fb11f0a8d9",
+                "info": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                "amount": "0.7812500000",
+                "fee": "0.0000000000",
+                "time": TS - 86400,
+                "status": "Success",
+            },
+            {
+                "method": "Ether (Hex)",
+                "aclass": "currency",
+                "asset": "XETH",
+                "refid": "FTQcuak-PENDING",
+                "txid": "0x0abc",
+                "info": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+                "amount": "0.5000000000",
+                "fee": "0.0000000000",
+                "time": TS + 86400 * 30,
+                "status": "Settled",
+            },
+        ]
+        self.withdrawals = [
+            {
+                "method": "Bitcoin",
+                "aclass": "currency",
+                "asset": "XXBT",
+                "refid": "AGBZNBO-5P2XSB-RFVF6J",
+                "txid": "9f1cd2b1c1f5e9ad1b0ac9e1e6ad43e8c4f5aa3d15f0e91b8d0d2cb5b0a5f2b1",
+                "info": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                "amount": "0.1000000000",
+                "fee": "0.0002000000",
+                "time": TS + 86400,
+                "status": "Success",
+            }
+        ]
+        self.ledger = {
+            "L4UESK-KG3EQ-UFO4T5": {
+                "refid": "RUSB7W6-ESIXUX-K6PVTM",
+                "time": TS + 3600.25,
+                "type": "staking",
+                "subtype": "",
+                "aclass": "currency",
+                "asset": "DOT",
+                "amount": "0.0500000000",
+                "fee": "0.0000000000",
+                "balance": "10.5000000000",
+            },
+            "LTRADE-AAAAA-BBBBBB": {
+                "refid": "TKRK00000-AAAAA-BBBBBB",
+                "time": TS + 0.5,
+                "type": "trade",
+                "subtype": "",
+                "aclass": "currency",
+                "asset": "XXBT",
+                "amount": "0.0100000000",
+                "fee": "0.0000000000",
+                "balance": "1.2500000000",
+            },
+        }
+        super().__init__(mock)
+
+    def private(self, path: str) -> bool:
+        return "/private/" in path
+
+    def auth_failure(self) -> tuple[int, dict, str]:
+        return 200, {}, json.dumps({"error": ["EAPI:Invalid key"]})
+
+    def rate_limited(self) -> Any:
+        return {"error": ["EAPI:Rate limit exceeded"]}
+
+    def route(self, method, path, params, request):
+        if self.private(path) and request.headers.get("API-Key") != API_KEY:
+            return 200, {"error": ["EAPI:Invalid key"]}
+        name = path.rsplit("/", 1)[-1]
+        if name == "Assets":
+            return 200, {
+                "error": [],
+                "result": {
+                    "XXBT": _kraken_asset("XBT"),
+                    "ZUSD": _kraken_asset("USD", 4),
+                    "XETH": _kraken_asset("ETH"),
+                    "DOT": _kraken_asset("DOT"),
+                },
+            }
+        if name == "AssetPairs":
+            return 200, {
+                "error": [],
+                "result": {
+                    "XXBTZUSD": _kraken_pair("XBTUSD", "XBT/USD", "XXBT", "ZUSD"),
+                    "XETHXXBT": _kraken_pair("ETHXBT", "ETH/XBT", "XETH", "XXBT"),
+                },
+            }
+        if name == "BalanceEx":
+            return 200, {"error": [], "result": self.balances}
+        if name == "TradesHistory":
+            start = float(params.get("start", 0))
+            rows = sorted(
+                ((k, t) for k, t in self.trades.items() if t["time"] > start),
+                key=lambda kv: -kv[1]["time"],
+            )
+            offset = int(params.get("ofs", 0))
+            return 200, {
+                "error": [],
+                "result": {"trades": dict(rows[offset : offset + 50]), "count": len(rows)},
+            }
+        if name in ("DepositStatus", "WithdrawStatus"):
+            rows = self.deposits if name == "DepositStatus" else self.withdrawals
+            start = float(params.get("start", 0))
+            return 200, {"error": [], "result": [r for r in rows if r["time"] >= start]}
+        if name == "Ledgers":
+            start = float(params.get("start", 0))
+            rows = {k: v for k, v in self.ledger.items() if v["time"] > start}
+            return 200, {"error": [], "result": {"ledger": rows, "count": len(rows)}}
+        return 404, {"error": [f"EGeneral:Unknown method {name}"]}
