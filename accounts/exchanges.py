@@ -54,6 +54,14 @@ HAS = {
 HISTORY_KINDS = ("trades", "deposits", "withdrawals", "ledger")
 # Exchanges whose fetchMyTrades needs a market: trades are read per market the account holds.
 SYMBOL_REQUIRED = frozenset({"binance", "binanceus"})
+# Exchanges that answer some history in time windows (ms) from ``since``, and when their
+# history starts (the first window of a first sync).
+_DAY_MS = 86_400_000
+HISTORY_WINDOWS = {
+    "binance": {"deposits": 90 * _DAY_MS, "withdrawals": 90 * _DAY_MS},
+    "binanceus": {"deposits": 90 * _DAY_MS, "withdrawals": 90 * _DAY_MS},
+}
+HISTORY_START = {"binance": 1_498_867_200_000, "binanceus": 1_567_296_000_000}  # 2017-07, 2019-09
 # Exchanges that answer history newest first after ``since``, paged by an offset.
 OFFSET_PAGED = frozenset({"kraken"})
 # Exchanges whose history calls need a currency (Coinbase keeps one account per currency).
@@ -186,6 +194,7 @@ class ExchangeAdapter:
         self._secrets = [str(v) for v in credentials.values() if v]
         self.client = client or exchange_client(code, credentials)
         self.info = wallet_info(code)
+        self.reached: int | None = None
 
     @property
     def requests(self) -> int:
@@ -290,27 +299,38 @@ class ExchangeAdapter:
         else:
             fn = self.client.fetch_ledger
         limit = page_size or _page_size(self.code, kind)
+        self.reached = None
         if self.code in OFFSET_PAGED:
             yield from self._offset_pages(fn, since, limit)
             return
-        yield from self._forward_pages(fn, scope, since, limit)
+        yield from self._forward_pages(fn, scope, since, limit, kind)
 
-    def _forward_pages(self, fn, scope, since, limit) -> Iterator[list[dict[str, Any]]]:
+    def _forward_pages(self, fn, scope, since, limit, kind) -> Iterator[list[dict[str, Any]]]:
         """``since`` moves to the newest time of each page (inclusive: rows of the same
-        millisecond on both sides of a page boundary come twice and are stored once); stops at
-        a short page or one that brings nothing newer."""
+        millisecond on both sides of a page boundary come twice and are stored once); a short
+        page ends the walk, unless the exchange answers in time windows (Binance: 90 days of
+        deposits a call), which are walked up to now. ``self.reached`` is then where the walk
+        got to, so that a later sync starts there even when no row was found."""
+        window = HISTORY_WINDOWS.get(self.code, {}).get(kind)
         if since is None:
-            since = 0  # from the start: without it some exchanges answer only recent rows
+            since = HISTORY_START.get(self.code, 0)
+        now = self.client.milliseconds()
+        self.reached = None
         while True:
             page = self.call(fn, scope, since, limit)
-            if not page:
-                return
-            page = sorted(page, key=lambda r: (r.get("timestamp") or 0, str(r.get("id"))))
-            yield page
-            newest = page[-1].get("timestamp")
-            if len(page) < limit or newest is None or newest <= since:
-                return
-            since = newest
+            newest = None
+            if page:
+                page = sorted(page, key=lambda r: (r.get("timestamp") or 0, str(r.get("id"))))
+                yield page
+                newest = page[-1].get("timestamp")
+            if page and len(page) >= limit and newest is not None and newest > since:
+                since = newest
+                continue
+            if window and since + window < now:
+                since += window
+                self.reached = since
+                continue
+            return
 
     def _offset_pages(self, fn, since, limit) -> Iterator[list[dict[str, Any]]]:
         """Kraken answers newest first after ``start`` in pages of 50: walk ``ofs``."""

@@ -218,16 +218,21 @@ def _sync_history(
                 # once the last page is stored, or the rows between would be skipped.
                 newest_first = adapter.newest_first()
                 cursor = since
+                pending = False
                 for page in adapter.history(kind, since, scope=_scope_of(cursor_key)):
                     result.pages[kind] = result.pages.get(kind, 0) + 1
-                    moves, newest = _page_movements(page, mapper, kind)
+                    moves, newest, waiting = _page_movements(page, mapper, kind)
+                    pending = pending or waiting
                     if newest is not None:
                         cursor = newest if cursor is None else max(cursor, newest)
                     with transaction.atomic():
                         added += store_movements(account, wallet, moves, currencies)
                         if not newest_first:
                             _save_cursor(state, cursor_key, cursor)
-                if newest_first:
+                reached = None if pending else adapter.reached
+                if reached is not None and (cursor is None or reached > cursor):
+                    cursor = reached  # windows walked without rows: not again
+                if newest_first or reached is not None:
                     _save_cursor(state, cursor_key, cursor)
         except KindNotSupported as exc:
             logger.info("account %s: %s skipped (%s)", account.pk, kind, exc)
@@ -288,7 +293,7 @@ def _mapper(kind: str, is_fiat: Callable[[str], bool], covered: set[str]):  # ty
 
 def _page_movements(
     page: list[dict[str, Any]], mapper, kind: str
-) -> tuple[list[Movement], int | None]:  # type: ignore[no-untyped-def]
+) -> tuple[list[Movement], int | None, bool]:  # type: ignore[no-untyped-def]
     """The page's movements and the cursor after it: the newest time stored, but never past a
     pending deposit or withdrawal (it is read again until it completes)."""
     moves: list[Movement] = []
@@ -305,7 +310,7 @@ def _page_movements(
             newest = ts if newest is None else max(newest, ts)
     if pending is not None and newest is not None and newest >= pending:
         newest = pending - 1
-    return moves, newest
+    return moves, newest, pending is not None
 
 
 def store_movements(

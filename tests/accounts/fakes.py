@@ -254,3 +254,204 @@ class FakeKraken(FakeExchange):
             rows = {k: v for k, v in self.ledger.items() if v["time"] > start}
             return 200, {"error": [], "result": {"ledger": rows, "count": len(rows)}}
         return 404, {"error": [f"EGeneral:Unknown method {name}"]}
+
+
+# --- Binance US --------------------------------------------------------------------------------
+
+
+def _binance_symbol(symbol: str, base: str, quote: str) -> dict:
+    return {
+        "symbol": symbol,
+        "status": "TRADING",
+        "baseAsset": base,
+        "baseAssetPrecision": 8,
+        "quoteAsset": quote,
+        "quotePrecision": 8,
+        "quoteAssetPrecision": 8,
+        "baseCommissionPrecision": 8,
+        "quoteCommissionPrecision": 8,
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+        "icebergAllowed": True,
+        "ocoAllowed": True,
+        "quoteOrderQtyMarketAllowed": True,
+        "isSpotTradingAllowed": True,
+        "isMarginTradingAllowed": False,
+        "filters": [
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": "0.01000000",
+                "maxPrice": "100000.00000000",
+                "tickSize": "0.01000000",
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": "0.00000100",
+                "maxQty": "9000.00000000",
+                "stepSize": "0.00000100",
+            },
+        ],
+        "permissions": ["SPOT"],
+    }
+
+
+class FakeBinanceUS(FakeExchange):
+    """Binance US: exchangeInfo, account, myTrades per symbol (ascending from ``startTime``,
+    ``limit`` a page), capital deposit and withdrawal history in 90-day windows, and the key's
+    apiRestrictions."""
+
+    code = "binanceus"
+
+    def __init__(self, mock: responses.RequestsMock, *, btc_trades: int = 3):
+        start = TS * 1000
+        self.can_trade = False
+        self.balances = [
+            {"asset": "BTC", "free": "0.50000000", "locked": "0.10000000"},
+            {"asset": "USD", "free": "2500.1200", "locked": "0.0000"},
+            {"asset": "ETH", "free": "2.00000000", "locked": "0.00000000"},
+            {"asset": "BNB", "free": "0.98500000", "locked": "0.00000000"},
+            {"asset": "ADA", "free": "0.00000000", "locked": "0.00000000"},
+        ]
+        self.trades: dict[str, list[dict]] = {
+            "BTCUSD": [
+                {
+                    "symbol": "BTCUSD",
+                    "id": 28457 + i,
+                    "orderId": 100234 + i,
+                    "orderListId": -1,
+                    "price": "36000.00",
+                    "qty": "0.00100000",
+                    "quoteQty": "36.0000",
+                    "commission": "0.0360",
+                    "commissionAsset": "USD",
+                    "time": start + i * 1000,
+                    "isBuyer": True,
+                    "isMaker": False,
+                    "isBestMatch": True,
+                }
+                for i in range(btc_trades)
+            ],
+            "ETHBTC": [
+                {
+                    "symbol": "ETHBTC",
+                    "id": 9001,
+                    "orderId": 77001,
+                    "orderListId": -1,
+                    "price": "0.05200000",
+                    "qty": "2.00000000",
+                    "quoteQty": "0.10400000",
+                    "commission": "0.01500000",
+                    "commissionAsset": "BNB",  # the fee in a third currency
+                    "time": start + 5_000_000,
+                    "isBuyer": True,
+                    "isMaker": True,
+                    "isBestMatch": True,
+                }
+            ],
+            "BNBUSD": [],
+        }
+        self.deposits = [
+            {
+                "id": "769800519366885376",
+                "amount": "0.70000000",
+                "coin": "BTC",
+                "network": "BTC",
+                "status": 1,
+                "address": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                "addressTag": "",
+                "txId": "b1f0cf2a5a0e1d0a6f1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071",
+                "insertTime": start - 200 * 86_400_000,  # two windows before the trades
+                "transferType": 0,
+                "confirmTimes": "2/2",
+                "unlockConfirm": 2,
+                "walletType": 0,
+            }
+        ]
+        self.withdrawals = [
+            {
+                "id": "b6ae22b3aa844210a7041aee7589627c",
+                "amount": "0.20000000",
+                "transactionFee": "0.00050000",
+                "coin": "BTC",
+                "status": 6,
+                "address": "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                "txId": "c2e1d0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1",
+                "applyTime": "2023-11-20 10:00:00",
+                "network": "BTC",
+                "transferType": 0,
+                "info": "",
+                "confirmNo": 3,
+                "walletType": 0,
+                "txKey": "",
+                "completeTime": "2023-11-20 10:30:00",
+            }
+        ]
+        super().__init__(mock)
+
+    def private(self, path: str) -> bool:
+        return path != "/api/v3/exchangeInfo"
+
+    def auth_failure(self) -> tuple[int, dict, str]:
+        return (
+            401,
+            {},
+            json.dumps({"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}),
+        )
+
+    def rate_limited(self) -> Any:
+        return {
+            "code": -1003,
+            "msg": "Too many requests; current limit is 1200 request weight per 1 MINUTE.",
+        }
+
+    def route(self, method, path, params, request):
+        if self.private(path) and request.headers.get("X-MBX-APIKEY") != API_KEY:
+            return 401, {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
+        start, end = int(params.get("startTime", 0)), int(params.get("endTime", 10**15))
+        if path == "/api/v3/exchangeInfo":
+            return 200, {
+                "timezone": "UTC",
+                "serverTime": TS * 1000,
+                "rateLimits": [],
+                "exchangeFilters": [],
+                "symbols": [
+                    _binance_symbol("BTCUSD", "BTC", "USD"),
+                    _binance_symbol("ETHBTC", "ETH", "BTC"),
+                    _binance_symbol("BNBUSD", "BNB", "USD"),
+                    _binance_symbol("ADAUSD", "ADA", "USD"),
+                ],
+            }
+        if path == "/api/v3/account":
+            return 200, {
+                "makerCommission": 10,
+                "takerCommission": 10,
+                "buyerCommission": 0,
+                "sellerCommission": 0,
+                "canTrade": True,
+                "canWithdraw": True,
+                "canDeposit": True,
+                "updateTime": TS * 1000,
+                "accountType": "SPOT",
+                "balances": self.balances,
+                "permissions": ["SPOT"],
+            }
+        if path == "/api/v3/myTrades":
+            rows = [t for t in self.trades[params["symbol"]] if t["time"] >= start]
+            return 200, rows[: int(params.get("limit", 500))]
+        if path == "/sapi/v1/capital/deposit/hisrec":
+            return 200, [d for d in self.deposits if start <= d["insertTime"] <= end]
+        if path == "/sapi/v1/capital/withdraw/history":
+            return 200, self.withdrawals  # before its window logic matters: one row
+        if path == "/sapi/v1/account/apiRestrictions":
+            return 200, {
+                "ipRestrict": False,
+                "createTime": TS * 1000,
+                "enableReading": True,
+                "enableWithdrawals": False,
+                "enableInternalTransfer": False,
+                "enableMargin": False,
+                "enableFutures": False,
+                "permitsUniversalTransfer": False,
+                "enableVanillaOptions": False,
+                "enableSpotAndMarginTrading": self.can_trade,
+            }
+        return 404, {"code": -1100, "msg": f"unknown path {path}"}
