@@ -62,6 +62,7 @@ HISTORY_WINDOWS = {
     "binanceus": {"deposits": 90 * _DAY_MS, "withdrawals": 90 * _DAY_MS},
 }
 HISTORY_START = {"binance": 1_498_867_200_000, "binanceus": 1_567_296_000_000}  # 2017-07, 2019-09
+WALLET_LEDGER = frozenset({"coinbase"})
 # Exchanges that answer history newest first after ``since``, paged by an offset.
 OFFSET_PAGED = frozenset({"kraken"})
 # Exchanges whose history calls need a currency (Coinbase keeps one account per currency).
@@ -256,6 +257,11 @@ class ExchangeAdapter:
     def trades_need_symbol(self) -> bool:
         """Whether the exchange answers ``fetchMyTrades`` per market only (Binance)."""
         return self.code in SYMBOL_REQUIRED
+
+    def wallet_ledger(self) -> bool:
+        """Whether the exchange's ledger is its retail wallet history, holding crypto sends
+        and simple buys no other call reports (Coinbase: its deposits are fiat only)."""
+        return self.code in WALLET_LEDGER
 
     def newest_first(self) -> bool:
         """Whether history pages come newest first (Kraken's ``ofs`` paging)."""

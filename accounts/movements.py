@@ -185,18 +185,19 @@ def transaction_pending(row: dict[str, Any]) -> bool:
     return str(row.get("status") or "").lower() == "pending"
 
 
-def ledger_movements(
-    row: dict[str, Any],
-    is_fiat,
-    *,
-    covered: set[str],  # type: ignore[no-untyped-def]
+def ledger_movements(  # type: ignore[no-untyped-def]
+    row: dict[str, Any], is_fiat, *, covered: set[str], wallet_ledger: bool = False
 ) -> list[Movement]:
-    """``covered``: the ccxt ledger types reported by other calls ("trade", "transaction")."""
+    """``covered``: the ccxt ledger types reported by other calls ("trade", "transaction").
+    ``wallet_ledger``: the exchange's ledger is its retail wallet history (Coinbase), whose
+    crypto sends and receives and simple buys and sells no other call reports: a crypto
+    "transaction" is then an UNCLASSIFIED_IN/_OUT with its chain hash, and a "buy"/"sell" a
+    BUY/SELL valued at its native amount."""
     at, entry_id = moment(row), row.get("id")
     code, qty = code_of(row.get("currency")), amount(row.get("amount"))
     entry_type = str(row.get("type") or "").lower()
     direction = str(row.get("direction") or "").lower()
-    if at is None or not entry_id or not code or not qty or entry_type in covered:
+    if at is None or not entry_id or not code or not qty:
         return []
     if str(row.get("status") or "").lower() not in COMPLETED:
         return []
@@ -206,14 +207,33 @@ def ledger_movements(
     kind: Kind | None = None
     income = ""
     pair_key = ""
-    income_type = INCOME_TYPES.get(entry_type)
-    if income_type is not None and inflow:
+    income_type = next((t for name, t in INCOME_TYPES.items() if name in entry_type), None)
+    info = row.get("info") if isinstance(row.get("info"), dict) else {}
+    info_type = str(info.get("type") or "").lower()
+    reference = ""
+    value: Decimal | None = None
+    value_currency: str | None = None
+    if wallet_ledger and entry_type == "transaction" and not is_fiat(code):
+        kind = Kind.UNCLASSIFIED_IN if inflow else Kind.UNCLASSIFIED_OUT
+        network = info.get("network") if isinstance(info.get("network"), dict) else {}
+        reference = str(network.get("hash") or "")[:200]
+    elif wallet_ledger and entry_type == "trade" and info_type in ("buy", "sell"):
+        if is_fiat(code):
+            return []  # the cash side of a simple buy: its crypto row carries the value
+        kind = Kind.BUY if inflow else Kind.SELL
+        native = info.get("native_amount") if isinstance(info.get("native_amount"), dict) else {}
+        native_code = code_of(native.get("currency"))
+        if native_code and is_fiat(native_code) and amount(native.get("amount")) is not None:
+            value, value_currency = abs(amount(native.get("amount"))), native_code  # type: ignore[arg-type]
+    elif entry_type in covered:
+        return []
+    elif income_type is not None and inflow:
         kind, income = Kind.INCOME, income_type.value
     elif entry_type == "fee" and not inflow:
         kind = Kind.FIAT_WITHDRAWAL if is_fiat(code) else Kind.FEE
     elif entry_type in ("spend", "receive", "trade"):
-        reference = str(row.get("referenceId") or "")
-        pair_key = f"ledger-ref:{reference}" if reference else ""
+        ref_id = str(row.get("referenceId") or "")
+        pair_key = f"ledger-ref:{ref_id}" if ref_id else ""
         if is_fiat(code):
             kind = Kind.FIAT_DEPOSIT if inflow else Kind.FIAT_WITHDRAWAL
         else:
@@ -222,7 +242,17 @@ def ledger_movements(
         return []
     moves = [
         Movement(
-            key, kind, code, qty, at, f"ledger {entry_type}", income_type=income, pair_key=pair_key
+            key,
+            kind,
+            code,
+            qty,
+            at,
+            f"ledger {info_type or entry_type}"[:60],
+            reference=reference,
+            income_type=income,
+            value=value,
+            value_currency=value_currency,
+            pair_key=pair_key,
         )
     ]
     fee = (row.get("fee") or {}) if isinstance(row.get("fee"), dict) else {}

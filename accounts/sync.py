@@ -210,7 +210,7 @@ def _sync_history(
     for kind in HISTORY_KINDS:
         if not adapter.has(kind):
             continue
-        mapper = _mapper(kind, currencies.is_fiat, covered)
+        mapper = _mapper(kind, currencies.is_fiat, covered, adapter.wallet_ledger())
         try:
             for cursor_key, since in _cursor_keys(account, state, adapter, kind):
                 # Pages that come oldest first move the cursor with each page (an interrupted
@@ -283,12 +283,12 @@ def _cursor_keys(
     yield kind, state.cursors.get(kind)
 
 
-def _mapper(kind: str, is_fiat: Callable[[str], bool], covered: set[str]):  # type: ignore[no-untyped-def]
+def _mapper(kind: str, is_fiat: Callable[[str], bool], covered: set[str], wallet_ledger: bool):  # type: ignore[no-untyped-def]
     if kind == "trades":
         return lambda row: trade_movements(row, is_fiat)
     if kind in ("deposits", "withdrawals"):
         return lambda row: transaction_movements(row, is_fiat)
-    return lambda row: ledger_movements(row, is_fiat, covered=covered)
+    return lambda row: ledger_movements(row, is_fiat, covered=covered, wallet_ledger=wallet_ledger)
 
 
 def _page_movements(

@@ -6,6 +6,7 @@ URL override too. Each fake counts its requests and can be told to fail:
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -13,6 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 import responses
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 API_KEY = "AKtest-kraken-key-1234567890"
 # Kraken and Binance secrets: base64 (Kraken decodes it), long and recognisable in any text.
@@ -455,3 +458,276 @@ class FakeBinanceUS(FakeExchange):
                 "enableSpotAndMarginTrading": self.can_trade,
             }
         return 404, {"code": -1100, "msg": f"unknown path {path}"}
+
+
+# --- Coinbase (Advanced Trade v3 + the v2 wallet API) ------------------------------------------
+
+# A CDP API key as Coinbase issues them: a key name and an EC private key in PEM; ccxt signs
+# each request with an ES256 JWT whose ``sub`` is the key name.
+CB_API_KEY = "organizations/1f2e3d4c-5b6a-4789-8abc-def012345678/apiKeys/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+CB_SECRET = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    .decode()
+)
+
+
+def cb_key_of(request) -> str:
+    """The key name a request's JWT names (its ``sub``), or ""."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return ""
+    try:
+        payload = header[7:].split(".")[1]
+        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"]
+    except (IndexError, ValueError, KeyError):
+        return ""
+
+
+CB_ACCOUNTS = {
+    "BTC": "58542935-67b5-56e1-a3f9-42686e07fa40",
+    "ETH": "2a1f6a7e-3c3b-5d6e-8f9a-0b1c2d3e4f50",
+    "USD": "7b5c8d9e-0f1a-5b2c-9d3e-4f5a6b7c8d9e",
+}
+_CB_PAGINATION = {
+    "ending_before": None,
+    "starting_after": None,
+    "previous_ending_before": None,
+    "next_starting_after": None,
+    "limit": 100,
+    "order": "desc",
+    "previous_uri": None,
+    "next_uri": None,
+}
+
+
+def _cb_currency(code: str) -> dict:
+    names = {"BTC": "Bitcoin", "ETH": "Ethereum", "USD": "US Dollar"}
+    kind = "fiat" if code == "USD" else "crypto"
+    return {
+        "code": code,
+        "name": names[code],
+        "exponent": 8 if kind == "crypto" else 2,
+        "type": kind,
+    }
+
+
+def _cb_product(base: str, quote: str) -> dict:
+    return {
+        "product_id": f"{base}-{quote}",
+        "price": "37000.00",
+        "price_percentage_change_24h": "1.2",
+        "volume_24h": "1000",
+        "volume_percentage_change_24h": "0",
+        "base_increment": "0.00000001",
+        "quote_increment": "0.01",
+        "quote_min_size": "1",
+        "quote_max_size": "50000000",
+        "base_min_size": "0.00000001",
+        "base_max_size": "3400",
+        "base_name": base,
+        "quote_name": quote,
+        "watched": False,
+        "is_disabled": False,
+        "new": False,
+        "status": "online",
+        "cancel_only": False,
+        "limit_only": False,
+        "post_only": False,
+        "trading_disabled": False,
+        "auction_mode": False,
+        "product_type": "SPOT",
+        "quote_currency_id": quote,
+        "base_currency_id": base,
+        "mid_market_price": "",
+        "base_display_symbol": base,
+        "quote_display_symbol": quote,
+        "view_only": False,
+        "price_increment": "0.01",
+        "display_name": f"{base}-{quote}",
+        "product_venue": "CBE",
+    }
+
+
+def cb_fill(
+    n: int,
+    *,
+    at: str,
+    side: str = "BUY",
+    size: str = "0.001",
+    price: str = "36000.00",
+    commission: str = "0.216",
+) -> dict:
+    return {
+        "entry_id": f"entry-{n:06d}",
+        "trade_id": f"a1b2c3d4-0000-4000-8000-{n:012d}",
+        "order_id": f"0f0f0f0f-0000-4000-8000-{n:012d}",
+        "trade_time": at,
+        "trade_type": "FILL",
+        "price": price,
+        "size": size,
+        "commission": commission,
+        "product_id": "BTC-USD",
+        "sequence_timestamp": at,
+        "liquidity_indicator": "TAKER",
+        "size_in_quote": False,
+        "user_id": "3333-333333-3333333",
+        "side": side,
+        "retail_portfolio_id": "4444-444444-4444444",
+    }
+
+
+class FakeCoinbase(FakeExchange):
+    """Coinbase: the public v2 currencies and exchange rates, v3 products (markets), v2 accounts
+    (balances, one account per currency), v3 fills (trades) and the v2 per-account deposits,
+    withdrawals and transactions (the ledger)."""
+
+    code = "coinbase"
+
+    def __init__(self, mock: responses.RequestsMock):
+        self.balances = {"BTC": "0.50000000", "ETH": "0.00000000", "USD": "150.00"}
+        self.fills = [
+            cb_fill(1, at="2023-11-15T10:00:00.000Z"),
+            cb_fill(
+                2, at="2023-11-16T10:00:00.000Z", side="SELL", size="0.0005", commission="0.108"
+            ),
+        ]
+        self.transactions: dict[str, list[dict]] = {
+            "BTC": [
+                {
+                    "id": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                    "type": "staking_reward",
+                    "status": "completed",
+                    "amount": {"amount": "0.00010000", "currency": "BTC"},
+                    "native_amount": {"amount": "3.70", "currency": "USD"},
+                    "description": None,
+                    "created_at": "2023-11-17T00:00:00Z",
+                    "updated_at": "2023-11-17T00:00:00Z",
+                    "resource": "transaction",
+                    "resource_path": "/v2/accounts/x/transactions/y",
+                }
+            ],
+            "ETH": [],
+            "USD": [],
+        }
+        self.deposits: dict[str, list[dict]] = {
+            "USD": [
+                {
+                    "id": "67e0eaec-07d7-54c4-a72c-2e92826897df",
+                    "status": "completed",
+                    "amount": {"amount": "200.00", "currency": "USD"},
+                    "subtotal": {"amount": "200.00", "currency": "USD"},
+                    "fee": {"amount": "0.00", "currency": "USD"},
+                    "created_at": "2023-11-14T09:00:00Z",
+                    "updated_at": "2023-11-14T09:00:00Z",
+                    "resource": "deposit",
+                    "resource_path": "/v2/accounts/x/deposits/y",
+                    "committed": True,
+                    "payout_at": "2023-11-14T09:00:00Z",
+                }
+            ]
+        }
+        super().__init__(mock)
+
+    def private(self, path: str) -> bool:
+        return "/accounts" in path or "/brokerage/orders" in path or "transaction_summary" in path
+
+    def auth_failure(self) -> tuple[int, dict, str]:
+        return (
+            401,
+            {},
+            json.dumps({"errors": [{"id": "authentication_error", "message": "invalid api key"}]}),
+        )
+
+    def rate_limited(self) -> Any:
+        return {"errors": [{"id": "rate_limit_exceeded", "message": "Too many requests"}]}
+
+    def route(self, method, path, params, request):
+        if self.private(path) and cb_key_of(request) != CB_API_KEY:
+            return 401, {"errors": [{"id": "authentication_error", "message": "invalid api key"}]}
+        if path == "/v2/currencies":
+            return 200, {"data": [{"id": "USD", "name": "US Dollar", "min_size": "0.01"}]}
+        if path == "/v2/currencies/crypto":
+            return 200, {"data": [_cb_currency("BTC"), _cb_currency("ETH")]}
+        if path == "/v2/exchange-rates":
+            return 200, {"data": {"currency": "USD", "rates": {"BTC": "0.000027", "ETH": "0.0005"}}}
+        if path == "/api/v3/brokerage/market/products":
+            if params.get("product_type") == "FUTURE":
+                return 200, {"products": [], "num_products": 0}
+            products = [_cb_product("BTC", "USD"), _cb_product("ETH", "USD")]
+            return 200, {"products": products, "num_products": len(products)}
+        if path == "/api/v3/brokerage/transaction_summary":
+            return 200, {
+                "total_volume": 0,
+                "total_fees": 0,
+                "fee_tier": {
+                    "pricing_tier": "Advanced 1",
+                    "usd_from": "0",
+                    "usd_to": "10000",
+                    "taker_fee_rate": "0.006",
+                    "maker_fee_rate": "0.004",
+                },
+            }
+        if path == "/v2/accounts":
+            return 200, {
+                "pagination": _CB_PAGINATION,
+                "data": [
+                    {
+                        "id": CB_ACCOUNTS[code],
+                        "name": f"{code} Wallet",
+                        "primary": code == "BTC",
+                        "type": "fiat" if code == "USD" else "wallet",
+                        "currency": _cb_currency(code),
+                        "balance": {"amount": amount, "currency": code},
+                        "created_at": "2021-01-01T00:00:00Z",
+                        "updated_at": "2023-11-20T00:00:00Z",
+                        "resource": "account",
+                        "resource_path": f"/v2/accounts/{CB_ACCOUNTS[code]}",
+                        "allow_deposits": True,
+                        "allow_withdrawals": True,
+                    }
+                    for code, amount in self.balances.items()
+                ],
+            }
+        if path == "/api/v3/brokerage/accounts":
+            return 200, {
+                "accounts": [
+                    {
+                        "uuid": CB_ACCOUNTS[code],
+                        "name": f"{code} Wallet",
+                        "currency": code,
+                        "available_balance": {"value": amount, "currency": code},
+                        "default": code == "BTC",
+                        "active": True,
+                        "created_at": "2021-01-01T00:00:00Z",
+                        "updated_at": "2023-11-20T00:00:00Z",
+                        "deleted_at": None,
+                        "type": "ACCOUNT_TYPE_FIAT" if code == "USD" else "ACCOUNT_TYPE_CRYPTO",
+                        "ready": True,
+                        "hold": {"value": "0", "currency": code},
+                        "retail_portfolio_id": "4444-444444-4444444",
+                    }
+                    for code, amount in self.balances.items()
+                ],
+                "has_next": False,
+                "cursor": "",
+                "size": len(self.balances),
+            }
+        if path == "/api/v3/brokerage/orders/historical/fills":
+            start = params.get("start_sequence_timestamp", "")
+            rows = [f for f in self.fills if f["trade_time"] >= start]
+            return 200, {"fills": rows, "cursor": ""}
+        match = re.fullmatch(r"/v2/accounts/([^/]+)/(deposits|withdrawals|transactions)", path)
+        if match:
+            code = next(c for c, i in CB_ACCOUNTS.items() if i == match.group(1))
+            source = {
+                "deposits": self.deposits,
+                "withdrawals": {},
+                "transactions": self.transactions,
+            }[match.group(2)]
+            return 200, {"pagination": _CB_PAGINATION, "data": source.get(code, [])}
+        return 404, {"errors": [{"id": "not_found", "message": f"unknown path {path}"}]}
