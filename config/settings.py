@@ -252,7 +252,12 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # ccxt logs every request with its headers (an exchange API key, a signature) at
+        # DEBUG: never below WARNING, whatever LOG_LEVEL says.
+        "ccxt": {"level": "WARNING"},
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------
