@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -128,7 +129,7 @@ class AccountTxnSerializer(serializers.Serializer):
 
     def get_delta(self, obj) -> str:
         signed = obj.quantity if obj.kind in INFLOW_KINDS else -obj.quantity
-        return AmountField().to_representation(signed)
+        return str(AmountField().to_representation(signed))
 
     def get_source(self, obj) -> str:
         return self.context.get("source", "")
@@ -258,10 +259,23 @@ class AccountTxnsView(OwnAccountView):
 
 class AccountHistoryView(OwnAccountView):
     @extend_schema(
+        parameters=[OpenApiParameter("from", OpenApiTypes.DATE, description="first day")],
         responses=AccountHistorySerializer(many=True),
         summary="An account's daily balance per currency, oldest first (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int, account_id: int) -> Response:
         account = self._get(account_id)
+        since = _date_param(request, "from")
         account_data_ready(account)
-        return Response(AccountHistorySerializer(account_history(account=account), many=True).data)
+        rows = account_history(account=account, since=since)
+        return Response(AccountHistorySerializer(rows, many=True).data)
+
+
+def _date_param(request: AuthenticatedRequest, name: str) -> date | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(f"{name} must be a date (YYYY-MM-DD)") from None

@@ -177,7 +177,7 @@ def exchange_client(
     counter = {"requests": 0}
     fetch = client.fetch
 
-    def limited_fetch(url, method="GET", headers=None, body=None):  # type: ignore[no-untyped-def]
+    def limited_fetch(url, method="GET", headers=None, body=None):
         limiter.acquire()
         counter["requests"] += 1
         return fetch(url, method, headers, body)

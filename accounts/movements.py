@@ -20,6 +20,7 @@ never stores a movement twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,7 @@ from typing import Any
 from ledger.kinds import IncomeType, Kind
 
 ZERO = Decimal(0)
+IsFiat = Callable[[str], bool]
 INCOME_TYPES = {
     "reward": IncomeType.REWARD,
     "rewards": IncomeType.REWARD,
@@ -93,8 +95,8 @@ def _fees(row: dict[str, Any]) -> list[tuple[str, Decimal]]:
     return sorted(found.items())
 
 
-def trade_movements(row: dict[str, Any], is_fiat) -> list[Movement]:  # type: ignore[no-untyped-def]
-    """``is_fiat(code) -> bool``."""
+def trade_movements(row: dict[str, Any], is_fiat: IsFiat) -> list[Movement]:
+    """The movements of one unified trade; ``is_fiat(code) -> bool``."""
     at, trade_id = moment(row), row.get("id")
     symbol = str(row.get("symbol") or "").split(":")[0]
     if at is None or not trade_id or "/" not in symbol:
@@ -103,7 +105,7 @@ def trade_movements(row: dict[str, Any], is_fiat) -> list[Movement]:  # type: ig
     qty = amount(row.get("amount"))
     cost = amount(row.get("cost"))
     if cost is None and qty is not None and amount(row.get("price")) is not None:
-        cost = qty * amount(row.get("price"))  # type: ignore[operator]
+        cost = qty * (amount(row.get("price")) or ZERO)
     side = str(row.get("side") or "").lower()
     if not qty or qty <= 0 or not cost or cost <= 0 or side not in ("buy", "sell"):
         return []
@@ -155,7 +157,7 @@ def trade_movements(row: dict[str, Any], is_fiat) -> list[Movement]:  # type: ig
     return moves
 
 
-def transaction_movements(row: dict[str, Any], is_fiat) -> list[Movement]:  # type: ignore[no-untyped-def]
+def transaction_movements(row: dict[str, Any], is_fiat: IsFiat) -> list[Movement]:
     at, tx_id = moment(row), row.get("id")
     code, qty = code_of(row.get("currency")), amount(row.get("amount"))
     kind_name = str(row.get("type") or "").lower()
@@ -181,12 +183,16 @@ def transaction_movements(row: dict[str, Any], is_fiat) -> list[Movement]:  # ty
     return moves
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def transaction_pending(row: dict[str, Any]) -> bool:
     return str(row.get("status") or "").lower() == "pending"
 
 
-def ledger_movements(  # type: ignore[no-untyped-def]
-    row: dict[str, Any], is_fiat, *, covered: set[str], wallet_ledger: bool = False
+def ledger_movements(
+    row: dict[str, Any], is_fiat: IsFiat, *, covered: set[str], wallet_ledger: bool = False
 ) -> list[Movement]:
     """``covered``: the ccxt ledger types reported by other calls ("trade", "transaction").
     ``wallet_ledger``: the exchange's ledger is its retail wallet history (Coinbase), whose
@@ -208,23 +214,25 @@ def ledger_movements(  # type: ignore[no-untyped-def]
     income = ""
     pair_key = ""
     income_type = next((t for name, t in INCOME_TYPES.items() if name in entry_type), None)
-    info = row.get("info") if isinstance(row.get("info"), dict) else {}
+    raw_info = row.get("info")
+    info: dict[str, Any] = raw_info if isinstance(raw_info, dict) else {}
     info_type = str(info.get("type") or "").lower()
     reference = ""
     value: Decimal | None = None
     value_currency: str | None = None
     if wallet_ledger and entry_type == "transaction" and not is_fiat(code):
         kind = Kind.UNCLASSIFIED_IN if inflow else Kind.UNCLASSIFIED_OUT
-        network = info.get("network") if isinstance(info.get("network"), dict) else {}
+        network = _dict(info.get("network"))
         reference = str(network.get("hash") or "")[:200]
     elif wallet_ledger and entry_type == "trade" and info_type in ("buy", "sell"):
         if is_fiat(code):
             return []  # the cash side of a simple buy: its crypto row carries the value
         kind = Kind.BUY if inflow else Kind.SELL
-        native = info.get("native_amount") if isinstance(info.get("native_amount"), dict) else {}
+        native = _dict(info.get("native_amount"))
         native_code = code_of(native.get("currency"))
-        if native_code and is_fiat(native_code) and amount(native.get("amount")) is not None:
-            value, value_currency = abs(amount(native.get("amount"))), native_code  # type: ignore[arg-type]
+        native_value = amount(native.get("amount"))
+        if native_code and is_fiat(native_code) and native_value is not None:
+            value, value_currency = abs(native_value), native_code
     elif entry_type in covered:
         return []
     elif income_type is not None and inflow:

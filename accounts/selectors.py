@@ -51,19 +51,19 @@ def account_movements(*, account: Account) -> QuerySet[LedgerEntry]:
     )
 
 
-def account_history(*, account: Account, days: int = 365) -> list[dict]:
+def account_history(*, account: Account, since: date | None = None) -> list[dict]:
     """Daily balance per currency, oldest first: the exchange's current balance walked back
     through the account's ledger movements (fiat cash included, as the exchange counts it).
-    One row per day and currency from the first movement (at most ``days`` back) to today."""
+    One row per day and currency from the first movement (or ``since``) to today."""
     today = datetime.now(UTC).date()
+    since = since or date(1970, 1, 2)
     current = {b.currency.code: (b.currency, b.balance) for b in account_balances(account=account)}
     moves: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     start = today
-    since = datetime.combine(today - timedelta(days=days), datetime.min.time(), tzinfo=UTC)
     refs = {}
     if account.ledger_wallet_id is not None:
         rows = (
-            LedgerEntry.objects.filter(wallet_id=account.ledger_wallet_id, occurred_at__gte=since)
+            LedgerEntry.objects.filter(wallet_id=account.ledger_wallet_id)
             .select_related("asset")
             .order_by()
         )
@@ -77,17 +77,18 @@ def account_history(*, account: Account, days: int = 365) -> list[dict]:
     codes = sorted(set(current) | set(moves))
     balance = {code: current.get(code, (None, Decimal(0)))[1] for code in codes}
     day = today
-    per_day: list[list[dict]] = []
+    per_day: list[tuple[date, list[dict]]] = []
     while day >= start:
         rows_of_day = []
         for code in codes:
             currency = current[code][0] if code in current else refs[code]
             rows_of_day.append({"date": day, "currency": currency, "balance": balance[code]})
             balance[code] -= moves[code].get(day, Decimal(0))
-        per_day.append(rows_of_day)
+        per_day.append((day, rows_of_day))
         day -= timedelta(days=1)
-    for rows_of_day in reversed(per_day):
-        out.extend(rows_of_day)
+    for when, rows_of_day in reversed(per_day):
+        if when >= since:
+            out.extend(rows_of_day)
     return out
 
 

@@ -283,7 +283,12 @@ def _cursor_keys(
     yield kind, state.cursors.get(kind)
 
 
-def _mapper(kind: str, is_fiat: Callable[[str], bool], covered: set[str], wallet_ledger: bool):  # type: ignore[no-untyped-def]
+Mapper = Callable[[dict[str, Any]], list[Movement]]
+
+
+def _mapper(
+    kind: str, is_fiat: Callable[[str], bool], covered: set[str], wallet_ledger: bool
+) -> Mapper:
     if kind == "trades":
         return lambda row: trade_movements(row, is_fiat)
     if kind in ("deposits", "withdrawals"):
@@ -292,8 +297,8 @@ def _mapper(kind: str, is_fiat: Callable[[str], bool], covered: set[str], wallet
 
 
 def _page_movements(
-    page: list[dict[str, Any]], mapper, kind: str
-) -> tuple[list[Movement], int | None, bool]:  # type: ignore[no-untyped-def]
+    page: list[dict[str, Any]], mapper: Mapper, kind: str
+) -> tuple[list[Movement], int | None, bool]:
     """The page's movements and the cursor after it: the newest time stored, but never past a
     pending deposit or withdrawal (it is read again until it completes)."""
     moves: list[Movement] = []

@@ -22,10 +22,9 @@ def binance(http) -> FakeBinanceUS:
 
 
 def entries(account_id: int) -> dict[str, LedgerEntry]:
-    wallet = Account.objects.get(pk=account_id).ledger_wallet_id
     return {
         e.external_id: e
-        for e in LedgerEntry.objects.filter(wallet_id=wallet).select_related("asset")
+        for e in LedgerEntry.objects.filter(wallet__account__pk=account_id).select_related("asset")
     }
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import Account
 from ledger.models import LedgerEntry
 from tests.accounts.fakes import CB_API_KEY, CB_SECRET, FakeCoinbase
 from tests.api.conftest import ok
@@ -21,10 +20,9 @@ def coinbase(http) -> FakeCoinbase:
 
 
 def entries(account_id: int) -> dict[str, LedgerEntry]:
-    wallet = Account.objects.get(pk=account_id).ledger_wallet_id
     return {
         e.external_id: e
-        for e in LedgerEntry.objects.filter(wallet_id=wallet).select_related("asset")
+        for e in LedgerEntry.objects.filter(wallet__account__pk=account_id).select_related("asset")
     }
 
 

@@ -16,7 +16,7 @@ CREDS = {"apiKey": API_KEY, "secret": SECRET}
 def rows_of(account_id: int) -> list[LedgerEntry]:
     account = Account.objects.get(pk=account_id)
     return list(
-        LedgerEntry.objects.filter(wallet_id=account.ledger_wallet_id)
+        LedgerEntry.objects.filter(wallet__account=account)
         .select_related("asset")
         .order_by("external_id")
     )
