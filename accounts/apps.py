@@ -14,3 +14,17 @@ class AccountsConfig(AppConfig):
         register_currencies_in_use("accounts", account_currency_codes_in_use)
         register_holdings_source(SOURCE)
         register_balance_fetcher(FETCHER)
+
+        from ledger.signals import ledger_changed
+        from portfolios.models import Portfolio
+
+        ledger_changed.connect(
+            _share_after_ledger_change, sender=Portfolio, dispatch_uid="accounts.share"
+        )
+
+
+def _share_after_ledger_change(sender, portfolio, **kwargs) -> None:
+    """A statement imported after its Coinbase account was connected: match what they share."""
+    from accounts.shared import portfolio_share
+
+    portfolio_share(portfolio.pk)

@@ -100,3 +100,28 @@ class AccountBalance(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.balance} {self.currency_id} at {self.account_id}"
+
+
+class SharedMovement(models.Model):
+    """A movement an exchange account and a statement of the same account both report (a
+    Coinbase account connected by key and its Coinbase statement). The statement's row stays
+    the ledger's one copy (``statement_entry``); the account's copy (``external_id``) is not
+    stored, and the account's holdings subtract the shared row so that the exchange's balance
+    and the statement's wallet together count it once (``accounts.shared``)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="shared")
+    statement_entry = models.OneToOneField(
+        "ledger.LedgerEntry", on_delete=models.CASCADE, related_name="+"
+    )
+    external_id = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"], name="shared_movement_once_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} of account {self.account_id} = entry {self.statement_entry_id}"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import Min
 
 from accounts.freshness import FIRST_FETCH_SECONDS
-from accounts.models import Account, AccountBalance
+from accounts.models import Account, AccountBalance, SharedMovement
 from accounts.sync import REFRESH_INTERVAL
 from accounts.tasks import account_fetch_enqueue
 from ledger.holdings import CASH_KINDS, INFLOW_KINDS
@@ -61,6 +61,32 @@ def account_holdings(portfolio: Portfolio, holdings: Holdings, now: datetime) ->
                 holdings.due.append((NAME, pk))
         elif fetched_at < now - REFRESH_INTERVAL and not waiting:
             holdings.due.append((NAME, pk))
+    # Statement rows the account reports too: the exchange's balance holds them already.
+    for code, signed, at, exchange in _shared_rows(portfolio):
+        holdings.parts.append(SourceBalance(code, -signed, at, exchange, FROM_ACCOUNT))
+
+
+def _shared_rows(portfolio: Portfolio) -> list[tuple[str, Decimal, datetime, str]]:
+    """Per currency, what the statement rows shared with a valid account add up to (signed,
+    fiat cash left out as the statement wallet leaves it out), with the exchange's id."""
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    latest: dict[tuple[str, str], datetime] = {}
+    rows = (
+        SharedMovement.objects.filter(account__portfolio=portfolio, account__valid=True)
+        .exclude(statement_entry__kind__in=CASH_KINDS)
+        .values_list(
+            "statement_entry__asset__code",
+            "statement_entry__kind",
+            "statement_entry__quantity",
+            "statement_entry__occurred_at",
+            "account__exchange",
+        )
+    )
+    for code, kind, quantity, at, exchange in rows:
+        key = (code, exchange)
+        totals[key] += quantity if kind in INFLOW_KINDS else -quantity
+        latest[key] = max(at, latest.get(key, at))
+    return [(code, total, latest[(code, ex)], ex) for (code, ex), total in totals.items() if total]
 
 
 def account_history(portfolio: Portfolio, since: datetime) -> list[Holding]:
@@ -78,12 +104,30 @@ def account_history(portfolio: Portfolio, since: datetime) -> list[Holding]:
     )
     for account_id, code, at, kind, quantity in entries.iterator(chunk_size=5000):
         moves[(account_id, code)].append((at, quantity if kind in INFLOW_KINDS else -quantity))
-    return [
+    held = [
         Holding(code, balance, tuple(moves.get((account_id, code), ())))
         for account_id, code, balance in AccountBalance.objects.filter(
             account__portfolio=portfolio, account__valid=True
         ).values_list("account_id", "currency__code", "balance")
     ]
+    # The shared statement rows, subtracted with their movements (see account_holdings).
+    shared: dict[str, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for code, kind, quantity, at in (
+        SharedMovement.objects.filter(account__portfolio=portfolio, account__valid=True)
+        .exclude(statement_entry__kind__in=CASH_KINDS)
+        .values_list(
+            "statement_entry__asset__code",
+            "statement_entry__kind",
+            "statement_entry__quantity",
+            "statement_entry__occurred_at",
+        )
+    ):
+        shared[code].append((at, -quantity if kind in INFLOW_KINDS else quantity))
+    for code, moved in shared.items():
+        total = sum((q for _, q in moved), Decimal(0))
+        recent = tuple(m for m in moved if m[0] >= since)
+        held.append(Holding(code, total, recent))
+    return held
 
 
 def account_held_since(portfolio_id: int) -> Iterable[tuple[str, datetime | None]]:

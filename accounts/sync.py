@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.crypto import CredentialsUnreadable, decrypt_credentials
 from accounts.exchanges import HISTORY_KINDS, AccountRejected, ExchangeAdapter, KindNotSupported
-from accounts.models import Account, AccountBalance, AccountFetchState
+from accounts.models import Account, AccountBalance, AccountFetchState, SharedMovement
 from accounts.movements import (
     Movement,
     amount,
@@ -33,6 +33,7 @@ from accounts.movements import (
     transaction_movements,
     transaction_pending,
 )
+from accounts.shared import share_statement_movements
 from core.exceptions import ProviderError
 from currencies.models import Currency
 from currencies.services import currency_get_or_create_crypto
@@ -121,6 +122,7 @@ def account_sync(
                 account, state, adapter, wallet, currencies, result
             )
             if result.new_movements:
+                share_statement_movements(account=account)
                 wallet_holdings_recompute(wallet=wallet)
                 transfers_match(portfolio=account.portfolio)
                 after_ledger_change(account.portfolio)
@@ -328,6 +330,10 @@ def store_movements(
     unique = {m.external_id: m for m in moves}
     existing = set(
         LedgerEntry.objects.filter(wallet=wallet, external_id__in=list(unique)).values_list(
+            "external_id", flat=True
+        )
+    ) | set(
+        SharedMovement.objects.filter(account=account, external_id__in=list(unique)).values_list(
             "external_id", flat=True
         )
     )
