@@ -33,6 +33,7 @@ class FetchStateInline(admin.StackedInline):
         "last_attempt_at",
         "last_duration_seconds",
         "requests",
+        "backfill",
         "error",
         "error_at",
         "failures",
@@ -77,7 +78,7 @@ class AccountAdmin(admin.ModelAdmin):
         "ledger_wallet",
     ]
     inlines = [FetchStateInline, BalanceInline]
-    actions = ["fetch_now"]
+    actions = ["fetch_now", "backfill_from_start"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -88,3 +89,17 @@ class AccountAdmin(admin.ModelAdmin):
 
         queued = sum(account_fetch_enqueue(pk) for pk in queryset.values_list("pk", flat=True))
         self.message_user(request, f"{queued} fetch(es) enqueued", messages.SUCCESS)
+
+    @admin.action(description="Backfill: read the selected accounts' whole history again")
+    def backfill_from_start(self, request, queryset) -> None:
+        from accounts.services import account_backfill
+        from core.exceptions import ValidationFailed
+
+        started = 0
+        for account in queryset:
+            try:
+                account_backfill(account=account, since=None, dry_run=False)
+                started += 1
+            except ValidationFailed as exc:
+                self.message_user(request, f"{account}: {exc}", messages.WARNING)
+        self.message_user(request, f"{started} backfill(s) started", messages.SUCCESS)

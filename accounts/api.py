@@ -6,14 +6,19 @@ from datetime import date
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.exchanges import wallet_info, wallets
 from accounts.freshness import account_data_ready
-from accounts.models import Account
+from accounts.models import Account, AccountFetchState
 from accounts.selectors import (
     account_balances,
     account_get,
@@ -279,3 +284,59 @@ def _date_param(request: AuthenticatedRequest, name: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(f"{name} must be a date (YYYY-MM-DD)") from None
+
+
+class BackfillInputSerializer(InputSerializer):
+    """``from``: the first day to read again (default: the account's start); ``dry_run``: say
+    what would be read again and change nothing."""
+
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+class AccountBackfillView(OwnAccountView):
+    @extend_schema(
+        request=BackfillInputSerializer,
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="first day to read again")
+        ],
+        responses=inline_serializer(
+            "AccountBackfill",
+            {
+                "from": serializers.DateField(allow_null=True),
+                "dry_run": serializers.BooleanField(),
+                "cursors_moved": serializers.ListField(child=serializers.CharField()),
+                "rows_stored_since": serializers.IntegerField(),
+                "progress": serializers.DictField(required=False),
+            },
+        ),
+        summary="Read an account's history again from its start or a date (dry_run first)",
+    )
+    def post(self, request: AuthenticatedRequest, portfolio_id: int, account_id: int) -> Response:
+        account = self._get(account_id)
+        data = BackfillInputSerializer.from_request(request)
+        since = _date_param(request, "from")
+        if since is None and isinstance(request.data, dict) and request.data.get("from"):
+            try:
+                since = date.fromisoformat(str(request.data["from"]))
+            except ValueError:
+                raise ValidationFailed("from must be a date (YYYY-MM-DD)") from None
+        return Response(
+            services.account_backfill(account=account, since=since, dry_run=data["dry_run"])
+        )
+
+    @extend_schema(
+        responses=inline_serializer(
+            "AccountBackfillProgress",
+            {
+                "from": serializers.DateField(allow_null=True),
+                "pages": serializers.IntegerField(),
+                "added": serializers.IntegerField(),
+                "done": serializers.BooleanField(),
+            },
+        ),
+        summary="The progress of the account's last backfill ({} when none)",
+    )
+    def get(self, request: AuthenticatedRequest, portfolio_id: int, account_id: int) -> Response:
+        account = self._get(account_id)
+        state = AccountFetchState.objects.filter(account=account).first()
+        return Response(state.backfill if state else {})

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from accounts.api import (
+    AccountBackfillView,
     AccountBalancesView,
     AccountDetailView,
     AccountHistoryView,
@@ -33,5 +34,10 @@ urlpatterns = [
         "portfolios/<int:portfolio_id>/accounts/<int:account_id>/history",
         AccountHistoryView.as_view(),
         name="account-history",
+    ),
+    path(
+        "portfolios/<int:portfolio_id>/accounts/<int:account_id>/backfill",
+        AccountBackfillView.as_view(),
+        name="account-backfill",
     ),
 ]

@@ -71,6 +71,9 @@ class AccountFetchState(models.Model):
     failures = models.PositiveIntegerField(default=0)
     next_retry_at = models.DateTimeField(null=True, blank=True)
     requests = models.PositiveIntegerField(default=0, help_text="HTTP requests of the last sync")
+    backfill = models.JSONField(
+        default=dict, blank=True, help_text="the last backfill: from, pages, added, done"
+    )
 
     class Meta:
         ordering = ["account"]

@@ -16,6 +16,7 @@ from django.db.models import Min
 
 from accounts.freshness import FIRST_FETCH_SECONDS
 from accounts.models import Account, AccountBalance, SharedMovement
+from accounts.shared import SHARING_EXCHANGES
 from accounts.sync import REFRESH_INTERVAL
 from accounts.tasks import account_fetch_enqueue
 from ledger.holdings import CASH_KINDS, INFLOW_KINDS
@@ -46,7 +47,9 @@ def account_holdings(portfolio: Portfolio, holdings: Holdings, now: datetime) ->
         )
     )
     seen: set[int] = set()
+    sharing = False
     for pk, exchange, fetched_at, next_retry_at, code, balance in rows:
+        sharing = sharing or exchange in SHARING_EXCHANGES
         if code is not None and balance:
             holdings.parts.append(SourceBalance(code, balance, fetched_at, exchange, FROM_ACCOUNT))
         if pk in seen:
@@ -61,7 +64,10 @@ def account_holdings(portfolio: Portfolio, holdings: Holdings, now: datetime) ->
                 holdings.due.append((NAME, pk))
         elif fetched_at < now - REFRESH_INTERVAL and not waiting:
             holdings.due.append((NAME, pk))
-    # Statement rows the account reports too: the exchange's balance holds them already.
+    # Statement rows the account reports too: the exchange's balance holds them already
+    # (only exchanges with statements share rows: no query for the others).
+    if not sharing:
+        return
     for code, signed, at, exchange in _shared_rows(portfolio):
         holdings.parts.append(SourceBalance(code, -signed, at, exchange, FROM_ACCOUNT))
 

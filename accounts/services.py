@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.crypto import encrypt_credentials
 from accounts.exchanges import wallet_info
@@ -138,3 +140,57 @@ def account_delete(*, account: Account) -> int:
             wallet.delete()
             after_ledger_change(portfolio)
     return rows
+
+
+def account_backfill(*, account: Account, since: date | None, dry_run: bool) -> dict[str, Any]:
+    """Read the account's history again from ``since`` (or from its start): every kind's cursor
+    goes back there and a fetch is enqueued; rows already stored are not stored twice, so only
+    what the earlier syncs missed is added. ``dry_run`` changes nothing and says what would
+    be read again. Progress (pages read, rows added, done) is on the answer of
+    ``account_backfill_progress`` as the fetch goes on."""
+    from accounts.tasks import account_fetch_enqueue
+
+    if not account.valid:
+        raise ValidationFailed("the account's key was refused: send new credentials first")
+    state, _ = AccountFetchState.objects.get_or_create(account=account)
+    start_ms = (
+        int(datetime.combine(since, datetime.min.time(), tzinfo=UTC).timestamp() * 1000)
+        if since
+        else None
+    )
+    moved = {
+        key: cursor
+        for key, cursor in (state.cursors or {}).items()
+        if start_ms is None or (cursor is not None and cursor > start_ms)
+    }
+    rows = LedgerEntry.objects.none()
+    if account.ledger_wallet_id is not None:
+        rows = LedgerEntry.objects.filter(wallet_id=account.ledger_wallet_id)
+        if since is not None:
+            rows = rows.filter(occurred_at__date__gte=since)
+    answer: dict[str, Any] = {
+        "from": since.isoformat() if since else None,
+        "dry_run": dry_run,
+        "cursors_moved": sorted(moved),
+        "rows_stored_since": rows.count(),
+    }
+    if dry_run:
+        return answer
+    with transaction.atomic():
+        if start_ms is None:
+            state.cursors = {}
+        else:
+            state.cursors = {
+                key: min(cursor, start_ms) for key, cursor in (state.cursors or {}).items()
+            }
+        state.backfill = {
+            "from": answer["from"],
+            "started_at": timezone.now().isoformat(),
+            "pages": 0,
+            "added": 0,
+            "done": False,
+        }
+        state.save(update_fields=["cursors", "backfill"])
+        account_fetch_enqueue(account.pk)
+    answer["progress"] = state.backfill
+    return answer

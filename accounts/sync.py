@@ -133,6 +133,13 @@ def account_sync(
         result.requests = adapter.requests if adapter else 0
         return _record_failure(account, state, exc, now, time.monotonic() - started, result)
     state.refresh_from_db()
+    if state.backfill and not state.backfill.get("done") and history:
+        state.backfill = {
+            **state.backfill,
+            "pages": sum(result.pages.values()),
+            "added": result.new_movements,
+            "done": True,
+        }
     state.last_attempt_at = now
     state.last_duration_seconds = time.monotonic() - started
     state.history_complete = state.history_complete or history
@@ -223,6 +230,8 @@ def _sync_history(
                 pending = False
                 for page in adapter.history(kind, since, scope=_scope_of(cursor_key)):
                     result.pages[kind] = result.pages.get(kind, 0) + 1
+                    if state.backfill and not state.backfill.get("done"):
+                        _backfill_progress(state, result, added)
                     moves, newest, waiting = _page_movements(page, mapper, kind)
                     pending = pending or waiting
                     if newest is not None:
@@ -239,6 +248,11 @@ def _sync_history(
         except KindNotSupported as exc:
             logger.info("account %s: %s skipped (%s)", account.pk, kind, exc)
     return added
+
+
+def _backfill_progress(state: AccountFetchState, result: SyncResult, added: int) -> None:
+    state.backfill = {**state.backfill, "pages": sum(result.pages.values()), "added": added}
+    AccountFetchState.objects.filter(pk=state.pk).update(backfill=state.backfill)
 
 
 def _save_cursor(state: AccountFetchState, key: str, cursor: int | None) -> None:
