@@ -21,6 +21,7 @@ BENCH = Path(__file__).resolve().parent
 
 # Small sizes: the whole run takes a few minutes.
 SMALL_ARGS = {
+    "account_sync": ["2000"],
     "costbasis_compute": ["--rows", "20000", "--repeat", "2"],
     "costbasis_rebuild": ["--rows", "20000"],
     "ingest_parse": ["20000"],

@@ -70,6 +70,11 @@ app.conf.beat_schedule = {
         "task": "addresses.tasks.addresses_refresh_stale",
         "schedule": 600.0,
     },
+    # Exchange accounts whose data is older than their refresh interval.
+    "accounts-refresh-stale": {
+        "task": "accounts.tasks.accounts_refresh_stale",
+        "schedule": 600.0,
+    },
     # Lets /api/status see that a worker is alive.
     "core-worker-heartbeat": {"task": "core.tasks.worker_heartbeat", "schedule": 60.0},
     # Tasks that waited in the outbox while the broker was down (core.outbox).

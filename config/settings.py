@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "addresses",
     "offsets",
     "ledger",
+    "accounts",
     "costbasis",
     "performance",
     "ingest",
@@ -259,6 +260,20 @@ TRANSFER_MATCH_TOLERANCE = env.str("TRANSFER_MATCH_TOLERANCE", default="0.01")
 # Analytics: a suggested trade worth less than this (in the reporting currency asked for) is left
 # out; ``?min_trade=`` overrides it per request. A decimal string; 0 keeps every trade.
 PORTFOLIO_MIN_TRADE = env.str("PORTFOLIO_MIN_TRADE", default="0")
+
+# Exchange accounts (ccxt). EXCHANGE_URLS: a JSON object from ccxt exchange id to a base URL
+# that replaces the host of every URL of that exchange's API ({"kraken": "http://127.0.0.1:9000"}).
+EXCHANGE_URLS = env.json("EXCHANGE_URLS", default={})
+# Shared request budget per exchange across all workers, {"kraken": [limit, per_seconds]};
+# default: what ccxt's own rateLimit allows, per minute.
+EXCHANGE_RATE_LIMITS = env.json("EXCHANGE_RATE_LIMITS", default={})
+# ccxt's own per-client throttle in ms, per exchange, replacing ccxt's rateLimit (tests, benches).
+EXCHANGE_CCXT_RATE_LIMIT_MS = env.json("EXCHANGE_CCXT_RATE_LIMIT_MS", default={})
+ACCOUNT_REFRESH_SECONDS = env.int("ACCOUNT_REFRESH_SECONDS", default=600)
+# Fernet keys encrypting exchange credentials, comma-separated, newest first. Required unless
+# DEBUG is on (then a development key derived from SECRET_KEY is used).
+FERNET_KEYS = env.str("FERNET_KEYS", default="")
+FERNET_DEVELOPMENT_KEY_ALLOWED = DEBUG
 HTTP_TIMEOUT_SECONDS = env.float("HTTP_TIMEOUT_SECONDS", default=20.0)
 HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-hosted)")
 
@@ -277,7 +292,12 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # ccxt logs every request with its headers (an exchange API key, a signature) at
+        # DEBUG: never below WARNING, whatever LOG_LEVEL says.
+        "ccxt": {"level": "WARNING"},
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------

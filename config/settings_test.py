@@ -21,3 +21,6 @@ TASKS_SYNC = env.bool("TASKS_SYNC", default=True)
 # realistic rates themselves (tests/api/test_throttling.py).
 API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="100000/minute")
 API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="100000/minute")
+
+# Exchange credentials: the development key unless FERNET_KEYS is set (tests set their own).
+FERNET_DEVELOPMENT_KEY_ALLOWED = True

@@ -83,6 +83,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("ingest.api_urls")),
     path("", include("costbasis.api_urls")),
     path("", include("performance.api_urls")),
+    path("", include("accounts.api_urls")),
     # The schema is the same document for everyone and reads no data: no throttle (whose
     # counter would be a cache write per fetch).
     path("schema", SpectacularAPIView.as_view(throttle_classes=()), name="schema"),

@@ -14,13 +14,14 @@ from ledger.models import LedgerEntry, Transfer, Wallet, WalletHolding
 from portfolios.models import Portfolio
 from portfolios.totals import FROM_WALLET, SourceBalance
 
-# Wallets whose holdings come only from the ledger. Address wallets are left out: an address's
-# balance comes from its explorer, and its ledger rows mirror that history.
-LEDGER_FED = (Wallet.IMPORT, Wallet.ACCOUNT)
+# Wallets whose holdings come only from the ledger. Address and exchange-account wallets are
+# left out: an address's balance comes from its explorer and an account's from its exchange
+# (the accounts app's holdings source), and their ledger rows mirror that history.
+LEDGER_FED = (Wallet.IMPORT,)
 
 
 def portfolio_wallet_holdings(portfolio: Portfolio) -> Iterator[SourceBalance]:
-    """Holdings of the portfolio's import and exchange-account wallets, one query. ``source``
+    """Holdings of the portfolio's import (statement) wallets, one query. ``source``
     names the wallet (e.g. "Coinbase")."""
     rows = WalletHolding.objects.filter(
         wallet__portfolio=portfolio, wallet__kind__in=LEDGER_FED

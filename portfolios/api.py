@@ -55,12 +55,9 @@ class PortfolioBaseSerializer(serializers.Serializer):
 
 class PortfolioSummarySerializer(PortfolioBaseSerializer):
     currencies = serializers.IntegerField(source="currencies_count")
-    accounts = serializers.SerializerMethodField()
+    accounts = serializers.IntegerField(source="accounts_count")
     addresses = serializers.IntegerField(source="addresses_count")
     offsets = serializers.IntegerField(source="offsets_count")
-
-    def get_accounts(self, obj) -> int:
-        return 0  # exchange accounts are not built yet
 
 
 class AddressBriefSerializer(serializers.Serializer):
@@ -68,6 +65,16 @@ class AddressBriefSerializer(serializers.Serializer):
     title = serializers.CharField()
     address = serializers.CharField()
     currency = CurrencyRefField()
+
+
+class AccountBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    wallet = serializers.SerializerMethodField()
+    valid = serializers.BooleanField()
+
+    def get_wallet(self, obj) -> dict[str, str]:
+        return {"code": obj.exchange, "title": obj.exchange_title}
 
 
 class OffsetBriefSerializer(serializers.Serializer):
@@ -79,16 +86,13 @@ class OffsetBriefSerializer(serializers.Serializer):
 
 class PortfolioDetailSerializer(PortfolioBaseSerializer):
     currencies = serializers.SerializerMethodField()
-    accounts = serializers.SerializerMethodField()
+    accounts = AccountBriefSerializer(many=True, source="accounts.all")
     addresses = AddressBriefSerializer(many=True, source="addresses.all")
     offsets = OffsetBriefSerializer(many=True, source="offsets.all")
     source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
     def get_currencies(self, obj) -> list[dict[str, str]]:
         return [CurrencyRefField().to_representation(c) for c in reporting_currencies(obj)]
-
-    def get_accounts(self, obj) -> list:
-        return []
 
 
 class PortfolioInputSerializer(InputSerializer):

@@ -84,13 +84,18 @@ class PortfolioRefreshView(PortfolioScopedView):
                 "addresses": serializers.ListField(child=serializers.IntegerField()),
                 "already_queued": serializers.ListField(child=serializers.IntegerField()),
                 "prices": serializers.BooleanField(),
+                "accounts": serializers.ListField(child=serializers.IntegerField()),
             },
         ),
-        summary="Enqueue a refresh of every address and the prices of a portfolio (write scope)",
+        summary="Enqueue a refresh of every address, exchange account and the prices of a "
+        "portfolio (write scope)",
     )
     def post(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        portfolio = self.portfolio
-        return Response(asdict(portfolio_refresh(portfolio=portfolio)))
+        done = portfolio_refresh(portfolio=self.portfolio)
+        answer = asdict(done)
+        others = answer.pop("others")
+        answer["accounts"] = others.get("accounts", [])
+        return Response(answer)
 
 
 class HistoryPointSerializer(serializers.Serializer):

@@ -33,6 +33,10 @@ class Holdings:
     retry_at: datetime | None = None
     # Currencies of the never-fetched addresses: their prices are fetched in the same round.
     fetching_codes: set[str] = field(default_factory=set)
+    # Items of the other fetched sources (exchange accounts) to enqueue, as (fetcher name, id),
+    # and how many of them were never fetched (the answer waits for those).
+    due: list[tuple[str, int]] = field(default_factory=list)
+    first_fetches: int = 0
 
 
 def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> Holdings:
@@ -67,8 +71,14 @@ def ensure_balances(holdings: Holdings, *, now: datetime | None = None) -> None:
     fetcher = balance_fetcher()
     for address_id in holdings.never_fetched + holdings.stale:
         fetcher.enqueue(address_id)
-    if holdings.never_fetched or holdings.retrying:
-        retry = holdings.retry_at or now + timedelta(seconds=fetcher.first_fetch_seconds)
+    for name, item_id in holdings.due:
+        balance_fetcher(name).enqueue(item_id)
+    if holdings.never_fetched or holdings.retrying or holdings.first_fetches:
+        first = max(
+            [fetcher.first_fetch_seconds]
+            + [balance_fetcher(name).first_fetch_seconds for name, _ in holdings.due]
+        )
+        retry = holdings.retry_at or now + timedelta(seconds=first)
         raise NotReady(try_again_at=max(retry, now + timedelta(seconds=1)))
 
 

@@ -37,6 +37,7 @@ def portfolio_list(*, user: User) -> QuerySet[Portfolio]:
             currencies_count=Count("reporting_currencies", distinct=True),
             addresses_count=Count("addresses", distinct=True),
             offsets_count=Count("offsets", distinct=True),
+            accounts_count=Count("accounts", distinct=True),
         )
         .prefetch_related(_TARGETS)
     )
@@ -95,6 +96,7 @@ def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
             ),
             "offsets",
             _TARGETS,
+            "accounts",
         )
         .get()
     )

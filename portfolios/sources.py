@@ -38,7 +38,8 @@ class HoldingsSource:
 
 @dataclass(frozen=True)
 class BalanceFetcher:
-    """The source whose balances are fetched from outside (the addresses' explorers)."""
+    """A source whose balances are fetched from outside (the addresses' explorers, the
+    exchange accounts)."""
 
     # The ids of the portfolio's fetchable items.
     item_ids: Callable[[Portfolio], Iterable[int]]
@@ -46,10 +47,12 @@ class BalanceFetcher:
     enqueue: Callable[[int], bool]
     # How long a first fetch is expected to take (the NotReady retry hint).
     first_fetch_seconds: int
+    # The registry's key; items of this fetcher are named (name, id) in ``Holdings.due``.
+    name: str = "addresses"
 
 
 _sources: dict[str, HoldingsSource] = {}
-_fetcher: list[BalanceFetcher] = []
+_fetchers: dict[str, BalanceFetcher] = {}
 
 
 def register_holdings_source(source: HoldingsSource) -> None:
@@ -57,7 +60,7 @@ def register_holdings_source(source: HoldingsSource) -> None:
 
 
 def register_balance_fetcher(fetcher: BalanceFetcher) -> None:
-    _fetcher[:] = [fetcher]
+    _fetchers[fetcher.name] = fetcher
 
 
 def _holding_apps() -> set[str]:
@@ -88,9 +91,14 @@ def holdings_sources() -> list[HoldingsSource]:
     return list(_sources.values())
 
 
-def balance_fetcher() -> BalanceFetcher:
-    if not _fetcher:
+def balance_fetcher(name: str = "addresses") -> BalanceFetcher:
+    if name not in _fetchers:
         raise ImproperlyConfigured(
-            "no balance fetcher registered: addresses registers it in its AppConfig.ready()"
+            f"no balance fetcher '{name}' registered: its app registers it in AppConfig.ready()"
         )
-    return _fetcher[0]
+    return _fetchers[name]
+
+
+def balance_fetchers() -> list[BalanceFetcher]:
+    """Every registered fetcher, in registration order."""
+    return list(_fetchers.values())

@@ -19,7 +19,8 @@ CALCULATED = "calculated"
 
 # Where a part of the holdings comes from (``SourceBalance.origin``).
 FROM_ADDRESS = "address"  # an address's balance, as its explorer reports it (confirmed)
-FROM_WALLET = "wallet"  # a statement or exchange-account wallet: what its ledger rows add up to
+FROM_WALLET = "wallet"  # a statement's wallet: what its ledger rows add up to
+FROM_ACCOUNT = "account"  # an exchange account's balance, as the exchange reports it
 FROM_OFFSET = "offset"  # a balance noted by hand
 
 
@@ -29,7 +30,7 @@ class SourceBalance:
     balance: Decimal
     at: datetime | None
     source: str
-    origin: str = ""  # FROM_ADDRESS, FROM_WALLET or FROM_OFFSET
+    origin: str = ""  # FROM_ADDRESS, FROM_WALLET, FROM_ACCOUNT or FROM_OFFSET
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,9 @@ def test_refresh_answers_what_it_enqueued(alice_api, enqueued, run_tasks):
         first = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
         second = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
 
-    assert first == {"addresses": ids, "already_queued": [], "prices": True}
+    assert first == {"addresses": ids, "already_queued": [], "prices": True, "accounts": []}
     # the same work is not queued twice while it is waiting for a worker
-    assert second == {"addresses": [], "already_queued": ids, "prices": False}
+    assert second == {"addresses": [], "already_queued": ids, "prices": False, "accounts": []}
     assert sorted(enqueued.of(FETCH)) == [(i,) for i in ids]
     assert enqueued.of(SPOT) == [()]
 
@@ -68,7 +68,7 @@ def test_refresh_runs_the_fetches(alice_api, mocked, run_tasks):
     with run_tasks() as ran:
         answer = ok(alice_api.post(f"/api/portfolios/{pid}/refresh"))
 
-    assert answer == {"addresses": [address], "already_queued": [], "prices": True}
+    assert answer == {"addresses": [address], "already_queued": [], "prices": True, "accounts": []}
     assert ran.of(FETCH) == [(address,)] and ran.of(SPOT) == [()]
     assert AddressFetchState.objects.get(address_id=address).balances_fetched_at is not None
     assert SpotPrice.objects.filter(base__code="btc", quote__code="usd").exists()
@@ -85,6 +85,7 @@ def test_refresh_of_an_empty_portfolio(alice_api, enqueued, run_tasks):
             "addresses": [],
             "already_queued": [],
             "prices": True,
+            "accounts": [],
         }
 
 

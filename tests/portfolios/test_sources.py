@@ -1,4 +1,4 @@
-"""The holdings sources (addresses, offsets, ledger) that register with portfolios in their
+"""The holdings sources (addresses, offsets, ledger, accounts) that register with portfolios in their
 ``AppConfig.ready()``: every app holding a portfolio's balances is registered, and a missing
 registration fails loudly instead of silently dropping that app's holdings from the totals."""
 
@@ -33,7 +33,12 @@ def portfolio(alice):
 
 
 def test_every_app_holding_balances_is_registered_in_app_order():
-    assert [s.name for s in sources.holdings_sources()] == ["addresses", "offsets", "ledger"]
+    assert [s.name for s in sources.holdings_sources()] == [
+        "addresses",
+        "offsets",
+        "ledger",
+        "accounts",
+    ]
 
 
 def test_registered_sources_feed_the_valuation(portfolio):
@@ -54,7 +59,7 @@ def test_a_missing_source_fails_loudly_instead_of_an_empty_holding(portfolio, mo
 
 
 def test_a_missing_balance_fetcher_fails_loudly(portfolio, monkeypatch):
-    monkeypatch.setattr(sources, "_fetcher", [])
+    monkeypatch.setattr(sources, "_fetchers", {})
     with pytest.raises(ImproperlyConfigured, match="fetcher"):
         portfolio_refresh(portfolio=portfolio)
 

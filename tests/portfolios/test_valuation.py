@@ -86,8 +86,8 @@ def test_a_total_of_nothing_priced_is_unknown_not_zero(alice):
 
 
 def test_quantities_only_read_no_price(portfolio, django_assert_num_queries):
-    # reporting currencies, addresses, offsets, wallets: no price table
-    with django_assert_num_queries(4) as queries:
+    # reporting currencies, addresses, offsets, wallets, exchange accounts: no price table
+    with django_assert_num_queries(5) as queries:
         valuation = portfolio_valuation(portfolio, prices=None)
 
     assert not any("prices_" in q["sql"] for q in queries.captured_queries)
