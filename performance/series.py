@@ -19,12 +19,14 @@ from __future__ import annotations
 import time as clock
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 
 from addresses.models import AddressTransaction
+from core.money import SQLITE_SIGNIFICANT_DIGITS, significant_digits
 from core.tasks import enqueue_once
 from ledger.models import LedgerEntry, Transfer
 from offsets.models import OffsetBalance
@@ -277,10 +279,22 @@ def _compute(portfolio: Portfolio, first: date, since: date, today: date) -> lis
                     portfolio=portfolio,
                     currency_id=currency_id,
                     day=day,
-                    value=exact_sum(values),
-                    flow=exact_sum(flow_values),
+                    value=_storable(exact_sum(values)),
+                    flow=_storable(exact_sum(flow_values)),
                     unpriced=sorted(unpriced),
                     priced=sorted(priced),
                 )
             )
     return rows
+
+
+def _storable(value: Decimal | None) -> Decimal | None:
+    """A day's value or flow as the database keeps it: exact on PostgreSQL (18 places); on the
+    embedded SQLite database, which keeps 15 significant digits, rounded half-even to them. These
+    are figures computed here (quantity x price), not what the user entered."""
+    if value is None or connection.vendor != "sqlite" or value == 0:
+        return value
+    if significant_digits(value) <= SQLITE_SIGNIFICANT_DIGITS:
+        return value
+    exponent = value.adjusted() - SQLITE_SIGNIFICANT_DIGITS + 1
+    return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN)

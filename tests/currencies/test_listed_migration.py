@@ -16,7 +16,18 @@ def migrate(*, before: bool):
     """Every app at its latest migration, currencies just before 0003 or at it."""
     executor = MigrationExecutor(connection)
     graph = executor.loader.graph
-    targets = [n for n in graph.leaf_nodes() if n[0] != "currencies"]
+    targets = []
+    for leaf in graph.leaf_nodes():
+        if leaf[0] == "currencies":
+            continue
+        # Before: each app at its latest migration that does not need 0003 (later apps'
+        # migrations, e.g. a portfolio's target currencies, point at it).
+        node = leaf
+        while before and node is not None and MIGRATION in graph.forwards_plan(node):
+            same_app = [p.key for p in graph.node_map[node].parents if p.key[0] == node[0]]
+            node = same_app[0] if same_app else None
+        if node is not None:
+            targets.append(node)
     targets.append(("currencies", "0002_load_currencies") if before else MIGRATION)
     executor.migrate(targets)
     executor.loader.build_graph()
