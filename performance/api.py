@@ -101,7 +101,7 @@ class PortfolioHistoryView(_HistoryView):
         parameters=RANGE_PARAMETERS,
         responses=HistoryRowSerializer(many=True),
         summary="The portfolio's value at the end of each day of the range, oldest first; a "
-        "day with an unpriced asset has a null value (async: 503 while first built)",
+        "day with an unpriced asset has a null value (async, 503 while first built)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         rows, _, currency = self.read(request)
@@ -113,7 +113,7 @@ class PortfolioPerformanceView(_HistoryView):
         parameters=RANGE_PARAMETERS,
         responses=PerformanceSerializer,
         summary="Performance of the range: change, time- and money-weighted return, drawdown, "
-        "volatility, Sharpe (async: 503 while first built)",
+        "volatility, Sharpe (async, 503 while first built)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
         rows, _, currency = self.read(request)
@@ -135,7 +135,7 @@ class PortfolioHistoryExportView(_HistoryView):
         ],
         responses={(200, "text/csv"): str, (200, "application/json"): dict},
         summary="The daily rows and the performance summary of the range, as a CSV or JSON "
-        "file (not enveloped; async: 503 while first built)",
+        "file (not enveloped) (async, 503 while first built)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> HttpResponse:
         kind = (request.query_params.get("format") or "csv").strip().lower()

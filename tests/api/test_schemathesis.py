@@ -53,6 +53,9 @@ DATA_DEPENDENT = [
     f"{P}/cost-basis/(lots|disposals|settings)$",
     f"{P}/transactions",
     f"{P}/ingest/csv$",
+    f"{P}/accounts",  # an exchange id ccxt does not know, credentials it refuses
+    f"{P}/history",  # free-text dates
+    f"{P}/analytics",  # a reporting currency of this portfolio
 ]
 _OK_FOR_VALID = ["2xx", "3xx", "401", "403", "404", "409", "429", "503"]
 
