@@ -6,10 +6,11 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import health, tasks
+        from core import health, tasks, tokencache
 
         # The task queue and its heartbeat live in core, so the "jobs" check does too.
         health.register("database", health.database_ok)
         health.register("broker", health.broker_ok)
         health.register("jobs", health.jobs_ok)
         tasks.connect_signals()
+        tokencache.connect_signals()
