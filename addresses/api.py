@@ -8,7 +8,7 @@ from addresses import services
 from addresses.freshness import address_data_ready
 from addresses.models import Address
 from addresses.selectors import address_balances, address_get, address_list, address_transactions
-from core.api import AmountField, CurrencyRefField, UtcDateTimeField, paginate
+from core.api import PAGING, AmountField, CurrencyRefField, UtcDateTimeField, paginate
 from core.inputs import InputSerializer, TextInput
 from currencies.inputs import CurrencyCodeInput
 from portfolios.api_base import PortfolioScopedView
@@ -23,7 +23,7 @@ class AddressSerializer(serializers.Serializer):
     valid = serializers.BooleanField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    txns_last_updated = UtcDateTimeField()
+    txns_last_updated = UtcDateTimeField(allow_null=True)
     source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
@@ -144,6 +144,7 @@ class AddressBalancesView(OwnAddressView):
 
 class AddressTransactionsView(OwnAddressView):
     @extend_schema(
+        parameters=PAGING,
         responses=AddressTransactionSerializer(many=True),
         summary="An address's transactions, newest first, paged with ?limit= and ?offset= (async)",
     )

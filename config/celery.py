@@ -8,6 +8,7 @@ from functools import cached_property
 from celery import Celery, bootsteps
 from celery.apps.worker import Worker as CeleryWorker
 from celery.schedules import crontab
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -98,3 +99,25 @@ def _heartbeat_signals(sender, **kwargs):
 
     worker_ready.connect(beat, weak=False)
     task_postrun.connect(beat, weak=False)
+
+
+@app.on_after_finalize.connect
+def _request_id_signals(sender, **kwargs):
+    """A task enqueued by a request logs under that request's id (``core.tasks``)."""
+    from celery.signals import task_postrun, task_prerun
+
+    from core.tasks import task_finished, task_started
+
+    task_prerun.connect(task_started, weak=False)
+    task_postrun.connect(task_finished, weak=False)
+
+
+@setup_logging.connect
+def _django_logging(**kwargs):
+    """Workers and beat log like the web processes (Django's LOGGING: one format, the request id
+    in every line) instead of Celery replacing the root logger's handlers with its own."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

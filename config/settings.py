@@ -3,10 +3,13 @@
 Safe development defaults apply only when DEBUG is on; in production SECRET_KEY has no default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from core.scopes import SCOPES
 
@@ -25,12 +28,23 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # HTTPS-only settings: off unless asked for, so DEBUG=False still serves plain http on loopback.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# HTTPS=1 turns them all on (what a deployment behind TLS wants); each one can still be set on its
+# own, and an explicit value wins over the switch.
+HTTPS = env.bool("HTTPS", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent on every response by SecurityMiddleware (Django's defaults, named here on purpose).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_filters",
+    "axes",
     "oauth2_provider",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -57,11 +72,18 @@ INSTALLED_APPS = [
     "ingest",
     "dashboard",
     "demo",
+    "audit",
+    "csp",
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz first: answered before host checks, the https redirect and sessions.
+    "core.middleware.HealthProbeMiddleware",
     "core.middleware.CollapseSlashesMiddleware",
+    # Early, so every answer (a refused host, the https redirect, a CSRF refusal) carries the id.
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,7 +91,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "core.middleware.RequestIdMiddleware",
+    # After authentication and the request id: records every mutation once it is answered
+    # (outside axes, so it records the lockout's 429 too).
+    "audit.middleware.AuditMiddleware",
+    # Last: turns a sign-in refused by the lockout into the 429 page (see Throttling below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -121,6 +147,11 @@ else:
     }
 
 AUTH_USER_MODEL = "users.User"
+# django-axes first: it refuses a locked-out user or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,7 +201,7 @@ REST_FRAMEWORK = {
         "core.parsers.BracketMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "core.envelope.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.EnvelopeAutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -186,6 +217,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The failure envelope's ``success`` (core.schema): named for what it is, not "SuccessEnum".
+    "ENUM_NAME_OVERRIDES": {"FailedEnum": [(False, False)]},
 }
 
 # A bearer token checked once is served from the shared cache for at most this long (and never
@@ -229,7 +262,7 @@ HTTP_USER_AGENT = env.str("HTTP_USER_AGENT", default="cryptotracker/0.1 (+self-h
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "core.logs.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
     },
@@ -314,3 +347,101 @@ MAX_FIELD_LENGTH = env.int("MAX_FIELD_LENGTH", default=10_000)
 CSRF_FAILURE_VIEW = "core.views.csrf_failure"  # the envelope under /api/, Django's page elsewhere
 MIDDLEWARE += ["core.limits.RefuseNulMiddleware"]
 # --- end Input limits ---------------------------------------------------------------------------
+
+# --- Throttling ---------------------------------------------------------------------------------
+# Every counter lives in the database (django-axes' attempt rows) or in the shared cache (Redis or
+# the database cache), never in one process. See docs/operations.md, "Throttling and lockout".
+#
+# Credential guessing (django-axes): wrong passwords on the sign-in page, the admin sign-in and the
+# OAuth2 password grant, and wrong client secrets at /oauth/token, /oauth/revoke_token and
+# /oauth/introspect. LOGIN_FAILURE_LIMIT failures for one account (from any address), or from one
+# address (for any account), lock that account or address out for LOGIN_COOLOFF_SECONDS after the
+# last failure. Wrong client secrets are counted the same way, per client id and per address, on
+# counters of their own ("oauth-client:<id>", "oauth-client-ip:<address>").
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(seconds=env.int("LOGIN_COOLOFF_SECONDS", default=15 * 60))
+AXES_LOCKOUT_PARAMETERS = "users.throttling.lockout_parameters"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "users.throttling.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "core.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "users.throttling.lockout_response"
+# A success does not wipe the counters: it would let someone reset an address's count by signing
+# in to an account of their own between guesses. Failures age out with the cool-off instead.
+AXES_RESET_ON_SUCCESS = False
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "token",
+]
+# Proxies in front of the app that append to X-Forwarded-For (0: use the socket's address). The
+# API throttles, the password-reset limit and the lockout all take the address from here.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# API requests (DRF throttles; 429 in the envelope with Retry-After). Rates are "N/second",
+# "N/minute", "N/hour" or "N/day". A signed-in caller (token or API key) is counted per user,
+# over all their apps and keys; an anonymous one per address.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "core.throttling.ApiUserRateThrottle",
+    "core.throttling.ApiAnonRateThrottle",
+]
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="600/minute")
+API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="120/minute")
+# Password-reset mails: per address and per email address asked for (known or not).
+PASSWORD_RESET_RATE_PER_IP = env.str("PASSWORD_RESET_RATE_PER_IP", default="10/hour")
+PASSWORD_RESET_RATE_PER_EMAIL = env.str("PASSWORD_RESET_RATE_PER_EMAIL", default="3/hour")
+# OAuth 2.1 / RFC 9700: S256 is the only PKCE method; a replayed refresh token revokes its whole
+# family; a replayed authorization code revokes what was issued from it (remembered this long).
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_PKCE_METHOD"] = True
+# Also OAuth 2.1: no implicit grant, no access token in a query string, and the issuer named in
+# the authorization response (RFC 9207, against mix-up attacks). The password grant stays: the
+# API offers it to users who switch on allow_remote_login (manage.py check --deploy warns, W002).
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS"] = True
+OAUTH2_PROVIDER["REFRESH_TOKEN_REUSE_PROTECTION"] = True
+OAUTH2_PROVIDER["COMPLIANT_BCP_RFC9700_REFRESH_TOKEN"] = True
+OAUTH2_PROVIDER["OAUTH2_SERVER_CLASS"] = "core.oauth.TrackerServer"
+OAUTH_USED_CODE_RETENTION_SECONDS = env.int(
+    "OAUTH_USED_CODE_RETENTION_SECONDS", default=60 * 60 * 24 * 7
+)
+
+# --- Content-Security-Policy, audit log, health probes (issue 11, points 6 and 9) ----------------
+# Every page: scripts, styles, fonts and images from this origin only; an inline <script> or
+# <style> runs only with the per-response nonce (``request.csp_nonce``); no plugins, no framing,
+# forms post to this origin (the OAuth2 consent page alone may be redirected elsewhere: see
+# config/urls.py). The Swagger UI and Redoc pages are served by us (drf-spectacular-sidecar) and
+# run under the same policy (templates/drf_spectacular/).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        # Redoc builds its search index in a web worker started from a blob.
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
+
+# The audit log refers to OAuth2 applications; Django resolves that model through this setting.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# How long audit rows are kept by ``manage.py prune_audit`` (run it from cron or a timer).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+
+# LOG_FORMAT=json writes one JSON object per line (time, level, logger, request_id, message and
+# the traceback if any) for a log collector; ``plain`` (the default) is for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
+LOGGING["formatters"]["json"] = {"()": "core.logs.JsonFormatter"}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

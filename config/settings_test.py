@@ -17,3 +17,7 @@ STORAGES = {
 # Enqueued tasks run synchronously when the transaction commits, so tests see their effect
 # without a worker. A real worker started by the integration tests runs with TASKS_SYNC=0.
 TASKS_SYNC = env.bool("TASKS_SYNC", default=True)
+# The suite makes many API calls per minute from one address and user; the throttling tests set
+# realistic rates themselves (tests/api/test_throttling.py).
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="100000/minute")
+API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="100000/minute")

@@ -1,9 +1,12 @@
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from oauth2_provider import views as oauth
 
 from addresses.api import AddressDetailView, AddressListView
+from core.oauth import IntrospectTokenView, TokenView
 from core.views import StatusView, api_not_found
 from currencies.api import CurrencyDetailView, CurrencyListView
 from offsets.api import OffsetDetailView, OffsetListView
@@ -21,11 +24,16 @@ def slash_optional(route: str, view, name: str) -> URLPattern:
     return re_path(rf"^{route}/?$", view, name=name)
 
 
+# The consent form posts here and is answered with a redirect to the client's own redirect URI,
+# another origin: browsers hold a redirect after a form post to the form-action directive, so
+# this one page has none (every other page keeps form-action 'self').
+authorize_view = csp_replace({"form-action": None})(oauth.AuthorizationView.as_view())
+
 oauth_patterns = [
-    slash_optional("authorize", oauth.AuthorizationView.as_view(), "authorize"),
-    slash_optional("token", oauth.TokenView.as_view(), "token"),
+    slash_optional("authorize", authorize_view, "authorize"),
+    slash_optional("token", TokenView.as_view(), "token"),
     slash_optional("revoke_token", oauth.RevokeTokenView.as_view(), "revoke-token"),
-    slash_optional("introspect", oauth.IntrospectTokenView.as_view(), "introspect"),
+    slash_optional("introspect", IntrospectTokenView.as_view(), "introspect"),
     path("applications/", oauth.ApplicationList.as_view(), name="list"),
     path("applications/register/", oauth.ApplicationRegistration.as_view(), name="register"),
     path("applications/<int:pk>/", oauth.ApplicationDetail.as_view(), name="detail"),
@@ -76,7 +84,16 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("costbasis.api_urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Redoc's bundle adds <style> elements as it loads, before it can be told the nonce: this
+    # page alone allows inline styles (a nonce in the list would switch 'unsafe-inline' off).
+    # Its scripts stay under the nonce like every page's.
+    path(
+        "redoc",
+        csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
+            SpectacularRedocView.as_view(url_name="api:schema")
+        ),
+        name="redoc",
+    ),
     # Anything else under /api/ is a 404 in the envelope, also with DEBUG on.
     re_path(r"^.*$", api_not_found, name="not-found"),
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Literal, overload
+from typing import Any, ClassVar, Literal, overload
 
 from django.core.exceptions import ImproperlyConfigured
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed
 from rest_framework.request import Request
@@ -21,9 +21,13 @@ from core.inputs import check_text, unwrap_single
 from core.money import format_amount, parse_amount
 from core.timefmt import format_datetime
 
+# Schema types for the two custom fields (drf-spectacular cannot guess them and warned). An
+# amount is plain decimal notation that numeric(38, 18) holds exactly: up to 20 digits before
+# the point and 18 after it (core.money.check_storable), so a schema-valid amount is accepted.
+AMOUNT_SCHEMA = {"type": "string", "pattern": r"^-?[0-9]{1,20}(\.[0-9]{1,18})?$"}
 
-# Schema types for the two custom fields (drf-spectacular cannot guess them and warned).
-@extend_schema_field(OpenApiTypes.STR)
+
+@extend_schema_field(AMOUNT_SCHEMA)
 class AmountField(serializers.Field):
     """An amount as a string in plain decimal notation ("2.0", "0.00168574")."""
 
@@ -115,18 +119,38 @@ class ApiView(APIView):
 
     public = False
     info_allowed = False
+    # Keys a view puts in the envelope beside ``result`` (``Envelope.extra``), for the schema.
+    envelope_extra: ClassVar[dict[str, serializers.Field]] = {}
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # A method the view does not have is 405 whoever asks (TRACE included): DRF would
-        # authenticate and check scopes first, answering 401 or 403 for a route that exists.
-        method = (request.method or "").lower()
-        if method not in self.http_method_names or not hasattr(self, method):
-            raise MethodNotAllowed(request.method or "")
+        # A method the route does not answer (TRACE, PUT on a read-only route) is 405 ``Method
+        # not allowed`` for everyone, before authentication: there is nothing to protect, and
+        # the scope rules (core.permissions) know no such method.
+        method = request.method or ""
+        if method.lower() not in self.http_method_names or not hasattr(self, method.lower()):
+            raise MethodNotAllowed(method)
         super().initial(request, *args, **kwargs)
 
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Far beyond any table here, and within a 64-bit integer with the limit added (the databases'
+# OFFSET is one): a larger offset is a 422, never a database error.
+MAX_OFFSET = 10**15
+# The query parameters of ``paginate``, for a paged view's ``extend_schema(parameters=...)``; the
+# schema adds ``count`` and ``next`` to the envelope of a view that has both (core.schema).
+PAGING = [
+    OpenApiParameter(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+        description=f"rows per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT})",
+    ),
+    OpenApiParameter(
+        "offset",
+        {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET},
+        description="rows to skip (default 0)",
+    ),
+]
 
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
@@ -146,8 +170,8 @@ def _whole_number(request: Request, name: str, default: int, problems: list[str]
 
 def paginate(request: Request, queryset, serialize) -> Envelope:
     """``?limit=`` (default 100, at most 1000) and ``?offset=``; the envelope gets ``count``
-    (all rows) and ``next`` (URL or null). An offset past the last row is an empty page, however
-    large (the database is not asked for it: a number past 64 bits would not fit its query)."""
+    (all rows) and ``next`` (URL or null). An offset past the last row is an empty page; one past
+    MAX_OFFSET (or 64 bits, which no database query takes) is a 422."""
     problems: list[str] = []
     limit = _whole_number(request, "limit", DEFAULT_LIMIT, problems)
     if not problems and not 1 <= limit <= MAX_LIMIT:
@@ -156,6 +180,8 @@ def paginate(request: Request, queryset, serialize) -> Envelope:
     offset = _whole_number(request, "offset", 0, problems)
     if len(problems) == before and offset < 0:
         problems.append("offset must not be negative")
+    if len(problems) == before and offset > MAX_OFFSET:
+        problems.append(f"offset must be at most {MAX_OFFSET}")
     if problems:
         raise ValidationFailed(problems)
     count = queryset.count()

@@ -6,7 +6,12 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import health, tasks, tokencache
+        from django.core.signals import request_finished
+
+        from core import health, logs, middleware, tasks, tokencache
+
+        logs.install_request_id_factory()
+        request_finished.connect(middleware.request_finished, dispatch_uid="core.request_id")
 
         # The task queue and its heartbeat live in core, so the "jobs" check does too.
         health.register("database", health.database_ok)

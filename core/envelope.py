@@ -5,6 +5,7 @@ handler (failure). Views return plain data, or ``Envelope`` when they add keys b
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from core.exceptions import NotFound, NotReady, PayloadTooLarge, Unavailable, ValidationFailed
 from core.limits import TOO_LARGE, too_large_sentence
+from core.requestid import current_request_id
 from core.timefmt import format_datetime, unix_now
 
 logger = logging.getLogger("api")
@@ -49,11 +51,16 @@ class Envelope:
 
 
 def failure_body(status: int, *, message: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A failure envelope. Inside a request it names the request's id as ``request_id`` (the
+    ``X-Request-ID`` header's value), so any error a user reports leads to its log lines."""
     body: dict[str, Any] = {
         "success": False,
         "time": unix_now(),
         "message": message or MESSAGES.get(status, "Error"),
     }
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     body.update(extra)
     return body
 
@@ -172,8 +179,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     elif isinstance(exc, drf.Throttled):
         status = 429
         wait = exc.wait  # type: ignore[attr-defined]  # set by Throttled.__init__, not in the stubs
-        if wait:
-            headers["Retry-After"] = str(int(wait))
+        # Whole seconds rounded up: "0" would invite an immediate retry that is refused again.
+        headers["Retry-After"] = str(max(1, math.ceil(wait or 0)))
     elif isinstance(exc, PayloadTooLarge):
         status, extra = 413, {"invalid": [str(exc)]}
     elif isinstance(exc, TOO_LARGE):  # Django's refusals of a body: size, fields, files

@@ -52,6 +52,8 @@ def check_text(raw: Any, name: str, *, max_length: int, allow_blank: bool = Fals
     if not isinstance(value, (str, int, Decimal)) or isinstance(value, bool):
         raise ValidationFailed(f"{name} must be text")
     value = str(value).strip()
+    if "\x00" in value:  # no database stores it (PostgreSQL refuses it outright)
+        raise ValidationFailed(f"{name} must not contain a NUL character")
     if not value and allow_blank:
         return ""
     if not value:

@@ -46,3 +46,24 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} #{self.pk} ({self.attempts} attempts)"
+
+
+class UsedAuthorizationCode(models.Model):
+    """An OAuth2 authorization code that was exchanged, and what it was exchanged for.
+
+    django-oauth-toolkit deletes a code once used, so a replay looks like any unknown code. This
+    row remembers it (by checksum, never the code) so that a replay revokes the tokens issued
+    from it, as RFC 6749 section 4.1.2 and RFC 9700 section 2.1.1 ask: the refresh token's whole
+    family (every token refreshed from it since) and the first access token. Kept for
+    ``OAUTH_USED_CODE_RETENTION_SECONDS``; core/oauth.py prunes older rows on each exchange."""
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    # The application's primary key; a plain id, as django-oauth-toolkit's application model is
+    # swappable (a foreign key would tie this app's migration to one setting).
+    application_id = models.BigIntegerField()
+    token_family = models.UUIDField(null=True, blank=True)
+    access_token_checksum = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code {self.code_checksum[:12]}… of application {self.application_id}"

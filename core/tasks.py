@@ -27,6 +27,7 @@ from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from core.outbox import outbox_add, outbox_relay, outbox_send
+from core.requestid import bound_request_id, current_request_id, set_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -35,20 +36,27 @@ HEARTBEAT_MAX_AGE = timedelta(minutes=3)
 # Message headers that name the flag a task runs under and how long it lasts after the task.
 FLAG_HEADER = "enqueued_flag"
 FLAG_TTL_HEADER = "enqueued_flag_ttl"
+# The message header that carries the enqueuing request's id to the worker (see task_started).
+REQUEST_ID_HEADER = "request_id"
 
 _pool: ThreadPoolExecutor | None = None
 
 
 def _in_process(task, args: tuple, kwargs: dict, headers: dict) -> None:
-    try:
-        task.apply(args=args, kwargs=kwargs, throw=False, headers=headers)
-    except Exception:  # the task records its own failure; this only keeps the thread alive
-        logger.exception("in-process task %s failed", task.name)
-    finally:
-        close_old_connections()
+    with bound_request_id(headers.get(REQUEST_ID_HEADER)):
+        try:
+            task.apply(args=args, kwargs=kwargs, throw=False, headers=headers)
+        except Exception:  # the task records its own failure; this only keeps the thread alive
+            logger.exception("in-process task %s failed", task.name)
+        finally:
+            close_old_connections()
 
 
 def _enqueue(task, args: tuple, kwargs: dict, headers: dict) -> None:
+    # The task's log lines carry the id of the request that enqueued it.
+    request_id = current_request_id()
+    if request_id:
+        headers = {**headers, REQUEST_ID_HEADER: request_id}
     if settings.TASKS_SYNC:
         # Synchronous mode is for tests and benchmarks: a task's exception reaches the
         # caller, so a broken task fails the test instead of passing unnoticed.
@@ -187,6 +195,28 @@ def connect_signals() -> None:
 
     task_prerun.connect(task_flag_lease_start, dispatch_uid="core.tasks.flag_lease_start")
     task_postrun.connect(task_flag_lease_end, dispatch_uid="core.tasks.flag_lease_end")
+
+
+# --- the request id of the request that enqueued a task ----------------------------------------
+
+
+def task_started(task=None, **_kwargs: Any) -> None:
+    """Celery ``task_prerun`` on a worker: a task a request enqueued logs under that request's
+    id (a custom message header becomes an attribute of ``task.request``). A task run in-process
+    (``apply``, eager) already runs under the id its caller bound."""
+    request = getattr(task, "request", None)
+    if request is None or request.is_eager:
+        return
+    request_id = getattr(request, REQUEST_ID_HEADER, None)
+    set_request_id(request_id if isinstance(request_id, str) else None)
+
+
+def task_finished(task=None, **_kwargs: Any) -> None:
+    """Celery ``task_postrun`` on a worker: its own lines are outside any request again."""
+    request = getattr(task, "request", None)
+    if request is None or request.is_eager:
+        return
+    set_request_id(None)
 
 
 # --- periodic ------------------------------------------------------------------------------------

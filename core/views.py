@@ -32,7 +32,7 @@ class StatusView(ApiView):
         return Response({"ok": ok, "failing": failing})
 
 
-@csrf_exempt  # no CSRF page for a write to a route that does not exist: it is 404
+@csrf_exempt  # a POST to a path that does not exist is the enveloped 404, not the CSRF page
 def api_not_found(request, *args, **kwargs):
     return json_failure(404)
 

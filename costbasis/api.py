@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from core.api import (
     CURRENCY_TITLES,
+    PAGING,
     AmountField,
     CurrencyRefField,
     UtcDateTimeField,
@@ -25,7 +26,7 @@ from core.api import (
 )
 from core.exceptions import ValidationFailed
 from costbasis import services as store
-from costbasis.filters import DisposalFilter, LotFilter, YearField
+from costbasis.filters import FIRST_YEAR, LAST_YEAR, DisposalFilter, LotFilter, YearField
 from costbasis.inputs import CostBasisSettingsInputSerializer
 from costbasis.models import CostBasisSettings
 from costbasis.selectors import (
@@ -65,7 +66,7 @@ class SettingsSerializer(serializers.Serializer):
         help_text="the user's (all portfolios): an IANA name whose calendar dates decide the "
         "holding period (long term: sold after the first anniversary) and the tax year",
     )
-    updated_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField(allow_null=True)
 
 
 class BuildSerializer(serializers.Serializer):
@@ -245,10 +246,7 @@ def _filtered(filterset_class, request: Request, queryset):
     return _checked(filterset_class, request, queryset).qs
 
 
-PAGING = [
-    OpenApiParameter("limit", int, description="rows per page, 1 to 1000 (default 100)"),
-    OpenApiParameter("offset", int, description="rows to skip"),
-]
+YEAR_SCHEMA = {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}
 
 
 class CostBasisView(PortfolioScopedView):
@@ -287,7 +285,7 @@ class CostBasisDisposalsView(PortfolioScopedView):
         parameters=[
             OpenApiParameter("asset", str, description="currency code(s), comma-separated"),
             OpenApiParameter(
-                "year", int, description="year of the disposal in the user's tax time zone"
+                "year", YEAR_SCHEMA, description="year of the disposal in the user's tax time zone"
             ),
             *PAGING,
         ],
@@ -316,7 +314,7 @@ class CostBasisReportView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "year", int, required=True, description="year in the user's tax time zone"
+                "year", YEAR_SCHEMA, required=True, description="year in the user's tax time zone"
             )
         ],
         responses={(200, "text/csv"): str},

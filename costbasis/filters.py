@@ -11,6 +11,9 @@ from costbasis.models import Disposal, Lot
 from costbasis.selectors import year_span
 from ledger.filters import CurrencyFilter, IdFilter, UserFilterSet
 
+# The years a filter takes: the last one's end (the next New Year) must still be a datetime.
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+
 
 class YearField(forms.CharField):
     def to_python(self, value):
@@ -18,7 +21,9 @@ class YearField(forms.CharField):
         if not value:
             return None
         text = value.strip()
-        if not (len(text) == 4 and text.isascii() and text.isdigit()) or int(text) < 1970:
+        if not (len(text) == 4 and text.isascii() and text.isdigit()) or not (
+            FIRST_YEAR <= int(text) <= LAST_YEAR
+        ):
             raise forms.ValidationError(f"year '{value}' is not a year such as 2024")
         return int(text)
 

@@ -74,7 +74,9 @@ class FlagInput(_CheckedInput):
         return flag
 
 
-@extend_schema_field({"type": "string"})
+@extend_schema_field(
+    {"type": "string", "description": "an IANA time zone name, e.g. America/New_York"}
+)
 class TimeZoneInput(_CheckedInput):
     def check(self, value: Any) -> str:
         value = unwrap_single(value)

@@ -26,6 +26,8 @@ class CurrencySerializer(serializers.ModelSerializer):
             "ethereum_contract_address",
             "source",
         ]
+        # Stored as "" for a coin, answered as null (below).
+        extra_kwargs = {"ethereum_contract_address": {"allow_null": True}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -12,8 +11,12 @@ from core.exceptions import ValidationFailed
 from core.inputs import InputField, ListInput, unwrap_single
 from currencies.validation import currency_code_text
 
+# A code is any non-blank text: whether the currency exists is the service's question (an unknown
+# one is a 422 ``unknown currency 'xyz'``), so the schema cannot list the codes.
+CODE_SCHEMA = {"type": "string", "pattern": r"\S"}
 
-@extend_schema_field(OpenApiTypes.STR)
+
+@extend_schema_field(CODE_SCHEMA)
 class CurrencyCodeInput(InputField):
     """One currency code ("btc"; an echoed ``{"code": "btc", ...}`` too), lower-cased. Whether
     the code is known is the service's question: it looks the currency up."""
@@ -25,7 +28,7 @@ class CurrencyCodeInput(InputField):
             raise serializers.ValidationError(exc.problems)
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
+@extend_schema_field({"type": "array", "items": CODE_SCHEMA, "minItems": 1})
 class CurrencyCodesInput(ListInput):
     """A list of currency codes, every malformed one reported."""
 

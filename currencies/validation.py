@@ -14,7 +14,7 @@ from users.models import User
 def currency_code_text(raw: Any, *, field: str = "currency") -> str:
     if isinstance(raw, dict) and "code" in raw:  # a client echoing {"code": "btc", "title": ...}
         raw = raw["code"]
-    if not isinstance(raw, str) or not raw.strip():
+    if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
         raise ValidationFailed(f"{field} must be a currency code such as 'btc'")
     return raw.strip().lower()
 

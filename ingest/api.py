@@ -16,9 +16,10 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 
-from core.api import paginate
+from core.api import PAGING, paginate
 from core.exceptions import PayloadTooLarge
 from core.timefmt import format_datetime
 from currencies.selectors import currency_titles
@@ -146,9 +147,12 @@ class StatementUploadView(PortfolioScopedView):
 
 
 class ImportListView(PortfolioScopedView):
+    envelope_extra = {"missing_acquisitions": serializers.ListField(child=serializers.DictField())}
+
     @extend_schema(
         operation_id="portfolios_imports_list",
-        responses=OpenApiTypes.OBJECT,
+        parameters=PAGING,
+        responses={200: {"type": "array", "items": {"type": "object"}}},
         summary="The portfolio's statement imports, newest first, with their warnings; the "
         "envelope's `missing_acquisitions` lists every wallet and asset whose history still "
         "lacks an acquisition",

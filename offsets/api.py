@@ -41,7 +41,7 @@ class OffsetBalanceInputSerializer(serializers.Serializer):
     """One row of an offset's balances: a currency code and an amount."""
 
     currency = serializers.CharField(help_text="a currency code such as 'btc'")
-    balance = serializers.CharField(help_text='a decimal string, may be negative: "-2.5"')
+    balance = AmountField(help_text='a decimal string, may be negative: "-2.5"')
 
 
 @extend_schema_field(OffsetBalanceInputSerializer(many=True))

@@ -21,10 +21,10 @@ class PortfolioBaseSerializer(serializers.Serializer):
     title = serializers.CharField()
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
-    balances_last_updated = UtcDateTimeField()
-    histories_last_updated = UtcDateTimeField()
-    converted_balances_last_updated = UtcDateTimeField()
-    converted_histories_last_updated = UtcDateTimeField()
+    balances_last_updated = UtcDateTimeField(allow_null=True)
+    histories_last_updated = UtcDateTimeField(allow_null=True)
+    converted_balances_last_updated = UtcDateTimeField(allow_null=True)
+    converted_histories_last_updated = UtcDateTimeField(allow_null=True)
 
 
 class PortfolioSummarySerializer(PortfolioBaseSerializer):

@@ -60,6 +60,8 @@ class PortfolioBalancesView(PortfolioScopedView):
 
 
 class PortfolioConvertedView(PortfolioScopedView):
+    envelope_extra = {"unpriced": serializers.ListField(child=serializers.CharField())}
+
     @extend_schema(
         responses=TotalRowSerializer(many=True),
         summary="The whole portfolio valued in each reporting currency; unpriced assets are "
@@ -109,7 +111,11 @@ class PortfolioConvertedHistoryView(PortfolioScopedView):
             OpenApiParameter(
                 "currency", str, description="a reporting currency (default: the first)"
             ),
-            OpenApiParameter("days", int, description="1 to 365 (default 30)"),
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": MAX_DAYS},
+                description=f"1 to {MAX_DAYS} (default 30)",
+            ),
         ],
         responses=HistoryPointSerializer(many=True),
         summary="The portfolio's value at the end of each day, oldest first (today at spot prices)",

@@ -14,7 +14,7 @@ urlpatterns = [
         auth.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    path("auth/password/reset/", auth.PasswordResetView.as_view(), name="password_reset"),
+    path("auth/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "auth/password/reset/done/",
         auth.PasswordResetDoneView.as_view(),

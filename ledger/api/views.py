@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import paginate
+from core.api import PAGING, paginate
 from core.exceptions import ValidationFailed
 from ledger.api.inputs import LedgerEntryInputSerializer
 from ledger.api.serializers import (
@@ -40,8 +40,7 @@ FILTER_PARAMETERS = [
     OpenApiParameter(
         "to", str, description="ISO 8601 date or date-time, included (a date: the whole day)"
     ),
-    OpenApiParameter("limit", int, description="rows per page, 1 to 1000 (default 100)"),
-    OpenApiParameter("offset", int, description="rows to skip"),
+    *PAGING,
 ]
 
 
@@ -118,8 +117,7 @@ class TransferListView(PortfolioScopedView):
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=STATUSES),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
+            *PAGING,
         ],
         responses=TransferSerializer(many=True),
         summary="Transfers between the portfolio's wallets, newest first, paged",

@@ -15,6 +15,7 @@ MESSAGES = {
     405: "Method not allowed",
     413: "Payload too large",
     422: "Invalid",
+    429: "Too many requests",
     500: "Server error",
     503: "Unavailable",
 }

@@ -336,9 +336,16 @@ def paged_urls(api, alice_ids, django_capture_on_commit_callbacks) -> list[str]:
     ]
 
 
-def test_an_offset_past_64_bits_is_an_empty_page_on_every_paged_route(api, paged_urls):
+def test_an_offset_past_64_bits_is_422_on_every_paged_route(api, paged_urls):
     for url in paged_urls:
         response = api.get(f"{url}?offset=99999999999999999999999")
+        assert response.status_code == 422, (url, response.content)
+        assert response.json()["invalid"] == ["offset must be at most 1000000000000000"], url
+
+
+def test_an_offset_past_the_last_row_is_an_empty_page_on_every_paged_route(api, paged_urls):
+    for url in paged_urls:
+        response = api.get(f"{url}?offset=1000000000000000")
         assert response.status_code == 200, (url, response.content)
         body = response.json()
         assert body["result"] == [] and body["next"] is None, url

@@ -180,16 +180,6 @@ def test_authorization_code_flow_with_pkce(live_server, alice, insecure_transpor
     assert refreshed["access_token"] != token["access_token"]
     assert refreshed["refresh_token"] != old_refresh
     assert api_user(server, refreshed["access_token"]).status_code == 200
-    reuse = requests.post(
-        token_url,
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": old_refresh,
-            "client_id": public.client_id,
-        },
-    )
-    assert reuse.status_code == 400
-    assert reuse.json()["error"] == "invalid_grant"
 
     # And the confidential client can introspect the live token (HTTP basic client auth)
     introspect_url = f"{server}/oauth/introspect"
@@ -214,6 +204,19 @@ def test_authorization_code_flow_with_pkce(live_server, alice, insecure_transpor
     assert after.json()["message"] == "Unauthorized"
     dead = requests.post(introspect_url, data={"token": refreshed["access_token"]}, auth=basic)
     assert dead.json() == {"active": False}
+
+    # And the spent refresh token is refused (no grace period); tests/api/test_oauth_replay.py
+    # shows that this replay also revokes every token descended from it
+    reuse = requests.post(
+        token_url,
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": old_refresh,
+            "client_id": public.client_id,
+        },
+    )
+    assert reuse.status_code == 400
+    assert reuse.json()["error"] == "invalid_grant"
 
 
 @live

@@ -39,7 +39,7 @@ def test_a_public_endpoint_needs_none(schema):  # noqa: F811
 def test_every_delete_is_documented_as_the_200_it_answers(schema, api, alice):  # noqa: F811
     # The API answers a DELETE with the object as it was (200), never an empty 204
     deletes = {
-        path: sorted(ops["delete"]["responses"])
+        path: sorted(code for code in ops["delete"]["responses"] if code.startswith("2"))
         for path, ops in schema["paths"].items()
         if "delete" in ops
     }

@@ -69,7 +69,7 @@ def test_scope_matrix(alice, alice_ids, scope, method, path, body, allowed, stat
         ok(response, status)
     else:
         body = fail(response, 403)
-        assert set(body) == {"success", "time", "message"}  # no OAuth2 "error" key
+        assert set(body) == {"success", "time", "message", "request_id"}  # no OAuth2 "error" key
 
 
 @pytest.mark.parametrize(

@@ -59,13 +59,27 @@ def browser():
         f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
     ):
         options.add_argument(flag)
+    # The console, to see Content-Security-Policy violations (they are logged as errors).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(0)
     try:
         yield driver
+        # Every test also checks that no page it visited broke the policy: a blocked script or
+        # style would silently take a chart, a menu or the API docs away.
+        assert csp_violations(driver) == []
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def csp_violations(driver) -> list[str]:
+    """The Content-Security-Policy violations Chromium reported since the last call."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
 
 
 def screenshot(driver, name: str, *, size: tuple[int, int] = DESKTOP) -> Path:

@@ -99,7 +99,7 @@ def test_scopes(alice, mine, scope, method, path, body, needs):
     if allowed(scope, needs):
         answered(response)
     else:
-        assert set(fail(response, 403)) == {"success", "time", "message"}
+        assert set(fail(response, 403)) == {"success", "time", "message", "request_id"}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "needs"), ROUTES, ids=IDS)

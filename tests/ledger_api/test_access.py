@@ -136,7 +136,7 @@ def test_scopes(alice, mine, scope, method, path, body, needs, status):
     if allowed(scope, needs):
         ok(response, status)
     else:
-        assert set(fail(response, 403)) == {"success", "time", "message"}
+        assert set(fail(response, 403)) == {"success", "time", "message", "request_id"}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "needs", "status"), ROUTES, ids=IDS)
