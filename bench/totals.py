@@ -82,6 +82,9 @@ def server_env(db_url: str) -> dict[str, str]:
         "ETHEREUM_RPC_URL": CLOSED,
         "ETHERSCAN_URL": CLOSED,
         "COINGECKO_URL": CLOSED,
+        # The API's per-user throttle would answer 429 long before the machine's limit.
+        "API_THROTTLE_USER_RATE": "1000000/second",
+        "API_THROTTLE_ANON_RATE": "1000000/second",
     }
     # Redis when given (production's cache: bearer tokens are served from it), else
     # self-contained: the database cache, no broker.
