@@ -13,10 +13,13 @@ import pytest
 from django.utils.translation import gettext_lazy
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer
+from rest_framework.serializers import Serializer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from core.envelope import Envelope, EnvelopeRenderer
 from core.money import format_amount
+
+_S = Serializer  # what a serializer's .data carries along
 
 VALUES = {
     "amount": format_amount(Decimal("1234567890.123456789012345678")),
@@ -30,7 +33,7 @@ VALUES = {
     "decimal": Decimal("0.5"),
     "text": 'naïve € \u2028 line \u2029 para "quoted" </script>',
     "numbers": [0, -1, 2**63 - 1, 1.5, True, False, None],
-    "nested": ReturnDict({"a": ReturnList([{"b": "c"}], serializer=None)}, serializer=None),
+    "nested": ReturnDict({"a": ReturnList([{"b": "c"}], serializer=_S())}, serializer=_S()),
 }
 
 
