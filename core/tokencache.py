@@ -24,7 +24,10 @@ first and the row is read again afterwards; the revocation deletes the row and t
 the entry, so either the second read sees the row gone and the entry is dropped, or the write
 came before the revocation's delete. While this process answers from the database cache table
 (Redis failed lately, see ``core/cache.py``) the token cache is not read: every request takes
-the full check. Deletes go to the Redis side and to the table.
+the full check. Deletes go to the Redis side and to the table. A cache that fails outright
+(a plain Redis cache with Redis down) is a miss: the request takes the full check, and a delete
+that fails is logged (nobody can read the entry while it fails; should Redis come back with it,
+it lives at most ``TOKEN_CACHE_SECONDS``).
 
 Changes made with a queryset ``update()`` on ``AccessToken`` send no signal: revoke by
 deleting, as django-oauth-toolkit does.
@@ -33,6 +36,7 @@ deleting, as django-oauth-toolkit does.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,7 +48,9 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from core.cache import cache_degraded
+from core.cache import REDIS_ERRORS, cache_degraded
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "oauth-token:"
 
@@ -72,7 +78,10 @@ def lookup(token: str) -> CachedToken | None:
     database fallback in this process)."""
     if cache_degraded():
         return None
-    value = cache.get(_key(checksum(token)))
+    try:
+        value = cache.get(_key(checksum(token)))
+    except REDIS_ERRORS:
+        return None
     if not isinstance(value, dict):
         return None
     entry = CachedToken(
@@ -106,7 +115,10 @@ def remember(access_token: Any) -> None:
         "scope": access_token.scope,
         "expires": access_token.expires.timestamp(),
     }
-    cache.set(_key(token_checksum), value, timeout)
+    try:
+        cache.set(_key(token_checksum), value, timeout)
+    except REDIS_ERRORS:
+        return
     model = get_access_token_model()
     current = model.objects.filter(pk=access_token.pk).values("scope", "expires").first()
     if current != {"scope": access_token.scope, "expires": access_token.expires}:
@@ -129,21 +141,22 @@ def as_access_token(entry: CachedToken, token: str, user: Any) -> Any:
 
 def forget(token_checksum: str) -> None:
     """Drop one entry from Redis and from the database table behind it."""
-    key = _key(token_checksum)
-    cache.delete(key)
-    fallback = getattr(cache, "fallback", None)
-    if fallback is not None:
-        fallback.delete(key)
+    _delete([_key(token_checksum)])
 
 
-def forget_many(checksums: list[str]) -> None:
-    if not checksums:
-        return
-    keys = [_key(c) for c in checksums]
-    cache.delete_many(keys)
+def _delete(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except REDIS_ERRORS as exc:
+        logger.warning("token cache: could not drop %d entries (%s)", len(keys), exc)
     fallback = getattr(cache, "fallback", None)
     if fallback is not None:
         fallback.delete_many(keys)
+
+
+def forget_many(checksums: list[str]) -> None:
+    if checksums:
+        _delete([_key(c) for c in checksums])
 
 
 def _forget_now_and_on_commit(token_checksum: str) -> None:

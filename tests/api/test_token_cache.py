@@ -222,3 +222,21 @@ def test_a_check_that_races_a_revocation_does_not_keep_the_token(alice):
 
     assert tokencache.lookup(token.token) is None
     fail(bearer(token.token).get("/api/user"), 401)
+
+
+def test_with_the_cache_failing_tokens_are_checked_in_full(alice, settings):
+    # A Redis nobody listens on, with no database fallback: every cache call fails
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    token = make_token(alice, "read")
+    api = bearer(token.token)
+    ok(api.get("/api/user"))
+
+    token.delete()  # the failing cache does not stop a revocation
+
+    fail(api.get("/api/user"), 401)
