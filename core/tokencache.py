@@ -7,7 +7,8 @@ request needs: the token row's id, its user id, application id, scopes and expir
 most ``TOKEN_CACHE_SECONDS`` and never past the token's own expiry; a hit whose expiry has
 passed is dropped and the request goes through the full check (which refuses it).
 
-Invalidation is by signal, so it reaches every process through the shared cache:
+Only when the cache is Redis (``enabled``); on the database cache alone every request takes
+the full check. Invalidation is by signal, so it reaches every process through the shared cache:
 
 - an ``AccessToken`` saved (an admin edit of its scopes or expiry, a new token) or deleted
   (``/oauth/revoke_token``, refresh-token rotation, token family revocation, the admin, the
@@ -42,13 +43,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
-from core.cache import REDIS_ERRORS, cache_degraded
+from core.cache import REDIS_ERRORS, FallbackCache, cache_degraded
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +75,17 @@ class CachedToken:
     expires: datetime
 
 
+def enabled() -> bool:
+    """Only on Redis (the production cache, with or without its database fallback): on the
+    database cache table alone a lookup costs as many queries as the check it saves, and a
+    per-process cache could not be invalidated across processes."""
+    return isinstance(caches["default"], RedisCache | FallbackCache)
+
+
 def lookup(token: str) -> CachedToken | None:
-    """The cached validation of ``token``, or None (not cached, expired, or the cache is on its
-    database fallback in this process)."""
-    if cache_degraded():
+    """The cached validation of ``token``, or None (not cached, expired, the cache is not Redis,
+    or it is on its database fallback in this process)."""
+    if not enabled() or cache_degraded():
         return None
     try:
         value = cache.get(_key(checksum(token)))
@@ -100,7 +109,7 @@ def lookup(token: str) -> CachedToken | None:
 def remember(access_token: Any) -> None:
     """Keep a token django-oauth-toolkit has just accepted, then read its row again: a
     revocation between the two drops the entry (see the module's docstring)."""
-    if cache_degraded() or access_token.resource:
+    if not enabled() or cache_degraded() or access_token.resource:
         # Resource-restricted tokens are checked against each request's URI: not cached.
         return
     remaining = (access_token.expires - timezone.now()).total_seconds()
@@ -145,6 +154,8 @@ def forget(token_checksum: str) -> None:
 
 
 def _delete(keys: list[str]) -> None:
+    if not enabled():
+        return
     try:
         cache.delete_many(keys)
     except REDIS_ERRORS as exc:
@@ -171,7 +182,7 @@ def _on_access_token_change(sender, instance, **kwargs) -> None:
 
 
 def _on_application_save(sender, instance, created=False, **kwargs) -> None:
-    if created:
+    if created or not enabled():
         return
     model = get_access_token_model()
     checksums = list(
