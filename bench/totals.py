@@ -21,7 +21,15 @@ reported in btc, usd and eur, with fresh spot prices. Then:
    same connect). It runs on the same machine: compare the ratios, not the absolute rates.
 
 3. the CPU time one request of each costs this process, in-process (best of five rounds):
-   the figure least moved by whatever else the machine is doing.
+   the figure least moved by whatever else the machine is doing;
+4. a bounded concurrent run: ``--clients`` (20) threads on ``balances`` for
+   ``--concurrent-seconds`` (30), each request timed: p50/p95/p99 and errors;
+5. issue 14's table: each ratio and the concurrent run against its target, "met" only when
+   measured at the target sizes (50 addresses x 200 transactions + 10 offsets, gunicorn -w 2,
+   20 clients for 30 s), "not met" or "(not at target sizes)" otherwise.
+
+The cache: ``REDIS_URL`` when set (as production runs: the bearer-token cache in Redis; give a
+database number of your own), else the database cache table.
 
 Nothing is fetched from outside: the data is fresh, and the outside services' URLs point at a
 closed local port in case anything tried.
@@ -74,8 +82,14 @@ def server_env(db_url: str) -> dict[str, str]:
         "ETHEREUM_RPC_URL": CLOSED,
         "ETHERSCAN_URL": CLOSED,
         "COINGECKO_URL": CLOSED,
+        # The API's per-user throttle would answer 429 long before the machine's limit.
+        "API_THROTTLE_USER_RATE": "1000000/second",
+        "API_THROTTLE_ANON_RATE": "1000000/second",
     }
-    env.pop("REDIS_URL", None)  # self-contained: database cache, no broker
+    # Redis when given (production's cache: bearer tokens are served from it), else
+    # self-contained: the database cache, no broker.
+    if not env.get("REDIS_URL"):
+        env.pop("REDIS_URL", None)
     return env
 
 
@@ -299,6 +313,46 @@ def load(port: int, path: str, token: str | None, *, seconds: float, concurrency
     }
 
 
+def concurrent(port: int, path: str, token: str | None, *, clients: int, seconds: float) -> dict:
+    """``clients`` threads sending requests back to back for ``seconds``; every request timed
+    (connect included). Percentiles of all of them, and the errors (non-200 or exceptions)."""
+    raw = request_bytes(path, port, token)
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    stop = time.perf_counter() + seconds
+
+    def run(slot: int) -> None:
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            try:
+                ok = one(port, raw) == 200
+            except OSError:
+                ok = False
+            latencies[slot].append(time.perf_counter() - t0)
+            errors[slot] += not ok
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    every = sorted(x for slot in latencies for x in slot)
+
+    def pct(p: float) -> float:
+        return every[min(len(every) - 1, int(p / 100 * len(every)))] * 1000
+
+    return {
+        "requests": len(every),
+        "rps": len(every) / elapsed,
+        "p50_ms": pct(50),
+        "p95_ms": pct(95),
+        "p99_ms": pct(99),
+        "errors": sum(errors),
+    }
+
+
 def measure(port: int, targets: dict[str, tuple[str, str | None]], args) -> dict[str, dict]:
     """Every target in turn, ``args.rounds`` times over (interleaved, so that a burst of other
     work on the machine does not land on one endpoint only); per target the best round, as the
@@ -368,6 +422,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; best is shown")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent run: client threads")
+    parser.add_argument(
+        "--concurrent-seconds", type=float, default=30.0, help="concurrent run: duration"
+    )
     args = parser.parse_args()
 
     db_url = database_url()
@@ -391,7 +449,8 @@ def main() -> None:
             )
         }
     )
-    os.environ.pop("REDIS_URL", None)
+    if not env.get("REDIS_URL"):
+        os.environ.pop("REDIS_URL", None)
     import django
 
     django.setup()
@@ -433,6 +492,13 @@ def main() -> None:
             **{name: (template.format(large), TOKEN) for name, template in endpoints.items()},
         }
         results = measure(port, targets, args)
+        crowd = concurrent(
+            port,
+            endpoints["balances"].format(large),
+            TOKEN,
+            clients=args.clients,
+            seconds=args.concurrent_seconds,
+        )
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -463,6 +529,48 @@ def main() -> None:
         )
     grew = [name for name, (a, b) in queries.items() if a != b]
     print("\nquery count grows with addresses: " + (", ".join(grew) if grew else "no"))
+    print(
+        f"\nconcurrent: {args.clients} clients on /api/portfolios/ID/balances for "
+        f"{args.concurrent_seconds:g} s: {crowd['requests']} requests, {crowd['rps']:.0f} req/s, "
+        f"p50 {crowd['p50_ms']:.1f} ms, p95 {crowd['p95_ms']:.1f} ms, "
+        f"p99 {crowd['p99_ms']:.1f} ms, {crowd['errors']} errors"
+    )
+    print_targets(args, results, crowd, cache="redis" if env.get("REDIS_URL") else "database")
+
+
+def at_target_sizes(args) -> bool:
+    return (args.addresses, args.txs, args.offsets, args.workers) == (50, 200, 10, 2) and (
+        args.clients,
+        args.concurrent_seconds,
+    ) == (20, 30.0)
+
+
+def verdict(ok: bool, args) -> str:
+    if not at_target_sizes(args):
+        return "(not at target sizes)"
+    return "met" if ok else "NOT met"
+
+
+def print_targets(args, results: dict, crowd: dict, *, cache: str) -> None:
+    """Issue 14's table: this run's figure of each workload against its target."""
+    trivial = results["trivial"]["rps"]
+    print(f"\nissue 14 targets (cache: {cache}; the machine's other load moves the rates):")
+    for key, label in (
+        ("balances", "portfolios/ID/balances"),
+        ("converted", "portfolios/ID/converted"),
+        ("user", "/api/user"),
+    ):
+        ratio = results[key]["rps"] / trivial
+        errors = results[key]["errors"]
+        print(
+            f"  {label:<26} {ratio:5.2f} x trivial   target >= 0.50   "
+            f"{verdict(ratio >= 0.5 and errors == 0, args)}"
+        )
+    p95_ok = crowd["p95_ms"] < 30 and crowd["errors"] == 0
+    print(
+        f"  {'20 clients, balances':<26} p95 {crowd['p95_ms']:.0f} ms, {crowd['errors']} errors   "
+        f"target p95 < 30 ms, 0 errors   {verdict(p95_ok, args)}"
+    )
 
 
 if __name__ == "__main__":

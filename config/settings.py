@@ -223,6 +223,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"FailedEnum": [(False, False)]},
 }
 
+# A bearer token checked once is served from the shared cache for at most this long (and never
+# past its expiry); revocation drops it at once (core/tokencache.py).
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=300)
 OAUTH2_PROVIDER = {
     "SCOPES": SCOPES,
     "DEFAULT_SCOPES": ["read"],

@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.core.signals import request_finished
 
-        from core import health, logs, middleware, tasks
+        from core import health, logs, middleware, tasks, tokencache
 
         logs.install_request_id_factory()
         request_finished.connect(middleware.request_finished, dispatch_uid="core.request_id")
@@ -18,3 +18,4 @@ class CoreConfig(AppConfig):
         health.register("broker", health.broker_ok)
         health.register("jobs", health.jobs_ok)
         tasks.connect_signals()
+        tokencache.connect_signals()

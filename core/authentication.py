@@ -1,7 +1,11 @@
-"""Bearer tokens from django-oauth-toolkit, answering 401 with an RFC 6750 challenge."""
+"""Bearer tokens from django-oauth-toolkit, answering 401 with an RFC 6750 challenge. A token
+checked once is served from the shared cache afterwards (core/tokencache.py)."""
 
+from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
+
+from core import tokencache
 
 
 class BearerTokenAuthentication(OAuth2Authentication):
@@ -12,7 +16,16 @@ class BearerTokenAuthentication(OAuth2Authentication):
         if not header.lower().startswith("bearer "):
             # No bearer credential: let the next authenticator (API keys) try.
             return None
+        token = header[7:].strip()
+        entry = tokencache.lookup(token) if token else None
+        if entry is not None:
+            user = get_user_model().objects.filter(pk=entry.user_id, is_active=True).first()
+            if user is not None:
+                return user, tokencache.as_access_token(entry, token, user)
+            # The user is gone or deactivated: the full check below answers for it.
         result = super().authenticate(request)
+        if result is not None and result[0].is_active:
+            tokencache.remember(result[1])
         if result is not None and not result[0].is_active:
             # django-oauth-toolkit does not look at the user: a deactivated account's tokens
             # must stop working like its API keys and its password do.

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from core.exceptions import NotFound, NotReady, PayloadTooLarge, Unavailable, ValidationFailed
 from core.limits import TOO_LARGE, too_large_sentence
@@ -63,19 +65,46 @@ def failure_body(status: int, *, message: str | None = None, **extra: Any) -> di
     return body
 
 
+# orjson writes what DRF's encoder writes for everything an answer holds (str, int, bool,
+# None, lists, dicts, their subclasses, UUIDs), compact and UTF-8; the types it would write
+# its own way (datetime, date, time, dataclasses) go to DRF's ``default`` as they did.
+# Amounts are strings by then (core.money), so nothing is rounded through a float here.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_drf_default = JSONEncoder().default
+_LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
 class EnvelopeRenderer(JSONRenderer):
     """Wraps a successful answer as ``{"success": true, "time": ..., "result": ...}``. Failure
-    bodies are already enveloped by the exception handler and pass through untouched."""
+    bodies are already enveloped by the exception handler and pass through untouched.
+
+    Rendered with orjson (several times faster than ``json.dumps`` on the larger answers) to the
+    same JSON as DRF's renderer; anything orjson refuses (an int beyond 64 bits, a dict with
+    keys that are not strings) and indented output (``Accept: application/json; indent=2``) go
+    through DRF's renderer as before. One difference: a float that is not finite is ``null``
+    (DRF's renderer raised); no answer holds one, amounts being strings."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         response = (renderer_context or {}).get("response")
         if response is not None and response.status_code >= 400:
-            return super().render(data, accepted_media_type, renderer_context)
+            return self._json(data, accepted_media_type, renderer_context)
         if isinstance(data, Envelope):
             body = {"success": True, "time": unix_now(), "result": data.result, **data.extra}
         else:
             body = {"success": True, "time": unix_now(), "result": data}
-        return super().render(body, accepted_media_type, renderer_context)
+        return self._json(body, accepted_media_type, renderer_context)
+
+    def _json(self, data, accepted_media_type, renderer_context) -> bytes:
+        if data is None or self.get_indent(accepted_media_type, renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            out = orjson.dumps(data, default=_drf_default, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        if b"\xe2\x80" in out:  # as DRF: U+2028/U+2029 escaped, for JavaScript
+            for raw, escaped in _LINE_SEPARATORS:
+                out = out.replace(raw, escaped)
+        return out
 
 
 def _sentences(detail: Any, prefix: str = "") -> list[str]:
