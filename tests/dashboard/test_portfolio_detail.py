@@ -233,9 +233,10 @@ def test_before_the_cost_basis_is_built_there_is_no_gain_column(alice_client, po
     assert "Unrealized gain" not in page(alice_client, portfolio)
 
 
-def test_exchange_accounts_say_plainly_they_are_not_built(alice_client, portfolio):
+def test_exchange_accounts_invite_to_connect_one(alice_client, portfolio):
     html = text(page(alice_client, portfolio))
-    assert "Connecting exchange accounts is not available yet." in html
+    assert "not available yet" not in html
+    assert "No exchange accounts yet." in html and "Connect account" in html
 
 
 def test_empty_portfolio_invites_to_add(alice_client, portfolio):
