@@ -36,6 +36,19 @@ def sync_reason(error: str, *, who: str) -> str:
     return error_reason(error, who=who)
 
 
+def refusal_reason(stored: str, *, code: str) -> str:
+    """The exchange's own reason of a refused key, without ccxt's exception name and the
+    exchange id in front: ``AuthenticationError: kraken {"error":["EAPI:Invalid key"]}`` →
+    ``{"error":["EAPI:Invalid key"]}``."""
+    text = (stored or "").strip()
+    head, _, rest = text.partition(": ")
+    if rest and head.isidentifier():
+        text = rest.strip()
+    if text.lower().startswith(f"{code} "):
+        text = text[len(code) + 1 :].strip()
+    return text or "no reason given"
+
+
 @dataclass(frozen=True)
 class AccountWords:
     """``status``: ``pending`` (never synced: the key is being verified), ``ok``, ``stale``,
@@ -72,7 +85,7 @@ def account_words(account: Any, state: Any, *, now: datetime) -> AccountWords:
                 f"{backfill.get('pages', 0)} pages read, {backfill.get('added', 0)} rows added."
             )
     if not account.valid:
-        reason = (account.invalid_reason or "no reason given").strip()
+        reason = refusal_reason(account.invalid_reason, code=account.exchange)
         return AccountWords(
             "refused",
             synced or "Never synced.",

@@ -67,7 +67,9 @@ class AccountForm(ServiceForm):
     def __init__(self, *args: Any, account: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.account = account
-        self.fields["exchange"].choices = wallet_choices()
+        exchange = self.fields["exchange"]
+        assert isinstance(exchange, forms.ChoiceField)
+        exchange.choices = wallet_choices()
         for name in CREDENTIAL_NAMES:
             self.fields[name] = forms.CharField(
                 label=CREDENTIAL_LABELS[name],
@@ -94,7 +96,7 @@ class AccountForm(ServiceForm):
         return wallet_info(code) if code else None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         info = self.wallet
         if info is None:
             return data

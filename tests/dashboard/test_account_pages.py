@@ -183,7 +183,10 @@ def test_a_refused_key_is_said_plainly_and_a_new_key_revives_the_account(
     account = Account.objects.get()
     assert account.valid is False
     html = html_of(alice_client.get(f"{base(portfolio)}/{account.pk}/"))
-    assert "This key was refused by Kraken: " in html
+    assert (
+        "This key was refused by Kraken: {&quot;error&quot;: [&quot;EAPI:Invalid key&quot;]}"
+        in html
+    )
     assert "— edit the account with a new key." in html
     assert "Key refused" in html_of(alice_client.get(f"/portfolios/{portfolio.pk}/"))
 
