@@ -82,6 +82,9 @@ class AccountForm(ServiceForm):
                         "autocomplete": "off",
                         "spellcheck": "false",
                         "data-credential": name,
+                        # The label says "(optional)" on the edit form only (empty = keep);
+                        # the form is ``novalidate``: the server checks what the exchange needs.
+                        **({} if account is not None else {"required": True}),
                     },
                 ),
             )
