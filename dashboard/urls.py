@@ -2,6 +2,7 @@ from django.urls import path
 
 from dashboard.views import (
     account,
+    accounts,
     addresses,
     costbasis,
     home,
@@ -47,6 +48,15 @@ urlpatterns = [
     path(f"{P}/offsets/new/", offsets.offset_new, name="offset-new"),
     path(f"{P}/offsets/<int:offset_id>/edit/", offsets.offset_edit, name="offset-edit"),
     path(f"{P}/offsets/<int:offset_id>/delete/", offsets.offset_remove, name="offset-delete"),
+    # Exchange accounts
+    path(f"{P}/accounts/new/", accounts.account_new, name="account-new"),
+    path(f"{P}/accounts/<int:account_id>/", accounts.account_detail, name="account-detail"),
+    path(f"{P}/accounts/<int:account_id>/edit/", accounts.account_edit, name="account-edit"),
+    path(
+        f"{P}/accounts/<int:account_id>/delete/",
+        accounts.account_remove,
+        name="account-delete",
+    ),
     # Statement imports
     path(f"{P}/imports/", imports.import_list, name="import-list"),
     path(f"{P}/imports/new/", imports.import_new, name="import-new"),

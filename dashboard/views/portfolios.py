@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.exceptions import ValidationFailed
 from dashboard.access import owner_view
+from dashboard.accountwords import account_rows
 from dashboard.forms import PortfolioForm
 from dashboard.live import address_words
 from dashboard.performance import performance_panel
@@ -79,6 +80,7 @@ def portfolio_detail(request: AuthenticatedHttpRequest, portfolio_id: int) -> Ht
         "reporting": reporting,
         "addresses": [(a, address_words(a, now=now)) for a in portfolio.addresses.all()],
         "offsets": list(portfolio.offsets.all()),
+        "accounts": account_rows(portfolio, now=now),
         "tab": "overview",
         **totals_context(
             portfolio=portfolio,

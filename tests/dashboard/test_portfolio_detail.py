@@ -233,9 +233,10 @@ def test_before_the_cost_basis_is_built_there_is_no_gain_column(alice_client, po
     assert "Unrealized gain" not in page(alice_client, portfolio)
 
 
-def test_exchange_accounts_say_plainly_they_are_not_built(alice_client, portfolio):
+def test_exchange_accounts_invite_to_connect_one(alice_client, portfolio):
     html = text(page(alice_client, portfolio))
-    assert "Connecting exchange accounts is not available yet." in html
+    assert "not available yet" not in html
+    assert "No exchange accounts yet." in html and "Connect account" in html
 
 
 def test_empty_portfolio_invites_to_add(alice_client, portfolio):
@@ -347,6 +348,7 @@ def test_portfolio_page_query_budget(
     # session and user 2, portfolio with its addresses and offsets 8, history start 3, totals
     # 9, enqueueing what is due through the shared cache (prices, cost basis) about 15, value
     # history 7, menu 1, performance panel 2 (its series state and days; 3 with the enqueue
-    # of the first build, which this test's uncommitted transaction never runs)
-    with django_assert_max_num_queries(53):
+    # of the first build, which this test's uncommitted transaction never runs), exchange
+    # accounts in the totals (accounts, their balances, shared movements) 5 and their list 1
+    with django_assert_max_num_queries(59):
         alice_client.get(url)
