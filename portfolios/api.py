@@ -35,7 +35,7 @@ class PortfolioBaseSerializer(serializers.Serializer):
     is_default = serializers.BooleanField()
     is_active = serializers.BooleanField()
     status = serializers.CharField()
-    last_rebalanced_at = UtcDateTimeField()
+    last_rebalanced_at = UtcDateTimeField(allow_null=True)
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
     balances_last_updated = UtcDateTimeField(allow_null=True)

@@ -222,10 +222,63 @@ def _service(call):
         raise Invalid([problem(["body"], p) for p in exc.problems]) from None
 
 
-USER_ID = OpenApiParameter("user_id", str, description="your own user's UUID (another is 404)")
-PORTFOLIO_ID = OpenApiParameter(
-    "portfolio_id", str, description="a portfolio UUID (default: your default portfolio)"
+_UUID = {"type": "string", "format": "uuid"}
+USER_ID = OpenApiParameter("user_id", _UUID, description="your own user's UUID (another is 404)")
+USER_ID_REQUIRED = OpenApiParameter(
+    "user_id", _UUID, required=True, description="your own user's UUID (another is 404)"
 )
+PORTFOLIO_ID = OpenApiParameter(
+    "portfolio_id", _UUID, description="a portfolio UUID (default: your default portfolio)"
+)
+PATH_ID = OpenApiParameter("portfolio_id", _UUID, OpenApiParameter.PATH)
+_AMOUNT = {"type": "string", "nullable": True}
+_FRACTIONS = {"type": "object", "additionalProperties": {"type": "string"}}
+PORTFOLIO_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "portfolio_id": _UUID,
+        "user_id": _UUID,
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "total_value_usd": _AMOUNT,
+        "target_allocations": _FRACTIONS,
+        "current_allocations": _FRACTIONS,
+        "last_rebalanced_at": {"type": "string", "format": "date-time", "nullable": True},
+        "is_active": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"},
+        "risk_tolerance": {"type": "string", "enum": ["conservative", "moderate", "aggressive"]},
+        "status": {"type": "string"},
+        "is_default": {"type": "boolean"},
+        "total_return": _AMOUNT,
+        "total_return_percentage": _AMOUNT,
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["portfolio_id", "user_id", "name", "target_allocations", "is_active"],
+}
+_BODY_FIELDS = {
+    "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME},
+    "description": {"type": "string", "nullable": True},
+    "target_allocations": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "asset code to fraction, summing to 1",
+    },
+    "risk_tolerance": {"type": "string", "enum": ["conservative", "moderate", "aggressive"]},
+    "is_active": {"type": "boolean"},
+    "tags": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 50}},
+}
+CREATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        **_BODY_FIELDS,
+        "is_default": {"type": "boolean"},
+        "initial_value_usd": {"type": "string", "pattern": r"^[0-9]{1,20}(\.[0-9]{1,18})?$"},
+    },
+    "required": ["name", "target_allocations"],
+}
+UPDATE_SCHEMA = {"type": "object", "properties": _BODY_FIELDS}
+ROWS = {"type": "array", "items": {"type": "object"}}
 
 
 class HealthView(V1View):
@@ -242,12 +295,12 @@ class PortfolioListView(V1View):
         operation_id="v1_portfolio_list",
         summary="List portfolios",
         parameters=[
-            OpenApiParameter("user_id", str, required=True),
+            USER_ID_REQUIRED,
             OpenApiParameter("active_only", bool, description="default true"),
             OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100}),
             OpenApiParameter("offset", {"type": "integer", "minimum": 0}),
         ],
-        responses={200: dict},
+        responses={200: {"type": "array", "items": PORTFOLIO_SCHEMA}},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         params = request.query_params
@@ -263,9 +316,9 @@ class PortfolioListView(V1View):
     @extend_schema(
         tags=TAG,
         summary="Create a portfolio (name unique per user; targets sum to 1)",
-        parameters=[OpenApiParameter("user_id", str, required=True)],
-        request=dict,
-        responses={201: dict},
+        parameters=[USER_ID_REQUIRED],
+        request={"application/json": CREATE_SCHEMA},
+        responses={201: PORTFOLIO_SCHEMA},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         check_user_id(request.query_params, request.user, required=True)
@@ -289,8 +342,8 @@ class PortfolioDetailView(V1View):
         tags=TAG,
         operation_id="v1_portfolio_get",
         summary="Get a portfolio",
-        parameters=[USER_ID],
-        responses={200: dict},
+        parameters=[PATH_ID, USER_ID],
+        responses={200: PORTFOLIO_SCHEMA},
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: str) -> Response:
         check_user_id(request.query_params, request.user, required=False)
@@ -300,9 +353,9 @@ class PortfolioDetailView(V1View):
     @extend_schema(
         tags=TAG,
         summary="Update a portfolio (only the fields sent)",
-        parameters=[OpenApiParameter("user_id", str, required=True)],
-        request=dict,
-        responses={200: dict},
+        parameters=[PATH_ID, USER_ID_REQUIRED],
+        request={"application/json": UPDATE_SCHEMA},
+        responses={200: PORTFOLIO_SCHEMA},
     )
     def put(self, request: AuthenticatedRequest, portfolio_id: str) -> Response:
         check_user_id(request.query_params, request.user, required=True)
@@ -324,7 +377,8 @@ class PortfolioDetailView(V1View):
         tags=TAG,
         summary="Delete a portfolio (one holding assets only with force=true)",
         parameters=[
-            OpenApiParameter("user_id", str, required=True),
+            PATH_ID,
+            USER_ID_REQUIRED,
             OpenApiParameter("force", bool, description="default false"),
         ],
         responses={204: None},
@@ -358,7 +412,7 @@ class PortfolioAnalyticsView(V1View):
     @extend_schema(
         tags=TAG,
         summary="Current versus target allocation, drift, trades, concentration (async)",
-        parameters=[OpenApiParameter("user_id", str, required=True)],
+        parameters=[PATH_ID, USER_ID_REQUIRED],
         responses={200: dict},
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: str) -> Response:
@@ -725,7 +779,7 @@ class HistoryView(V1View):
         tags=TAG,
         summary="The daily value series (async)",
         parameters=HISTORY_PARAMETERS,
-        responses={200: dict},
+        responses={200: ROWS},
     )
     def get(self, request: AuthenticatedRequest) -> Response:
         portfolio, _, currency, rows = _history(request)
