@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from decimal import Decimal as D
 
 import pytest
 
@@ -280,3 +281,65 @@ def test_the_same_numbers_on_api_and_v1(api, alice, book, django_capture_on_comm
     ]
     as_json = api.get(f"{V1}/history/export?portfolio_id={p}&timeframe=ALL&format=json").json()
     assert as_json["rows"] == rows and as_json["performance"] == new
+
+
+@pytest.fixture
+def priced(alice, main):
+    """Alice's main portfolio (USD) holding 2 BTC and 10 ETH in an offset, with spot prices."""
+    from offsets.services import offset_create
+    from portfolios.services import portfolio_update
+    from tests.costbasis.conftest import spot
+
+    offset_create(
+        portfolio=main,
+        title="Paper",
+        balances=[{"currency": "btc", "balance": "2"}, {"currency": "eth", "balance": "10"}],
+        source="private-api",
+    )
+    portfolio_update(
+        portfolio=main, fields={"target_allocations": {"btc": D("0.5"), "eth": D("0.5")}}
+    )
+    spot("btc", "usd", "30000")
+    spot("eth", "usd", "2000")
+    return main
+
+
+def test_aggregate_analytics_and_the_object_match_api(api, alice, priced):
+    pk = priced.pk
+    new = api.get(f"{V1}/aggregate")
+    assert new.status_code == 200, new.content
+    new = new.json()
+    assert new["portfolio_id"] == str(priced.uuid)
+    assert new["balances"] == ok(api.get(f"/api/portfolios/{pk}/balances"))
+    assert new["totals"] == ok(api.get(f"/api/portfolios/{pk}/converted"))
+    assert D(new["totals"][0]["balance"]) == 80000
+    old = api.get(f"/api/portfolios/{pk}/analytics").json()
+    analytics = api.get(f"{V1}/{priced.uuid}/analytics?user_id={alice.uuid}").json()
+    assert analytics["allocations"] == old["result"]["allocations"]
+    assert analytics["trades"] == old["result"]["trades"]
+    assert analytics["total_drift"] == old["result"]["total_drift"]
+    assert analytics["unpriced"] == old["unpriced"]
+    body = api.get(f"{V1}/{priced.uuid}").json()
+    assert D(body["total_value_usd"]) == 80000
+    assert body["current_allocations"] == {"btc": "0.75", "eth": "0.25"}
+    assert body["target_allocations"] == {"btc": "0.5", "eth": "0.5"}
+
+
+def test_value_history_matches_api(api, priced):
+    old = ok(api.get(f"/api/portfolios/{priced.pk}/converted/history?currency=usd&days=7"))
+    new = api.get(f"{V1}/value-history?days=7").json()
+    assert new["currency"] == "USD" and new["days"] == 7
+    assert [(p["date"], p["value"]) for p in new["points"]] == [
+        (p["date"], p["balance"]) for p in old
+    ]
+    assert len(api.get(f"{V1}/value-history").json()["points"]) == len(
+        ok(api.get(f"/api/portfolios/{priced.pk}/converted/history?currency=usd"))
+    )
+
+
+def test_delete_a_portfolio_with_assets_needs_force(api, alice, priced):
+    url = f"{V1}/{priced.uuid}?user_id={alice.uuid}"
+    detail_422(api.delete(url), "query", "force")
+    assert api.get(f"{V1}/{priced.uuid}").status_code == 200  # nothing lost
+    assert api.delete(f"{url}&force=true").status_code == 204
+    assert api.get(f"{V1}/{priced.uuid}").status_code == 404
