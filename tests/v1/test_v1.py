@@ -343,3 +343,65 @@ def test_delete_a_portfolio_with_assets_needs_force(api, alice, priced):
     assert api.get(f"{V1}/{priced.uuid}").status_code == 200  # nothing lost
     assert api.delete(f"{url}&force=true").status_code == 204
     assert api.get(f"{V1}/{priced.uuid}").status_code == 404
+
+
+@pytest.fixture
+def binance_account(main):
+    """A binanceus account of the main portfolio whose balances were fetched."""
+    from django.utils import timezone
+
+    from accounts.exchanges import wallet_info
+    from accounts.models import AccountBalance, AccountFetchState
+    from accounts.services import account_create
+    from tests.ledger_api.conftest import cur
+
+    info = wallet_info("binanceus")
+    assert info is not None
+    account = account_create(
+        portfolio=main,
+        title="US",
+        exchange="binanceus",
+        credentials={name: f"test-{name}" for name in info.credentials},
+    )
+    AccountFetchState.objects.update_or_create(
+        account=account, defaults={"balances_fetched_at": timezone.now()}
+    )
+    AccountBalance.objects.create(
+        account=account,
+        currency=cur("btc"),
+        balance=D("1.5"),
+        free=D("1"),
+        used=D("0.5"),
+        source="binanceus",
+    )
+    return account
+
+
+def test_balances_of_an_exchange_account_match_api(api, main, binance_account):
+    old = ok(api.get(f"/api/portfolios/{main.pk}/accounts/{binance_account.pk}/balances"))
+    new = api.get(f"{V1}/balances")
+    assert new.status_code == 200, new.content
+    body = new.json()
+    assert body["exchange"] == "binanceus" and body["portfolio_id"] == str(main.uuid)
+    assert [(b["asset"], b["total"], b["free"], b["used"]) for b in body["balances"]] == [
+        (o["currency"]["code"], o["balance"], o["free"], o["used"]) for o in old
+    ]
+    assert body["balances"][0]["total"] == "1.5"
+    assert api.get(f"{V1}/balances?exchange=kraken").status_code == 404
+
+
+def test_backfill_dry_run_reads_each_account_as_api_does(api, main, binance_account):
+    from ledger.models import LedgerEntry
+
+    old = ok(
+        api.post(
+            f"/api/portfolios/{main.pk}/accounts/{binance_account.pk}/backfill",
+            {"dry_run": True},
+            format="json",
+        )
+    )
+    body = api.post(f"{V1}/ingest/backfill?dry_run=true").json()
+    [one] = body["accounts"]
+    assert one["exchange"] == "binanceus"
+    assert {k: one[k] for k in old} == old
+    assert LedgerEntry.objects.count() == 0
