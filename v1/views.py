@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.renderers import JSONRenderer
@@ -205,6 +206,9 @@ def _fields(data: dict[str, Any], *, creating: bool) -> tuple[str | None, dict[s
 
 
 def _name_taken(user, name: str, *, other_than: Portfolio | None = None) -> None:
+    """422 when another of the user's portfolios has this name. Called inside the write's
+    transaction after the user's row is locked (``_lock_user``), so two requests naming two
+    portfolios alike at the same moment take turns and the second one is refused."""
     taken = Portfolio.objects.filter(user=user, title=name)
     if other_than is not None:
         taken = taken.exclude(pk=other_than.pk)
@@ -212,6 +216,12 @@ def _name_taken(user, name: str, *, other_than: Portfolio | None = None) -> None
         raise Invalid(
             [problem(["body", "name"], f"a portfolio named '{name}' exists", "value_error", name)]
         )
+
+
+def _lock_user(user) -> None:
+    """The user's row, locked until the transaction ends (writers of a user's portfolio names
+    take turns; the portfolio services lock the same row for ``is_default``)."""
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
 
 
 def _service(call):
@@ -324,16 +334,18 @@ class PortfolioListView(V1View):
         check_user_id(request.query_params, request.user, required=True)
         name, fields = _fields(_body(request), creating=True)
         assert name is not None
-        _name_taken(request.user, name)
-        portfolio = _service(
-            lambda: services.portfolio_create(
-                user=request.user,
-                title=name,
-                currency_codes=["usd"],
-                source=Portfolio.SOURCE_API,
-                fields=fields,  # type: ignore[arg-type]
+        with transaction.atomic():
+            _lock_user(request.user)
+            _name_taken(request.user, name)
+            portfolio = _service(
+                lambda: services.portfolio_create(
+                    user=request.user,
+                    title=name,
+                    currency_codes=["usd"],
+                    source=Portfolio.SOURCE_API,
+                    fields=fields,  # type: ignore[arg-type]
+                )
             )
-        )
         return Response(portfolio_data(portfolio), status=201)
 
 
@@ -361,15 +373,17 @@ class PortfolioDetailView(V1View):
         check_user_id(request.query_params, request.user, required=True)
         portfolio = portfolio_by_uuid(request.user, portfolio_id, ["path", "portfolio_id"])
         name, fields = _fields(_body(request), creating=False)
-        if name is not None:
-            _name_taken(request.user, name, other_than=portfolio)
-        _service(
-            lambda: services.portfolio_update(
-                portfolio=portfolio,
-                title=name,
-                fields=fields,  # type: ignore[arg-type]
+        with transaction.atomic():
+            _lock_user(request.user)
+            if name is not None:
+                _name_taken(request.user, name, other_than=portfolio)
+            _service(
+                lambda: services.portfolio_update(
+                    portfolio=portfolio,
+                    title=name,
+                    fields=fields,  # type: ignore[arg-type]
+                )
             )
-        )
         portfolio.refresh_from_db()
         return Response(portfolio_data(portfolio))
 

@@ -405,3 +405,32 @@ def test_backfill_dry_run_reads_each_account_as_api_does(api, main, binance_acco
     assert one["exchange"] == "binanceus"
     assert {k: one[k] for k in old} == old
     assert LedgerEntry.objects.count() == 0
+
+
+def test_update_validation_loses_nothing(api, alice, main):
+    portfolio_create(user=alice, title="Other", currency_codes=["usd"], source="web")
+    url = f"{V1}/{main.uuid}?user_id={alice.uuid}"
+    before = api.get(url).json()
+    detail_422(api.put(url, {"name": "Other"}, format="json"), "body", "name")
+    detail_422(
+        api.put(url, {"target_allocations": {"btc": "0.7"}}, format="json"),
+        "body",
+        "target_allocations",
+    )
+    detail_422(
+        api.put(url, {"target_allocations": {"nosuchcoin": "1"}, "name": "New"}, format="json")
+    )
+    detail_422(api.put(url, {"is_active": "maybe"}, format="json"), "body", "is_active")
+    detail_422(api.put(f"{V1}/{main.uuid}", {}, format="json"), "query", "user_id")
+    assert api.get(url).json() == before
+    # its own name again is not "taken"
+    assert api.put(url, {"name": "Main"}, format="json").status_code == 200
+
+
+def test_routes_without_an_id_use_the_default_portfolio(api, alice, main):
+    other = portfolio_create(
+        user=alice, title="Other", currency_codes=["usd"], source="web", fields={"is_default": True}
+    )
+    assert api.post(f"{V1}/refresh").json()["portfolio_id"] == str(other.uuid)
+    chosen = api.post(f"{V1}/refresh?portfolio_id={main.uuid}").json()
+    assert chosen["portfolio_id"] == str(main.uuid)
