@@ -7,6 +7,7 @@ import csv
 import io
 import uuid
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.conftest import client_for
 from tests.performance.conftest import built
 
 V1 = "/api/v1/portfolio"
+STATEMENT = Path(__file__).parent.parent / "ingest" / "statements" / "v2.csv"
 
 
 @pytest.fixture
@@ -210,7 +212,6 @@ def test_backfill_limits_and_defaults(api, main):
 
 def test_ingest_csv_needs_a_file_and_dry_run_stores_nothing(api, main):
     from ledger.models import LedgerEntry
-    from tests.api.test_schemathesis import STATEMENT
 
     detail_422(api.post(f"{V1}/ingest/csv", {}, format="multipart"), "body", "file")
     detail_422(api.post(f"{V1}/ingest/csv?dry_run=perhaps", {}, format="multipart"))
