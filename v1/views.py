@@ -23,7 +23,7 @@ from accounts import services as account_services
 from accounts.freshness import account_data_ready
 from accounts.selectors import account_balances, account_list
 from core.api import CURRENCY_TITLES, ApiView
-from core.exceptions import ValidationFailed
+from core.exceptions import NotReady, ValidationFailed
 from core.money import format_amount
 from costbasis import services as costbasis_store
 from costbasis.api import LotSerializer, summary_data
@@ -115,9 +115,30 @@ def portfolio_data(portfolio: Portfolio) -> dict[str, Any]:
         "risk_tolerance": portfolio.risk_tolerance,
         "status": portfolio.status,
         "is_default": portfolio.is_default,
-        "total_return": None,
-        "total_return_percentage": None,
+        **_total_return(portfolio),
         "tags": list(portfolio.tags),
+    }
+
+
+def _total_return(portfolio: Portfolio) -> dict[str, str | None]:
+    """``history/performance?timeframe=ALL`` in USD: its absolute and percentage change. Null
+    while the series was never built (its first build is then asked for) or when USD is not a
+    reporting currency."""
+    usd = next((c for c in reporting_currencies(portfolio) if c.code == "usd"), None)
+    none: dict[str, str | None] = {"total_return": None, "total_return_percentage": None}
+    if usd is None:
+        return none
+    try:
+        span = range_parse({"timeframe": "ALL"}, first_day=portfolio_first_day(portfolio=portfolio))
+        rows = series_rows(portfolio=portfolio, currency_id=usd.pk, span=span)
+    except NotReady:
+        return none
+    p = rows_performance(rows)
+    return {
+        "total_return": format_amount(p.absolute_change) if p.absolute_change is not None else None,
+        "total_return_percentage": (
+            format_amount(p.percentage_change) if p.percentage_change is not None else None
+        ),
     }
 
 

@@ -65,6 +65,7 @@ def test_create_list_get_update_delete(api, alice):
     assert created["target_allocations"] == {"btc": "0.6", "eth": "0.4"}
     assert created["risk_tolerance"] == "moderate" and created["is_active"] is True
     assert created["is_default"] is False and created["tags"] == ["long"]
+    assert created["total_return"] is None  # no value series built yet
     pid = created["portfolio_id"]
     uuid.UUID(pid)
     assert api.get(f"{V1}/{pid}").json() == created
@@ -280,6 +281,10 @@ def test_the_same_numbers_on_api_and_v1(api, alice, book, django_capture_on_comm
     assert [(a, b) for a, b, _ in lines[1:]] == [
         (r["recorded_at"], r["total_value"] or "") for r in rows
     ]
+    # the portfolio object's total return is the ALL range's change in USD
+    body = api.get(f"{V1}/{p}").json()
+    assert body["total_return"] == new["absolute_change"] is not None
+    assert body["total_return_percentage"] == new["percentage_change"]
     as_json = api.get(f"{V1}/history/export?portfolio_id={p}&timeframe=ALL&format=json").json()
     assert as_json["rows"] == rows and as_json["performance"] == new
 
