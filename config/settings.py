@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "costbasis",
     "performance",
     "ingest",
+    "v1",
     "dashboard",
     "demo",
     "audit",

@@ -105,6 +105,8 @@ api_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("oauth/", include((oauth_patterns, "oauth2_provider"), namespace="oauth2_provider")),
+    # The second seed's surface, before /api/'s catch-all 404 (docs/api.md).
+    path("api/v1/portfolio/", include("v1.urls")),
     path("api/", include((api_patterns, "api"), namespace="api")),
     path("", include("users.urls")),
     path("", include("dashboard.urls")),

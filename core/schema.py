@@ -39,6 +39,29 @@ _DESCRIPTIONS = {
 _WRITES = {"POST", "PUT", "PATCH"}
 # Schema-generation views (/api/schema, /api/docs) are no part of the API they describe.
 _NOT_ENVELOPED = ("/api/schema", "/api/docs", "/api/redoc")
+# The second seed's surface answers plain JSON and ``{"detail": ...}`` failures (the v1 app).
+V1_PREFIX = "/api/v1/"
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_DETAIL_LIST = {
+    "type": "object",
+    "properties": {
+        "detail": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {}},
+                    "msg": {"type": "string"},
+                    "type": {"type": "string"},
+                    "input": {},
+                    "ctx": {"type": "object"},
+                },
+                "required": ["loc", "msg", "type"],
+            },
+        }
+    },
+    "required": ["detail"],
+}
 
 
 def _failure(message: list[str] | None = None, **properties: Any) -> dict[str, Any]:
@@ -79,6 +102,8 @@ class EnvelopeAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is None or not path.startswith("/api/") or path.startswith(_NOT_ENVELOPED):
             return operation
+        if path.startswith(V1_PREFIX):
+            return self._v1(path, operation)
         query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
         for code, response in operation["responses"].items():
             if code.startswith("2"):
@@ -107,6 +132,21 @@ class EnvelopeAutoSchema(AutoSchema):
         codes["429"] = "Failure"
         codes["503"] = "NotReady" if "(async" in operation.get("summary", "") else "Unavailable"
         return dict(sorted(codes.items()))
+
+    def _v1(self, path: str, operation: dict[str, Any]) -> dict[str, Any]:
+        """The v1 surface: success bodies as they are, failures as ``{"detail": ...}``."""
+        query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+        codes = {**self._failures(path, operation, query), "404": "Failure"}
+        for code in sorted(codes):
+            schema = _DETAIL_LIST if code == "422" else _DETAIL
+            operation["responses"].setdefault(
+                code,
+                {
+                    "description": _DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": schema}},
+                },
+            )
+        return operation
 
     def _component(self, name: str) -> dict[str, str]:
         # A copy: drf-spectacular's enum hook rewrites component schemas in place.

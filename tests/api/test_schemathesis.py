@@ -56,6 +56,12 @@ DATA_DEPENDENT = [
     f"{P}/accounts",  # an exchange id ccxt does not know, credentials it refuses
     f"{P}/history",  # free-text dates
     f"{P}/analytics",  # a reporting currency of this portfolio
+    # The v1 surface: a name unique per user, targets summing to 1 over known assets, a
+    # reporting currency of the portfolio, a statement's content.
+    "^/api/v1/portfolio/$",
+    "^/api/v1/portfolio/{portfolio_id}$",
+    "^/api/v1/portfolio/history",
+    "^/api/v1/portfolio/ingest/csv$",
 ]
 _OK_FOR_VALID = ["2xx", "3xx", "401", "403", "404", "409", "429", "503"]
 
