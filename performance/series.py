@@ -288,11 +288,11 @@ def _compute(portfolio: Portfolio, first: date, since: date, today: date) -> lis
     return rows
 
 
-def _storable(value: Decimal | None) -> Decimal | None:
+def _storable(value: Decimal) -> Decimal:
     """A day's value or flow as the database keeps it: exact on PostgreSQL (18 places); on the
     embedded SQLite database, which keeps 15 significant digits, rounded half-even to them. These
     are figures computed here (quantity x price), not what the user entered."""
-    if value is None or connection.vendor != "sqlite" or value == 0:
+    if connection.vendor != "sqlite" or value == 0:
         return value
     if significant_digits(value) <= SQLITE_SIGNIFICANT_DIGITS:
         return value
