@@ -46,10 +46,19 @@ class Fingerprint:
         return [self.count, None if self.newest is None else self.newest.isoformat(), self.total]
 
 
+# SQLite sums in 64-bit integers, which microseconds since 1970 (about 1.8e15 each) overflow
+# from about 5,000 rows: there each row's part is taken modulo this prime, so the sum stays below
+# 2^63 for billions of rows. (PostgreSQL sums bigints into a numeric, which does not overflow.)
+_SQLITE_MODULUS = 1_000_000_007
+
+
 def _micros_sql(column: str) -> str:
     if connection.vendor == "postgresql":
         return f"(extract(epoch from {column}) * 1000000)::bigint"
-    return f"CAST(round((julianday({column}) - 2440587.5) * 86400000000.0) AS INTEGER)"
+    return (
+        f"(CAST(round((julianday({column}) - 2440587.5) * 86400000000.0) AS INTEGER) "
+        f"%% {_SQLITE_MODULUS})"  # %% : the query takes parameters
+    )
 
 
 def _as_datetime(value: Any) -> datetime | None:
