@@ -334,7 +334,15 @@ def test_password_grant_for_a_user_who_allows_remote_login(client, alice, confid
     assert token["token_type"] == "Bearer"
     assert set(token["scope"].split()) == {"read", "info"}
     assert token["expires_in"] > 0
-    assert RefreshToken.objects.filter(token=token["refresh_token"], user=alice).exists()
+
+    # Tokens are stored as their SHA-256 only (RFC 9700 section 4), never as themselves
+    def sha256(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    refresh = RefreshToken.objects.get(token_checksum=sha256(token["refresh_token"]), user=alice)
+    access = AccessToken.objects.get(token_checksum=sha256(token["access_token"]), user=alice)
+    assert token["refresh_token"] not in (refresh.token, access.token)
+    assert token["access_token"] not in (refresh.token, access.token)
     user = client.get("/api/user", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
     assert ok(user)["email"] == "alice@example.com"
 
