@@ -112,7 +112,8 @@ def _fresh_cache(settings):
     """Each test starts with an empty cache. The database cache (no REDIS_URL) is rolled back
     with the test's transaction; Redis is not, so flags and marks of earlier tests (enqueued
     fetches, price attempts) would leak into later ones."""
-    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+    # Redis directly or behind the database fallback (core.cache.FallbackCache): by location.
+    if str(settings.CACHES["default"].get("LOCATION", "")).startswith("redis"):
         from django.core.cache import cache
 
         cache.clear()

@@ -706,6 +706,8 @@ def test_query_count_does_not_grow_with_rows(api, book, path):
     from django.test.utils import CaptureQueriesContext
 
     build(book.portfolio)
+    # A first request warms what is cached between requests (the bearer token, with Redis)
+    assert api.get(book.url(path)).status_code == 200
     with CaptureQueriesContext(connection) as few:
         assert api.get(book.url(path)).status_code == 200
     for n in range(20):

@@ -95,10 +95,17 @@ def broker_for_this_test(settings, redis_url: str):
 
 
 def _reset_producer_pool(app) -> None:
+    """Forget every broker connection this process holds: the app's pool, its producer pool and
+    kombu's shared registry of both (keyed by URL: a test's own Redis may reuse a port, and a
+    pool closed for an earlier test would answer "Acquire on closed pool")."""
+    from kombu import pools
+
     pool = app.__dict__.get("_pool")
     if pool is not None:
         pool.force_close_all()
         app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()
 
 
 @contextmanager

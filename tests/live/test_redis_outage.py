@@ -114,8 +114,16 @@ def own_redis() -> Iterator[OwnRedis]:
 def stack_on(settings, redis_url: str) -> Iterator[None]:
     """This process (the live server, the test client) on ``redis_url``, as production is
     configured: the cache falling back to the database table, tasks through the outbox."""
-    from config.celery import app
+    from django.db import connection
 
+    from config.celery import app
+    from core import cache as fallback
+
+    # Nothing of an earlier test's outage: its pause (kept per Redis URL, and a test's own Redis
+    # may reuse a port) and what the database table held meanwhile.
+    fallback._down_until.clear()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cache_table")
     previous_caches = settings.CACHES
     settings.REDIS_URL = redis_url
     settings.CACHES = {
