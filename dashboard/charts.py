@@ -400,3 +400,89 @@ def allocation_chart(
         f"{note}"
         f"</figure>"
     )
+
+
+# --- Drawdown under the value line ------------------------------------------------------------
+
+DRAWDOWN_HEIGHT = 120
+
+
+def drawdown_chart(
+    points: Sequence[tuple[date, Decimal | None]],
+    *,
+    title: str,
+    chart_id: str = "drawdown-chart",
+    width: int = LINE_WIDTH,
+    height: int = DRAWDOWN_HEIGHT,
+    max_x_ticks: int = 6,
+) -> str:
+    """The drawdown per day (fractions, 0 at a running peak, negative below) as a shaded area
+    hanging from the zero line; a None is a gap, as in ``line_chart``. Fewer than two valued
+    days give an empty string: the value chart above already says why."""
+    points = sorted(points, key=lambda p: p[0])
+    valued = [(when, value) for when, value in points if value is not None]
+    if len({when for when, _ in valued}) < 2:
+        return ""
+    lowest = min(value for _, value in valued)
+    ticks = [t for t in nice_ticks(min(lowest, Decimal("-0.01")), Decimal(0), 3) if t <= 0]
+    labels = [format_percent(t) for t in ticks]
+    left = Decimal(max(len(label) for label in labels) * CHAR_WIDTH + 14)
+    right, top, bottom = Decimal(16), Decimal(8), Decimal(24)
+    full_w, full_h = Decimal(width), Decimal(height)
+    plot_w, plot_h = full_w - left - right, full_h - top - bottom
+    y0 = ticks[0]
+    x0, x1 = _x_value(points[0][0]), _x_value(points[-1][0])
+
+    def x(value: date | datetime) -> Decimal:
+        return left + (_x_value(value) - x0) / (x1 - x0) * plot_w
+
+    def y(value: Decimal) -> Decimal:
+        return top + (0 - value) / (0 - y0) * plot_h
+
+    parts = []
+    for tick, label in zip(ticks, labels, strict=True):
+        ty = y(tick)
+        parts.append(
+            f'<line class="grid" x1="{_n(left)}" x2="{_n(full_w - right)}" y1="{_n(ty)}" y2="{_n(ty)}"/>'
+            f'<text class="y-label" x="{_n(left - 8)}" y="{_n(ty + 4)}" text-anchor="end">{_e(label)}</text>'
+        )
+    first_day, last_day = points[0][0], points[-1][0]
+    monthly = (last_day - first_day).days // 14 + 1 > max_x_ticks
+    for day in date_ticks(first_day, last_day, max_x_ticks):
+        tx = x(day)
+        parts.append(
+            f'<text class="x-label" x="{_n(tx)}" y="{_n(full_h - 6)}" text-anchor="middle">'
+            f"{_e(date_label(day, monthly=monthly))}</text>"
+        )
+    gaps = _gap_bands(points, x, top, plot_h, left, full_w - right)
+    zero = _n(y(Decimal(0)))
+    areas, lines = [], []
+    for run in _segments(points):
+        line = " ".join(f"{_n(x(when))},{_n(y(value))}" for when, value in run)
+        areas.append(f"M{_n(x(run[0][0]))},{zero} L{line} L{_n(x(run[-1][0]))},{zero} Z")
+        lines.append(f"M{line}")
+    worst = min(valued, key=lambda p: p[1])
+    desc = (
+        f"Drawdown of the time-weighted return from {long_date(first_day)} to "
+        f"{long_date(last_day)}: deepest {format_percent(worst[1])} on {long_date(worst[0])}, "
+        f"{format_percent(valued[-1][1])} on the last day."
+    )
+    rows = "".join(
+        f"<tr><td>{_e(long_date(when))}</td>"
+        f"<td>{_e(format_percent(value) if value is not None else 'no price')}</td></tr>"
+        for when, value in points
+    )
+    return (
+        f'<figure class="chart chart-drawdown" id="{_e(chart_id)}">'
+        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" '
+        f'aria-describedby="{_e(chart_id)}-desc" focusable="false">'
+        f'<title>{_e(title)}</title><desc id="{_e(chart_id)}-desc">{_e(desc)}</desc>'
+        f"{''.join(parts)}{''.join(gaps)}"
+        f'<path class="drawdown-area" d="{" ".join(areas)}"/>'
+        f'<path class="drawdown-line" d="{" ".join(lines)}"/>'
+        f"</svg>"
+        f'<div class="visually-hidden"><table><caption>{_e(title)}</caption>'
+        f'<thead><tr><th scope="col">Date</th><th scope="col">Drawdown</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+        f"</figure>"
+    )

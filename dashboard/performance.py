@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from core.exceptions import NotReady
+from dashboard.charts import drawdown_chart
 from performance.metrics import Performance
 from performance.selectors import Range, range_parse, rows_performance, series_rows
 
@@ -22,6 +24,24 @@ class PerformancePanel:
     timeframe: str
     currency: Any = None  # the Currency the figures are in
     figures: Performance | None = None
+
+    @property
+    def drawdown_chart(self) -> SafeString:
+        """The drawdown of the TWR index per day (``Performance.drawdowns``), drawn under the
+        value line, wide and narrow like the value chart; empty before two valued days."""
+        if self.figures is None or self.currency is None:
+            return mark_safe("")  # noqa: S308 - nothing to escape
+        points = [(d.day, d.drawdown) for d in self.figures.drawdowns]
+        title = f"Drawdown in {self.currency.code.upper()}"
+        wide = drawdown_chart(points, title=title)
+        if not wide:
+            return mark_safe("")  # noqa: S308 - nothing to escape
+        narrow = drawdown_chart(
+            points, title=title, chart_id="drawdown-chart-narrow", width=360, max_x_ticks=3
+        )
+        return mark_safe(  # noqa: S308 - every text is escaped by charts
+            f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>'
+        )
 
 
 def performance_panel(

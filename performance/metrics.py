@@ -8,8 +8,9 @@ explained for users in docs/performance.md.
 - Daily return ``r_d = (V_d - F_d) / V_{d-1} - 1`` for a valued day whose previous calendar day
   is valued with a value above zero (end-of-day convention: the day's flow ``F_d`` is in
   ``V_d``).
-- ``twr`` = prod(1 + r_d) - 1; ``max_drawdown`` the largest fall of that index from a running
-  peak; ``volatility`` = sample stdev(r_d) x sqrt(365); ``sharpe`` = (mean r_d - rf/365) /
+- ``twr`` = prod(1 + r_d) - 1; the day's drawdown ``I_d / max(I_<=d) - 1`` of that index
+  ``I`` (0 at a running peak, negative below; ``drawdowns``); ``max_drawdown`` the largest
+  fall, as a positive fraction; ``volatility`` = sample stdev(r_d) x sqrt(365); ``sharpe`` = (mean r_d - rf/365) /
   stdev(r_d) x sqrt(365).
 - ``mwr`` = XIRR (actual/365) of: the start value paid in on the first valued day, each later
   day's net flow paid in (a withdrawal paid out), the end value paid out on the last valued day.
@@ -18,7 +19,7 @@ explained for users in docs/performance.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, localcontext
 
@@ -45,6 +46,17 @@ class DayReturn:
 
 
 @dataclass(frozen=True)
+class DayDrawdown:
+    """The TWR index on ``day`` (1 on the range's first valued day) against its running peak:
+    ``drawdown`` = index / peak - 1, 0 at a peak and negative below it; None on a gap."""
+
+    day: date
+    drawdown: Decimal | None
+    index: Decimal | None = None
+    peak_day: date | None = None
+
+
+@dataclass(frozen=True)
 class Performance:
     start_value: Decimal | None = None
     end_value: Decimal | None = None
@@ -63,6 +75,7 @@ class Performance:
     worst_day: DayReturn | None = None
     data_points: int = 0
     returns: list[DayReturn] = field(default_factory=list)
+    drawdowns: list[DayDrawdown] = field(default_factory=list)
 
 
 def daily_returns(days: list[Day]) -> list[DayReturn]:
@@ -87,22 +100,14 @@ def performance(days: list[Day], *, risk_free: Decimal = Decimal(0)) -> Performa
     first, last = valued[0], valued[-1]
     returns = [r for r in daily_returns(days) if r.day > first.day]
     absolute = last.value - first.value
+    path = drawdowns(days, returns)
     twr = drawdown = peak_day = trough_day = None
     if returns:
-        index, peak, drawdown = Decimal(1), Decimal(1), Decimal(0)
-        peak_at = running_peak_at = first.day
-        trough_at = first.day
-        with localcontext(prec=50):
-            for item in returns:
-                index *= 1 + item.r
-                if index > peak:
-                    peak, running_peak_at = index, item.day
-                fall = 1 - index / peak
-                if fall > drawdown:
-                    drawdown, peak_at, trough_at = fall, running_peak_at, item.day
-        twr = index - 1
-        if drawdown > 0:
-            peak_day, trough_day = peak_at, trough_at
+        drawdown = Decimal(0)
+        for point in path:
+            if point.drawdown is not None and -point.drawdown > drawdown:
+                drawdown, peak_day, trough_day = -point.drawdown, point.peak_day, point.day
+        twr = next(p.index for p in reversed(path) if p.index is not None) - 1
     volatility = sharpe = None
     if len(returns) >= 2:
         with localcontext(prec=50):
@@ -132,7 +137,38 @@ def performance(days: list[Day], *, risk_free: Decimal = Decimal(0)) -> Performa
         worst_day=min(returns, key=lambda x: x.r) if returns else None,
         data_points=len(valued),
         returns=returns,
+        drawdowns=[replace(p, drawdown=_q(p.drawdown)) for p in path],
     )
+
+
+def drawdowns(days: list[Day], returns: list[DayReturn] | None = None) -> list[DayDrawdown]:
+    """The drawdown of the TWR index on every day of ``days`` (oldest first), from the first
+    valued day on: the index is chain-linked from ``returns`` (``daily_returns`` of the days
+    after the first valued one when not given), so a valued day without a return (after a gap)
+    keeps the index of the day before; a gap is None."""
+    valued = [d for d in days if d.valued]
+    if not valued:
+        return []
+    first = valued[0].day
+    if returns is None:
+        returns = [r for r in daily_returns(days) if r.day > first]
+    by_day = {r.day: r.r for r in returns}
+    index = peak = Decimal(1)
+    peak_day = first
+    path = []
+    with localcontext(prec=50):
+        for d in days:
+            if d.day < first:
+                continue
+            if not d.valued:
+                path.append(DayDrawdown(d.day, None))
+                continue
+            if d.day in by_day:
+                index *= 1 + by_day[d.day]
+                if index > peak:
+                    peak, peak_day = index, d.day
+            path.append(DayDrawdown(d.day, index / peak - 1, index, peak_day))
+    return path
 
 
 def _q(value: Decimal | None) -> Decimal | None:

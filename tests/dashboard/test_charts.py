@@ -13,6 +13,7 @@ from dashboard.charts import (
     allocation_chart,
     allocation_slices,
     date_ticks,
+    drawdown_chart,
     line_chart,
     nice_number,
     nice_ticks,
@@ -362,3 +363,30 @@ def test_allocation_chart_single_holding_is_a_full_ring():
     html = allocation_chart([("BTC", D("2"))], unit=BTC, title="Allocation")
     assert re.findall(r'stroke-dasharray="([^"]*)"', html) == ["100 0"]
     assert "100.0%" in html
+
+
+def test_drawdown_chart_hangs_from_zero_and_marks_gaps():
+    points = [
+        (date(2024, 1, 1), D(0)),
+        (date(2024, 1, 2), D(0)),
+        (date(2024, 1, 3), D("-0.25")),
+        (date(2024, 1, 4), None),
+        (date(2024, 1, 5), D("-0.1")),
+    ]
+    html = drawdown_chart(points, title="Drawdown <in> USD")
+    assert "<in>" not in html and "Drawdown &lt;in&gt; USD" in html
+    labels = re.findall(r'class="y-label"[^>]*>([^<]+)<', html)
+    assert labels[-1] == "0.0%" and D(labels[0].rstrip("%")) <= D("-25")
+    # every point of the line is at or below the zero line, inside the viewBox
+    zero_y = D(re.search(r'class="drawdown-area" d="M[\d.]+,([\d.]+)', html).group(1))
+    for run in re.search(r'class="drawdown-line" d="([^"]*)"', html).group(1).split("M")[1:]:
+        for pair in run.split():
+            x, y = (D(v) for v in pair.lstrip("L").split(","))
+            assert 0 <= x <= 880 and zero_y <= y <= 120
+    assert html.count('class="gap"') == 1  # the day without a price
+    assert "deepest -25.0% on 3 Jan 2024" in html
+    assert "<td>no price</td>" in html
+
+
+def test_drawdown_chart_needs_two_valued_days():
+    assert drawdown_chart([(date(2024, 1, 1), D(0)), (date(2024, 1, 2), None)], title="x") == ""

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from pyxirr import xirr as reference_xirr
 
-from performance.metrics import Day, daily_returns, performance, xirr
+from performance.metrics import Day, daily_returns, drawdowns, performance, xirr
 
 START = date(2025, 1, 1)
 
@@ -126,3 +126,41 @@ def test_an_empty_or_single_day_range_has_no_ratios():
     one = performance(series([100]))
     assert one.start_value == one.end_value == D(100)
     assert one.twr is None and one.mwr is None and one.volatility is None
+
+
+def test_the_drawdown_series_by_hand():
+    # 100, 120, 90, 108 without flows: the index 1, 1.2, 0.9, 1.08 against its running peak
+    days = series([100, 120, 90, 108])
+    result = performance(days)
+    assert [d.drawdown for d in result.drawdowns] == [D(0), D(0), D("-0.25"), D("-0.1")]
+    assert [d.day for d in result.drawdowns] == [d.day for d in days]
+    # the same path when the returns are left for drawdowns to compute
+    assert [d.drawdown for d in drawdowns(days)] == [d.drawdown for d in result.drawdowns]
+    # the max drawdown is the deepest day of that series, with its peak and trough
+    assert result.max_drawdown == D("0.25")
+    assert result.max_drawdown_peak == START + timedelta(days=1)
+    assert result.max_drawdown_trough == START + timedelta(days=2)
+
+
+def test_the_drawdown_series_ignores_flows_and_leaves_gaps():
+    # a deposit of 100 on day 2 hides a 25 % fall in the value (120 -> 190); a gap on day 4
+    days = series([100, 120, 190, 209, 0, 250], flows={2: 100}, unpriced={4: ("xyz",)})
+    path = drawdowns(days)
+    assert [d.drawdown for d in path][:4] == [D(0), D(0), D("-0.25"), D("-0.175")]
+    assert path[4].drawdown is None  # no price: a gap, not a guess
+    # the day after the gap has no return (its previous day is not valued): the index holds
+    assert path[5].drawdown == path[3].drawdown and path[5].index == path[3].index
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_the_drawdown_series_agrees_with_the_cumulative_maximum(seed):
+    rng = np.random.default_rng(seed)
+    values = [1000.0]
+    for _ in range(120):
+        values.append(round(values[-1] * (1 + rng.normal(0, 0.04)), 2))
+    days = series(values)
+    result = performance(days)
+    wealth = np.cumprod([1.0] + [1 + float(r.r) for r in result.returns])
+    expected = wealth / np.maximum.accumulate(wealth) - 1
+    assert [float(d.drawdown) for d in result.drawdowns] == pytest.approx(list(expected), abs=1e-9)
+    assert float(result.max_drawdown) == pytest.approx(-expected.min(), rel=1e-9)
