@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
 from accounts.sync import REFRESH_INTERVAL, account_sync
-from core.tasks import clear_enqueued, enqueue_once
+from core.tasks import clear_enqueued, enqueue_once, fetch_due
 from portfolios.history_fetch import portfolio_price_history_ensure
 
 FETCH_FLAG_SECONDS = 600
@@ -39,19 +38,9 @@ def account_fetch(account_id: int) -> None:
 def accounts_refresh_stale() -> int:
     """Beat: fetch every valid account whose data is older than the refresh interval and whose
     backoff (after failures) has passed. Invalid accounts wait for their user."""
-    now = timezone.now()
     due = (
         Account.objects.filter(valid=True)
-        .filter(
-            Q(fetch_state__isnull=True)
-            | Q(fetch_state__balances_fetched_at__isnull=True)
-            | Q(fetch_state__balances_fetched_at__lt=now - REFRESH_INTERVAL)
-        )
-        .filter(
-            Q(fetch_state__isnull=True)
-            | Q(fetch_state__next_retry_at__isnull=True)
-            | Q(fetch_state__next_retry_at__lte=now)
-        )
+        .filter(fetch_due(timezone.now(), REFRESH_INTERVAL))
         .values_list("pk", flat=True)
     )
     return sum(account_fetch_enqueue(pk) for pk in due.iterator())

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db.models import Q
 from django.utils import timezone
 
 from addresses.models import Address
 from addresses.sync import REFRESH_INTERVAL, address_sync
-from core.tasks import clear_enqueued, enqueue_once
+from core.tasks import clear_enqueued, enqueue_once, fetch_due
 from portfolios.history_fetch import portfolio_price_history_ensure
 
 FETCH_FLAG_SECONDS = 300
@@ -39,19 +38,9 @@ def address_fetch(address_id: int) -> None:
 def addresses_refresh_stale() -> int:
     """Beat: fetch every valid address whose data is older than the refresh interval and whose
     backoff (after failures) has passed."""
-    now = timezone.now()
     due = (
         Address.objects.filter(valid=True)
-        .filter(
-            Q(fetch_state__isnull=True)
-            | Q(fetch_state__balances_fetched_at__isnull=True)
-            | Q(fetch_state__balances_fetched_at__lt=now - REFRESH_INTERVAL)
-        )
-        .filter(
-            Q(fetch_state__isnull=True)
-            | Q(fetch_state__next_retry_at__isnull=True)
-            | Q(fetch_state__next_retry_at__lte=now)
-        )
+        .filter(fetch_due(timezone.now(), REFRESH_INTERVAL))
         .values_list("pk", flat=True)
     )
     return sum(address_fetch_enqueue(pk) for pk in due.iterator())

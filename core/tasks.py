@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.outbox import outbox_add, outbox_relay, outbox_send
@@ -103,6 +104,21 @@ def enqueue_once(key: str, ttl_seconds: int, task, *args: Any, **kwargs: Any) ->
         return False
     _enqueue(task, args, kwargs, {FLAG_HEADER: key, FLAG_TTL_HEADER: str(int(ttl_seconds))})
     return True
+
+
+def fetch_due(now: datetime, interval: timedelta) -> Q:
+    """The rows (addresses, accounts: anything with a ``fetch_state`` holding
+    ``balances_fetched_at`` and ``next_retry_at``) whose data is older than ``interval``, or was
+    never fetched, and whose backoff after failures has passed."""
+    return (
+        Q(fetch_state__isnull=True)
+        | Q(fetch_state__balances_fetched_at__isnull=True)
+        | Q(fetch_state__balances_fetched_at__lt=now - interval)
+    ) & (
+        Q(fetch_state__isnull=True)
+        | Q(fetch_state__next_retry_at__isnull=True)
+        | Q(fetch_state__next_retry_at__lte=now)
+    )
 
 
 def clear_enqueued(key: str) -> None:
