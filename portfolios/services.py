@@ -111,10 +111,11 @@ def _apply_fields(portfolio: Portfolio, fields: PortfolioFields) -> None:
         _set_targets(portfolio, fields["target_allocations"])
 
 
-def _lock_user(user_id: int) -> None:
+def user_lock(user_id: int) -> None:
     """The user's row, locked until the transaction ends: the writers that mark a default take
     turns. Always taken before any portfolio row (one order for every writer, so two of them
-    cannot wait on each other); again later in the same transaction it is a no-op."""
+    cannot wait on each other); again later in the same transaction it is a no-op. The v1
+    surface takes it too, around its per-user name check."""
     User.objects.select_for_update().filter(pk=user_id).first()
 
 
@@ -123,7 +124,7 @@ def _make_default(portfolio: Portfolio) -> None:
     transaction. The user's row is locked first, so two of these for one user take turns (on
     PostgreSQL the second waits, then sees the first's row and clears it); the partial unique
     index ``portfolio_one_default_per_user`` is the last guard."""
-    _lock_user(portfolio.user_id)
+    user_lock(portfolio.user_id)
     Portfolio.objects.filter(user_id=portfolio.user_id, is_default=True).exclude(
         pk=portfolio.pk
     ).update(is_default=False)
@@ -157,7 +158,7 @@ def portfolio_create(
     if not currency_codes:
         raise ValidationFailed(NO_CURRENCY)
     if fields.get("is_default"):
-        _lock_user(user.pk)  # before the insert: one order of locks for every writer
+        user_lock(user.pk)  # before the insert: one order of locks for every writer
     portfolio = Portfolio.objects.create(user=user, title=title, source=source)
     _set_currencies(portfolio, currency_codes)
     _apply_fields(portfolio, fields)
@@ -191,7 +192,7 @@ def portfolio_update(
     clears the user's other default, ``false`` leaves the user without one."""
     fields = fields or {}
     if fields.get("is_default"):
-        _lock_user(portfolio.user_id)
+        user_lock(portfolio.user_id)
     locked = portfolio_lock(portfolio)
     if title is not None:
         locked.title = title

@@ -228,8 +228,9 @@ def _fields(data: dict[str, Any], *, creating: bool) -> tuple[str | None, dict[s
 
 def _name_taken(user, name: str, *, other_than: Portfolio | None = None) -> None:
     """422 when another of the user's portfolios has this name. Called inside the write's
-    transaction after the user's row is locked (``_lock_user``), so two requests naming two
-    portfolios alike at the same moment take turns and the second one is refused."""
+    transaction after the user's row is locked (``portfolios.services.user_lock``), so two
+    requests naming two portfolios alike at the same moment take turns and the second one is
+    refused."""
     taken = Portfolio.objects.filter(user=user, title=name)
     if other_than is not None:
         taken = taken.exclude(pk=other_than.pk)
@@ -237,12 +238,6 @@ def _name_taken(user, name: str, *, other_than: Portfolio | None = None) -> None
         raise Invalid(
             [problem(["body", "name"], f"a portfolio named '{name}' exists", "value_error", name)]
         )
-
-
-def _lock_user(user) -> None:
-    """The user's row, locked until the transaction ends (writers of a user's portfolio names
-    take turns; the portfolio services lock the same row for ``is_default``)."""
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
 
 
 def _service(call):
@@ -356,7 +351,7 @@ class PortfolioListView(V1View):
         name, fields = _fields(_body(request), creating=True)
         assert name is not None
         with transaction.atomic():
-            _lock_user(request.user)
+            services.user_lock(request.user.pk)
             _name_taken(request.user, name)
             portfolio = _service(
                 lambda: services.portfolio_create(
@@ -395,7 +390,7 @@ class PortfolioDetailView(V1View):
         portfolio = portfolio_by_uuid(request.user, portfolio_id, ["path", "portfolio_id"])
         name, fields = _fields(_body(request), creating=False)
         with transaction.atomic():
-            _lock_user(request.user)
+            services.user_lock(request.user.pk)
             if name is not None:
                 _name_taken(request.user, name, other_than=portfolio)
             _service(
