@@ -84,6 +84,11 @@ class _WaitingLimiter:
     def _try(self) -> float:
         raise NotImplementedError
 
+    def try_acquire(self) -> float:
+        """Take one slot now if one is free (0.0), else the seconds until one frees; never
+        waits (an inbound throttle answers 429 instead)."""
+        return max(self._try(), 0.0)
+
     def acquire(self) -> None:
         waited = 0.0
         while True:
@@ -134,11 +139,13 @@ class RedisRateLimiter(_WaitingLimiter):
         per_seconds: float,
         *,
         key_prefix: str = KEY_PREFIX,
+        clock: Callable[[], float] = time.time,
         **kwargs: Any,
     ):
         super().__init__(provider, limit, per_seconds, **kwargs)
         self.key = f"{key_prefix}{provider}"
         self._script = client.register_script(_SLIDING_LOG_LUA)
+        self.clock = clock  # the fallback's fixed window (Redis keeps its own time)
 
     def _try(self) -> float:
         import redis
@@ -157,7 +164,13 @@ class RedisRateLimiter(_WaitingLimiter):
         from django.core.cache import cache
 
         return CacheRateLimiter(
-            cache, self.provider, self.limit, self.per_seconds, max_wait=self.max_wait
+            cache,
+            self.provider,
+            self.limit,
+            self.per_seconds,
+            max_wait=self.max_wait,
+            clock=self.clock,
+            sleep=self.sleep,
         )
 
 
@@ -235,7 +248,11 @@ def _redis_client(url: str) -> Any:
     if client is None:
         import redis
 
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        from core.cache import quick_retry
+
+        client = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, retry=quick_retry()
+        )
         _redis_clients[url] = client
     return client
 

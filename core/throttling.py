@@ -6,8 +6,8 @@
 - ``RateThrottle``: the same sliding window for a plain Django view (password-reset mails), keyed
   by whatever the caller names.
 
-The history of each key lives in the Django cache (Redis, or the database cache without Redis),
-so every process and host counts together. Rates are read from settings on every request, so
+Each key's window lives in Redis (a sliding log, one atomic round trip) or, without Redis, in the
+database cache, so every process and host counts together. Rates are read from settings on every request, so
 ``settings.API_THROTTLE_USER_RATE`` can change without a restart of the class attribute.
 
 Credential guessing (passwords, client secrets) is counted by django-axes in the database; see
@@ -22,11 +22,19 @@ import math
 from typing import Any
 
 from django.conf import settings
+from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
+from core.cache import FallbackCache
+from core.exceptions import ProviderError
+from core.ratelimit import RedisRateLimiter
+
 logger = logging.getLogger(__name__)
+
+# The throttles' sliding logs in Redis, under the cache's key prefix (a cache clear drops them).
+REDIS_KEY_PREFIX = "throttle:"
 
 
 def client_ip(request: Any) -> str | None:
@@ -69,21 +77,67 @@ def retry_after_seconds(wait: float | None) -> int:
     return max(1, math.ceil(wait or 0))
 
 
+def _redis_cache() -> RedisCache | None:
+    """The shared cache's Redis side, when the cache is Redis and answers in this process."""
+    from django.core.cache import caches
+
+    cache = caches["default"]
+    if isinstance(cache, FallbackCache):
+        return None if cache.degraded() else cache.primary
+    return cache if isinstance(cache, RedisCache) else None
+
+
 class _SettingsRate(SimpleRateThrottle):
     """A DRF throttle whose rate is a Django setting, read when the throttle is made.
 
-    If the cache cannot be reached (Redis down) the request is let through and a warning
+    On Redis the window is the outbound limiter's sliding log (``core.ratelimit``): one Lua
+    script takes or refuses the slot in one round trip, atomically across processes. DRF's own
+    way (read the key's list of times, append, write it back: two round trips and a pickled
+    list of up to ``num_requests`` floats, and two processes can both take the last slot) is
+    kept for the database cache of the embedded setup.
+
+    If the counter store cannot be reached (Redis down) the request is let through and a warning
     logged: an outage of the counter store must not take the API down with it, and the
     credential lockout (in the database) still holds."""
 
     rate_setting = ""
+    _refused_for: float | None = None
+    # Set by DRF's __init__ from the rate (not declared by the stubs).
+    num_requests: int | None
+    duration: int | None
 
     def allow_request(self, request, view) -> bool:
         try:
-            return super().allow_request(request, view)
-        except (RedisError, DatabaseError, OSError):
+            redis_cache = _redis_cache()
+            if redis_cache is None:
+                return super().allow_request(request, view)
+            return self._allow_on_redis(redis_cache, request, view)
+        except (RedisError, DatabaseError, OSError, ProviderError):
             logger.warning("throttle %s: cache unavailable, request let through", self.scope)
             return True
+
+    def _allow_on_redis(self, redis_cache: RedisCache, request, view) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        assert self.num_requests is not None and self.duration is not None
+        window = RedisRateLimiter(
+            redis_cache._cache.get_client(write=True),
+            redis_cache.make_key(REDIS_KEY_PREFIX + key),  # the cache's prefix and version
+            self.num_requests,
+            self.duration,
+            key_prefix="",
+        )
+        wait = window.try_acquire()
+        self._refused_for = wait if wait > 0 else None
+        return wait <= 0
+
+    def wait(self) -> float | None:
+        if self._refused_for is not None:
+            return self._refused_for
+        return super().wait()
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.rate_setting, None)

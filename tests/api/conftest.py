@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -110,3 +116,39 @@ def offset(api, portfolio) -> dict[str, Any]:
         "balances": [{"currency": "ltc", "balance": "1"}, {"currency": "btc", "balance": "10"}],
     }
     return ok(api.post(f"/api/portfolios/{portfolio['id']}/offsets", body, format="json"), 201)
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """``REDIS_URL`` when set, else a ``redis-server`` of this module's own on a free port
+    (for what works on Redis only: the token cache, the throttles' sliding log); skipped when there is neither."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs Redis: set REDIS_URL or install redis-server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tempfile.mkdtemp(prefix="tokencache-redis-")
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -32,42 +25,6 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "confidential-client-secret-that-is-long-enough"
 PASSWORD = "alice-password-1"
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """``REDIS_URL`` when set, else a ``redis-server`` of this module's own on a free port
-    (the token cache works on Redis only); skipped when there is neither."""
-    if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
-        return
-    if shutil.which("redis-server") is None:
-        pytest.skip("needs Redis: set REDIS_URL or install redis-server")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    workdir = tempfile.mkdtemp(prefix="tokencache-redis-")
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -112,9 +112,15 @@ def test_redis_a_wait_longer_than_max_wait_raises_retryable(redis_prefix):
 
 @pytest.mark.django_db
 def test_redis_down_counts_in_the_database_cache_and_still_limits():
-    # Given a limiter whose Redis does not answer (the project's cache is the database table)
-    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
-    limiter = RedisRateLimiter(client, f"coingecko-{uuid.uuid4().hex}", 2, 60, max_wait=0.5)
+    # Given a limiter whose Redis does not answer (the project's cache is the database table),
+    # on a clock that stays inside one window of the fallback
+    from core.ratelimit import _redis_client
+
+    client = _redis_client("redis://127.0.0.1:1/0")
+    clock = FakeClock(now=1_700_000_010.0)  # the window is [1_699_999_980, 1_700_000_040)
+    limiter = RedisRateLimiter(
+        client, f"coingecko-{uuid.uuid4().hex}", 2, 60, max_wait=0.5, clock=clock
+    )
 
     # when three requests ask within one window
     limiter.acquire()
@@ -125,6 +131,7 @@ def test_redis_down_counts_in_the_database_cache_and_still_limits():
     # then the first two went (no outage error) and the third is refused for the window
     assert caught.value.retryable is True
     assert "rate limit of 2 per 60 s" in str(caught.value)
+    assert caught.value.retry_after == pytest.approx(30.0)  # until the window ends
 
 
 class FakeClock:
