@@ -1,7 +1,6 @@
 """Bearer tokens from django-oauth-toolkit, answering 401 with an RFC 6750 challenge. A token
 checked once is served from the shared cache afterwards (core/tokencache.py)."""
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 
@@ -19,10 +18,10 @@ class BearerTokenAuthentication(OAuth2Authentication):
         token = header[7:].strip()
         entry = tokencache.lookup(token) if token else None
         if entry is not None:
-            user = get_user_model().objects.filter(pk=entry.user_id, is_active=True).first()
-            if user is not None:
+            user = tokencache.cached_user(entry)
+            if user.is_active:
                 return user, tokencache.as_access_token(entry, token, user)
-            # The user is gone or deactivated: the full check below answers for it.
+            # Deactivated: the full check below answers for it.
         result = super().authenticate(request)
         if result is not None and result[0].is_active:
             tokencache.remember(result[1])

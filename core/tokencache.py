@@ -17,8 +17,11 @@ the full check. Invalidation is by signal, so it reaches every process through t
   and again when the transaction commits;
 - an ``Application`` saved drops the entries of all its tokens.
 
-A deactivated user is refused on a hit as well: the user row is read on every request anyway
-(``request.user``), and only an active one is accepted.
+The entry holds the user's row as well (every column but the password hash, which the user
+instance leaves deferred: read from the database only if something asks for it, and a ``save()``
+of such an instance writes only the columns it holds), so a hit costs no query at all. Saving a
+user (an edit, a deactivation, a sign-in's ``last_login``) drops the entries of all their tokens;
+a deleted user's tokens are deleted with it (see above). Only an active user is accepted on a hit.
 
 A miss that races with a revocation cannot bring a revoked token back: the entry is written
 first and the row is read again afterwards; the revocation deletes the row and then (on commit)
@@ -30,8 +33,8 @@ the full check. Deletes go to the Redis side and to the table. A cache that fail
 that fails is logged (nobody can read the entry while it fails; should Redis come back with it,
 it lives at most ``TOKEN_CACHE_SECONDS``).
 
-Changes made with a queryset ``update()`` on ``AccessToken`` send no signal: revoke by
-deleting, as django-oauth-toolkit does.
+Changes made with a queryset ``update()`` on ``AccessToken`` or on users send no signal: revoke
+by deleting, as django-oauth-toolkit does, and change users with ``save()``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
@@ -73,6 +77,23 @@ class CachedToken:
     application_id: int | None
     scope: str
     expires: datetime
+    user: dict[str, Any]  # the user's columns (attnames) but the password hash
+
+
+def _user_fields() -> list[str]:
+    """The user columns an entry holds: every concrete one but the password hash."""
+    return [f.attname for f in get_user_model()._meta.concrete_fields if f.attname != "password"]
+
+
+def _user_values(user: Any) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in _user_fields()}
+
+
+def cached_user(entry: CachedToken) -> Any:
+    """The user of a cached token, as a model instance built from the entry (no query); its
+    password hash is deferred."""
+    model = get_user_model()
+    return model.from_db("default", list(entry.user), list(entry.user.values()))
 
 
 def enabled() -> bool:
@@ -91,14 +112,15 @@ def lookup(token: str) -> CachedToken | None:
         value = cache.get(_key(checksum(token)))
     except REDIS_ERRORS:
         return None
-    if not isinstance(value, dict):
-        return None
+    if not isinstance(value, dict) or set(value.get("user") or ()) != set(_user_fields()):
+        return None  # not cached, or an entry of an older layout: the full check
     entry = CachedToken(
         id=value["id"],
         user_id=value["user_id"],
         application_id=value["application_id"],
         scope=value["scope"],
         expires=datetime.fromtimestamp(value["expires"], tz=UTC),
+        user=value["user"],
     )
     if entry.expires <= timezone.now():
         forget(checksum(token))
@@ -117,20 +139,31 @@ def remember(access_token: Any) -> None:
     if timeout <= 0:
         return
     token_checksum = access_token.token_checksum or checksum(access_token.token)
+    user = _user_values(access_token.user)
     value = {
         "id": access_token.pk,
         "user_id": access_token.user_id,
         "application_id": access_token.application_id,
         "scope": access_token.scope,
         "expires": access_token.expires.timestamp(),
+        "user": user,
     }
     try:
         cache.set(_key(token_checksum), value, timeout)
     except REDIS_ERRORS:
         return
+    # The token row and its user's row again, in one query: a revocation or a user saved since
+    # the check drops the entry.
     model = get_access_token_model()
-    current = model.objects.filter(pk=access_token.pk).values("scope", "expires").first()
-    if current != {"scope": access_token.scope, "expires": access_token.expires}:
+    user_columns = {f"user__{name}": name for name in user}
+    current = model.objects.filter(pk=access_token.pk).values("scope", "expires", *user_columns)
+    row = current.first()
+    expected = {"scope": access_token.scope, "expires": access_token.expires}
+    if (
+        row is None
+        or {k: row[k] for k in expected} != expected
+        or {name: row[column] for column, name in user_columns.items()} != user
+    ):
         forget(token_checksum)
 
 
@@ -192,7 +225,19 @@ def _on_application_save(sender, instance, created=False, **kwargs) -> None:
     transaction.on_commit(lambda: forget_many(checksums))
 
 
+def _on_user_save(sender, instance, created=False, **kwargs) -> None:
+    if created or not enabled():
+        return
+    model = get_access_token_model()
+    checksums = list(
+        model.objects.filter(user_id=instance.pk).values_list("token_checksum", flat=True)
+    )
+    forget_many(checksums)
+    transaction.on_commit(lambda: forget_many(checksums))
+
+
 def connect_signals() -> None:
+    post_save.connect(_on_user_save, sender=get_user_model(), dispatch_uid="tokencache-user")
     access_token = get_access_token_model()
     post_save.connect(_on_access_token_change, sender=access_token, dispatch_uid="tokencache-s")
     post_delete.connect(_on_access_token_change, sender=access_token, dispatch_uid="tokencache-d")

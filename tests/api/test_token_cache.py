@@ -270,3 +270,58 @@ def test_on_the_database_cache_alone_tokens_are_checked_in_full(alice, settings)
 
     assert status == 200 and queries  # the token row read again: nothing cached
     assert not tokencache.enabled()
+
+
+def test_a_hit_asks_the_database_nothing(alice):
+    client = bearer(make_token(alice, "read").token)
+    ok(client.get("/api/user"))
+
+    with CaptureQueriesContext(connection) as queries:
+        user = ok(client.get("/api/user"))
+
+    # neither the token row nor the user row: both come from the entry
+    assert [q["sql"] for q in queries] == []
+    assert user["email"] == "alice@example.com"
+
+
+def test_a_user_saved_is_seen_on_the_next_request(alice):
+    client = bearer(make_token(alice, "read").token)
+    ok(client.get("/api/user"))
+    ok(client.get("/api/user"))
+
+    alice.name = "Alice Renamed"
+    alice.save()
+
+    assert ok(client.get("/api/user"))["name"] == "Alice Renamed"
+
+
+def test_a_user_changed_during_a_check_does_not_stay_cached(alice):
+    # Given a token accepted with the user as it was, and the user renamed before the entry is
+    # written
+    token = make_token(alice, "read")
+    accepted = AccessToken.objects.select_related("user").get(pk=token.pk)
+    User = type(alice)
+    User.objects.filter(pk=alice.pk).update(name="Renamed meanwhile")
+
+    tokencache.remember(accepted)
+
+    assert tokencache.lookup(token.token) is None
+    assert ok(bearer(token.token).get("/api/user"))["name"] == "Renamed meanwhile"
+
+
+def test_the_entry_holds_no_password_hash_and_a_saved_cached_user_keeps_it(alice):
+    token = make_token(alice, "read").token
+    ok(bearer(token).get("/api/user"))
+    entry = tokencache.lookup(token)
+    assert entry is not None
+    assert alice.password not in repr(cache.get(tokencache.KEY_PREFIX + tokencache.checksum(token)))
+
+    # a view that edits and saves request.user (the instance built from the entry) writes only
+    # the columns it holds: the password hash stays
+    user = tokencache.cached_user(entry)
+    user.name = "Saved from the cache"
+    user.save()
+
+    alice.refresh_from_db()
+    assert alice.name == "Saved from the cache"
+    assert alice.check_password(PASSWORD)
