@@ -120,3 +120,46 @@ class PortfolioTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portfolio_id}:{self.currency_id}={self.fraction}"
+
+
+class PortfolioTotals(models.Model):
+    """A portfolio's totals as the API last answered them in the steady state (everything
+    fetched and fresh, prices tried), and the counter that says whether they still hold.
+
+    ``generation`` is raised by the database itself (triggers, ``portfolios.triggers``) in the
+    same transaction as any change to what the totals are read from: the portfolio's reporting
+    currencies and every table its holdings sources watch. Nothing else writes it: a snapshot
+    (``snapshot_generation``, ``snapshot_epoch``) is served only while both still equal the
+    current counters and its ``*_until`` moment has not passed. The row is inserted with the
+    portfolio (a trigger too), so a change never finds it missing."""
+
+    portfolio = models.OneToOneField(
+        Portfolio, on_delete=models.CASCADE, primary_key=True, related_name="totals_state"
+    )
+    generation = models.BigIntegerField(default=0, db_default=0)
+    # The counters the snapshot was computed from; null: no snapshot.
+    snapshot_generation = models.BigIntegerField(null=True, blank=True)
+    snapshot_epoch = models.BigIntegerField(null=True, blank=True)
+    # JSON text of the rows as the API renders them (key order kept), ``balance_at`` null where
+    # the figure is "now" (a reporting currency nothing holds): filled in per request. Empty:
+    # not stored.
+    balances = models.TextField(blank=True, default="", db_default="")
+    balances_until = models.DateTimeField(null=True, blank=True)  # null: no end by time
+    converted = models.TextField(blank=True, default="", db_default="")
+    unpriced = models.TextField(blank=True, default="", db_default="")  # a JSON list
+    converted_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"totals of {self.portfolio_id} @{self.generation}"
+
+
+class TotalsEpoch(models.Model):
+    """One row (id 1): raised by triggers whenever a spot price is stored or a currency's
+    title changes, which change every portfolio's totals at once."""
+
+    ID = 1
+
+    value = models.BigIntegerField(default=0, db_default=0)
+
+    def __str__(self) -> str:
+        return f"totals epoch {self.value}"
