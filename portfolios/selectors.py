@@ -125,13 +125,12 @@ class TotalsCounters:
 
 
 def totals_counters(portfolio: Portfolio) -> TotalsCounters | None:
-    """Of a portfolio from ``portfolio_get_with_totals``; None when its totals row or the epoch
-    row is missing (then nothing is stored: a change could not have been counted)."""
-    state = _totals_state(portfolio)
+    """Of a portfolio from ``portfolio_get_with_totals``; None when the epoch's row is missing
+    (then nothing is stored: a price stored meanwhile could not have been counted)."""
     epoch = getattr(portfolio, "totals_epoch", None)
-    if state is None or epoch is None:
+    if epoch is None:
         return None
-    return TotalsCounters(state.generation, epoch)
+    return TotalsCounters(portfolio.totals_generation, epoch)
 
 
 def _totals_state(portfolio: Portfolio) -> PortfolioTotals | None:
@@ -157,7 +156,7 @@ def stored_totals(portfolio: Portfolio, *, priced: bool, now: datetime) -> Store
     unpriced. None: compute them (``portfolio_valuation``)."""
     state = _totals_state(portfolio)
     counters = totals_counters(portfolio)
-    if state is None or counters is None or not state.balances:
+    if state is None or counters is None:
         return None
     if (state.snapshot_generation, state.snapshot_epoch) != (counters.generation, counters.epoch):
         return None

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import F
 
-from portfolios.models import PortfolioTotals
+from portfolios.models import Portfolio, PortfolioTotals
 from portfolios.selectors import TotalsCounters
 
 
@@ -16,7 +16,7 @@ def portfolio_totals_invalidate(*, portfolio_id: int) -> None:
     """The stored totals of the portfolio no longer hold: the next request recomputes them.
     The triggers (``portfolios.triggers``) do this for every watched table; call it for a change
     they cannot see, in the change's transaction."""
-    PortfolioTotals.objects.filter(pk=portfolio_id).update(generation=F("generation") + 1)
+    Portfolio.objects.filter(pk=portfolio_id).update(totals_generation=F("totals_generation") + 1)
 
 
 def portfolio_totals_store(
@@ -30,14 +30,30 @@ def portfolio_totals_store(
     converted_until: datetime | None = None,
 ) -> None:
     """Store the rows as the API renders them (``balance_at`` None where the figure is "now"),
-    computed from ``counters``. Never touches ``generation``: an answer computed from counters
-    that have moved on since is stored harmlessly, it will not match them. One query."""
-    PortfolioTotals.objects.filter(pk=portfolio_id).update(
-        snapshot_generation=counters.generation,
-        snapshot_epoch=counters.epoch,
-        balances=json.dumps(balances),
-        balances_until=balances_until,
-        converted="" if converted is None else json.dumps(converted),
-        unpriced=json.dumps(unpriced or []),
-        converted_until=converted_until,
+    computed from ``counters``. An answer computed from counters that have moved on since is
+    stored harmlessly: it will not match them. One query (an upsert)."""
+    PortfolioTotals.objects.bulk_create(
+        [
+            PortfolioTotals(
+                portfolio_id=portfolio_id,
+                snapshot_generation=counters.generation,
+                snapshot_epoch=counters.epoch,
+                balances=json.dumps(balances),
+                balances_until=balances_until,
+                converted="" if converted is None else json.dumps(converted),
+                unpriced=json.dumps(unpriced or []),
+                converted_until=converted_until,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["portfolio"],
+        update_fields=[
+            "snapshot_generation",
+            "snapshot_epoch",
+            "balances",
+            "balances_until",
+            "converted",
+            "unpriced",
+            "converted_until",
+        ],
     )

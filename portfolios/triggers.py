@@ -1,14 +1,19 @@
 """The database triggers behind the stored totals (``PortfolioTotals``): whatever writes a row
 the totals are read from (a service, a queryset ``update()``, a COPY, the admin, a data fix by
-hand) raises the counter in the same transaction, so a stored answer can never outlive the data
+hand) raises a counter in the same transaction, so a stored answer can never outlive the data
 it was computed from.
 
 - Each table a holdings source watches (``HoldingsSource.watches``) and the reporting
-  currencies raise their portfolio's ``generation``: insert, update and delete, and on an update
-  both the old and the new portfolio (an address moved).
+  currencies raise their portfolio's ``totals_generation``: on insert, update and delete, and
+  on an update both the old and the new portfolio (an address moved).
 - Spot prices (any change) and currency titles raise the one ``TotalsEpoch``: they change every
   portfolio at once.
-- A new portfolio gets its totals row in the same transaction.
+- ``totals_generation`` is never lowered: a ``save()`` of a portfolio read before a raise (the
+  services lock the row, change its currencies, then save it) keeps the raised value.
+
+The counter lives on the portfolio's row, the row the services already lock before writing its
+parts (``portfolio_lock``) and a sync touches after them: one more lock on it adds no new order
+in which two writers could wait on each other.
 
 Installed after every ``migrate`` (``PortfoliosConfig.ready`` connects ``install``): idempotent,
 so a table a later migration rebuilds (SQLite rebuilds tables to alter them) gets its triggers
@@ -62,14 +67,13 @@ def _portfolio_of(watched: Watched, row: str, q) -> str:
 
 
 def _triggers(q) -> Iterator[_Trigger]:
-    from portfolios.models import Portfolio, PortfolioTotals, TotalsEpoch
+    from portfolios.models import Portfolio, TotalsEpoch
 
-    totals = q(PortfolioTotals._meta.db_table)
-    key = q("portfolio_id")
-    generation = q("generation")
+    portfolios = q(Portfolio._meta.db_table)
+    generation = q("totals_generation")
 
     def bump(where: str) -> str:
-        return f"UPDATE {totals} SET {generation} = {generation} + 1 WHERE {key} {where}"  # noqa: S608
+        return f"UPDATE {portfolios} SET {generation} = {generation} + 1 WHERE {q('id')} {where}"  # noqa: S608
 
     for watched in watched_tables():
         model = apps.get_model(watched.model)
@@ -88,22 +92,32 @@ def _triggers(q) -> Iterator[_Trigger]:
     spot = apps.get_model("prices.SpotPrice")._meta.db_table
     yield _Trigger(f"totals_{spot}", q(spot), epoch, epoch, epoch)
     currency = apps.get_model("currencies.Currency")._meta.db_table
-    yield _Trigger(
-        f"totals_{currency}",
-        q(currency),
-        "",
-        epoch,
-        "",
-        changed=q("title"),
-    )
-    portfolio = Portfolio._meta.db_table
-    yield _Trigger(
-        f"totals_{portfolio}",
-        q(portfolio),
-        f"INSERT INTO {totals} ({key}, {generation}) VALUES (NEW.{q('id')}, 0)",  # noqa: S608
-        "",
-        "",
-    )
+    yield _Trigger(f"totals_{currency}", q(currency), "", epoch, "", changed=q("title"))
+
+
+def _never_lowered(q) -> dict[str, list[str]]:
+    """Per vendor: keep ``totals_generation`` when an update would lower it."""
+    from portfolios.models import Portfolio
+
+    table, generation = q(Portfolio._meta.db_table), q("totals_generation")
+    name = "totals_generation_kept"
+    return {
+        "postgresql": [
+            f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN IF NEW.{generation} < OLD.{generation} THEN "
+            f"NEW.{generation} := OLD.{generation}; END IF; RETURN NEW; END $$",
+            f"CREATE OR REPLACE TRIGGER {name} BEFORE UPDATE OF {generation} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}_fn()",
+        ],
+        # SQLite cannot change NEW: it writes the old value back (triggers do not recurse).
+        "sqlite": [
+            f"DROP TRIGGER IF EXISTS {name}",
+            f"CREATE TRIGGER {name} AFTER UPDATE OF {generation} ON {table} FOR EACH ROW "  # noqa: S608
+            f"WHEN NEW.{generation} < OLD.{generation} BEGIN "
+            f"UPDATE {table} SET {generation} = OLD.{generation} WHERE {q('id')} = NEW.{q('id')}; "
+            "END",
+        ],
+    }
 
 
 def _postgresql(trigger: _Trigger) -> list[str]:
@@ -164,20 +178,22 @@ def trigger_sql(connection: BaseDatabaseWrapper) -> list[str]:
     render = {"postgresql": _postgresql, "sqlite": _sqlite}.get(connection.vendor)
     if render is None:
         raise NotImplementedError(f"no totals triggers for {connection.vendor}")
-    return [sql for trigger in _triggers(q) for sql in render(trigger)]
+    kept = _never_lowered(q)[connection.vendor]
+    return kept + [sql for trigger in _triggers(q) for sql in render(trigger)]
 
 
 def install(using: str = "default", **kwargs) -> None:
-    """Create (or replace) the triggers, the epoch's row and a totals row for every portfolio
-    without one. Skipped while a watched table does not exist yet (a partial migrate)."""
-    from portfolios.models import Portfolio, PortfolioTotals, TotalsEpoch
+    """Create (or replace) the triggers and the epoch's row. Skipped while a watched table does
+    not exist yet (a partial migrate)."""
+    from portfolios.models import Portfolio, TotalsEpoch
 
     connection = connections[using]
     existing = set(connection.introspection.table_names())
     needed = {apps.get_model(w.model)._meta.db_table for w in watched_tables()} | {
-        PortfolioTotals._meta.db_table,
+        Portfolio._meta.db_table,
         TotalsEpoch._meta.db_table,
         apps.get_model("prices.SpotPrice")._meta.db_table,
+        apps.get_model("currencies.Currency")._meta.db_table,
     }
     if not needed <= existing:
         return
@@ -185,11 +201,6 @@ def install(using: str = "default", **kwargs) -> None:
         for sql in trigger_sql(connection):
             cursor.execute(sql)
     TotalsEpoch.objects.using(using).get_or_create(pk=TotalsEpoch.ID)
-    missing = Portfolio.objects.using(using).filter(totals_state__isnull=True)
-    PortfolioTotals.objects.using(using).bulk_create(
-        [PortfolioTotals(portfolio_id=pk) for pk in missing.values_list("pk", flat=True)],
-        ignore_conflicts=True,
-    )
 
 
 def uninstall(using: str = "default") -> None:

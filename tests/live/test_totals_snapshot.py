@@ -420,3 +420,15 @@ def test_an_answer_computed_before_a_change_and_stored_after_it_is_not_served(
     body, count = get(alice_api, pid, "balances")
     assert count == COMPUTED["balances"]
     assert {r["currency"]["code"]: r["balance"] for r in body["result"]}["btc"] == "7.0535165"
+
+
+def test_a_portfolio_saved_from_an_older_read_does_not_bring_old_totals_back(alice_api, steady):
+    pid = steady["id"]
+    read_before = Portfolio.objects.get(pk=pid)  # as a service holding it for a while
+    stored(alice_api, pid)
+
+    add_offset(alice_api, pid, {"btc": "1"})
+    read_before.title = "Renamed"
+    read_before.save()  # writes every column, the generation it read among them
+
+    assert rows(alice_api, pid)["btc"] == "7.0535165"
