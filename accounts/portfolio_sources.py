@@ -24,7 +24,7 @@ from ledger.models import LedgerEntry
 from portfolios.freshness import Holdings
 from portfolios.history import Holding
 from portfolios.models import Portfolio
-from portfolios.sources import BalanceFetcher, HoldingsSource
+from portfolios.sources import BalanceFetcher, HoldingsSource, Watched
 from portfolios.totals import FROM_ACCOUNT, SourceBalance
 
 NAME = "accounts"
@@ -64,6 +64,10 @@ def account_holdings(portfolio: Portfolio, holdings: Holdings, now: datetime) ->
                 holdings.due.append((NAME, pk))
         elif fetched_at < now - REFRESH_INTERVAL and not waiting:
             holdings.due.append((NAME, pk))
+        elif fetched_at >= now - REFRESH_INTERVAL:
+            holdings.expires(fetched_at + REFRESH_INTERVAL)  # turns stale
+        elif waiting:
+            holdings.expires(waiting)  # stale, refreshed once its backoff ends
     # Statement rows the account reports too: the exchange's balance holds them already
     # (only exchanges with statements share rows: no query for the others).
     if not sharing:
@@ -161,6 +165,12 @@ SOURCE = HoldingsSource(
     history=account_history,
     held_since=account_held_since,
     first_moment=account_first_moment,
+    watches=(
+        Watched("accounts.Account"),
+        Watched("accounts.AccountFetchState", through="account"),
+        Watched("accounts.AccountBalance", through="account"),
+        Watched("accounts.SharedMovement", through="account"),
+    ),
 )
 FETCHER = BalanceFetcher(
     item_ids=account_ids,

@@ -16,7 +16,7 @@ from addresses.tasks import address_fetch_enqueue
 from portfolios.freshness import Holdings
 from portfolios.history import Holding
 from portfolios.models import Portfolio
-from portfolios.sources import BalanceFetcher, HoldingsSource
+from portfolios.sources import BalanceFetcher, HoldingsSource, Watched
 from portfolios.totals import FROM_ADDRESS, SourceBalance
 
 
@@ -57,6 +57,10 @@ def address_holdings(portfolio: Portfolio, holdings: Holdings, now: datetime) ->
                 holdings.retry_at = max(waiting, holdings.retry_at or waiting)
         elif fetched_at < now - REFRESH_INTERVAL and not waiting:
             holdings.stale.append(pk)
+        elif fetched_at >= now - REFRESH_INTERVAL:
+            holdings.expires(fetched_at + REFRESH_INTERVAL)  # turns stale
+        elif waiting:
+            holdings.expires(waiting)  # stale, refreshed once its backoff ends
 
 
 def address_history(portfolio: Portfolio, since: datetime) -> list[Holding]:
@@ -102,6 +106,11 @@ SOURCE = HoldingsSource(
     history=address_history,
     held_since=address_held_since,
     first_moment=address_first_moment,
+    watches=(
+        Watched("addresses.Address"),
+        Watched("addresses.AddressFetchState", through="address"),
+        Watched("addresses.AddressBalance", through="address"),
+    ),
 )
 FETCHER = BalanceFetcher(
     item_ids=address_ids,

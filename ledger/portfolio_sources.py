@@ -15,7 +15,7 @@ from ledger.selectors import LEDGER_FED, portfolio_wallet_holdings
 from portfolios.freshness import Holdings
 from portfolios.history import Holding
 from portfolios.models import Portfolio
-from portfolios.sources import HoldingsSource
+from portfolios.sources import HoldingsSource, Watched
 
 
 def ledger_holdings(portfolio: Portfolio, holdings: Holdings, now: datetime) -> None:
@@ -65,4 +65,7 @@ SOURCE = HoldingsSource(
     history=ledger_history,
     held_since=ledger_held_since,
     first_moment=ledger_first_moment,
+    # The ledger's rows themselves are summed into WalletHolding in the same transaction;
+    # a row changed without changing a holding is announced by ``ledger_changed``.
+    watches=(Watched("ledger.Wallet"), Watched("ledger.WalletHolding", through="wallet")),
 )

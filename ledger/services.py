@@ -22,6 +22,7 @@ from ledger.models import LedgerEntry, Transfer
 from ledger.signals import ledger_changed
 from ledger.transfers import CANDIDATE_KINDS, transfers_match
 from portfolios.models import Portfolio
+from portfolios.services_totals import portfolio_totals_invalidate
 
 # --- hooks -------------------------------------------------------------------------------------
 
@@ -29,8 +30,12 @@ from portfolios.models import Portfolio
 def after_ledger_change(portfolio: Portfolio) -> None:
     """Announce the change (``ledger_changed``, which the costbasis app answers with a rebuild)
     once the current transaction commits: a change that rolls back must not leave an enqueued
-    flag behind, and the build must see the committed rows."""
+    flag behind, and the build must see the committed rows. The stored totals are invalidated
+    at once, in the change's transaction: a holdings row has its own trigger, but a ledger row
+    can change what the totals read through it (an exchange account's shared statement rows)
+    without changing a holding."""
     portfolio_id = portfolio.pk
+    portfolio_totals_invalidate(portfolio_id=portfolio_id)
 
     def run() -> None:
         current = Portfolio.objects.filter(pk=portfolio_id).first()

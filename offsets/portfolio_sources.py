@@ -11,7 +11,7 @@ from offsets.models import Offset, OffsetBalance
 from portfolios.freshness import Holdings
 from portfolios.history import Holding
 from portfolios.models import Portfolio
-from portfolios.sources import HoldingsSource
+from portfolios.sources import HoldingsSource, Watched
 from portfolios.totals import FROM_OFFSET, SourceBalance
 
 
@@ -56,4 +56,5 @@ SOURCE = HoldingsSource(
     history=offset_history,
     held_since=offset_held_since,
     first_moment=offset_first_moment,
+    watches=(Watched("offsets.Offset"), Watched("offsets.OffsetBalance", through="offset")),
 )

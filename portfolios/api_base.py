@@ -27,4 +27,8 @@ class PortfolioScopedView(ApiView):
         # After the permission check (above) request.user is a User: no anonymous visitor
         # reaches a private view (core.permissions).
         user = cast(User, request.user)
-        self.portfolio = portfolio_get(user=user, portfolio_id=kwargs["portfolio_id"])
+        self.portfolio = self.get_portfolio(user, kwargs["portfolio_id"])
+
+    def get_portfolio(self, user: User, portfolio_id: int | str) -> Portfolio:
+        """The one lookup; a view that needs more of the portfolio in the same query says so."""
+        return portfolio_get(user=user, portfolio_id=portfolio_id)

@@ -4,7 +4,9 @@ currency, and the refresh that brings them up to date."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 
+from django.utils import timezone
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -27,10 +29,24 @@ from core.exceptions import ValidationFailed
 from currencies.selectors import currency_titles
 from portfolios.api_base import PortfolioScopedView
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
-from portfolios.selectors import SPOT, portfolio_valuation, reporting_currencies
+from portfolios.models import Portfolio
+from portfolios.selectors import (
+    SPOT,
+    Settled,
+    StoredTotals,
+    TotalsCounters,
+    at_moment,
+    portfolio_get_with_totals,
+    portfolio_valuation,
+    reporting_currencies,
+    stored_totals,
+    totals_counters,
+)
 from portfolios.services_refresh import portfolio_refresh
+from portfolios.services_totals import portfolio_totals_store
 from portfolios.totals import TotalRow
 from prices.tasks import prices_history_enqueue
+from users.models import User
 from users.requests import AuthenticatedRequest
 
 
@@ -41,26 +57,71 @@ class TotalRowSerializer(serializers.Serializer):
     source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source: the metaclass pops declared fields
 
 
-def total_rows_data(rows: list[TotalRow]) -> list[dict]:
+def total_rows_data(rows: list[TotalRow], titles: dict[str, str] | None = None) -> list[dict]:
     """Rows sorted by currency code (as ``sum_balances`` and ``convert_totals`` make them), each
-    currency as ``{code, title}``."""
-    titles = currency_titles(row.currency for row in rows)
+    currency as ``{code, title}`` (``titles``, else read)."""
+    if titles is None:
+        titles = currency_titles(row.currency for row in rows)
     return TotalRowSerializer(rows, many=True, context={CURRENCY_TITLES: titles}).data  # type: ignore[return-value]  # many=True gives a ReturnList; the stubs say ReturnDict
 
 
-class PortfolioBalancesView(PortfolioScopedView):
+class TotalsView(PortfolioScopedView):
+    """Totals served from the stored snapshot while it holds (one query with the portfolio),
+    else computed (``portfolio_valuation``, which enqueues what is due) and, in the steady
+    state, stored for the next request (docs/architecture.md "Stored totals")."""
+
+    priced = False
+
+    def get_portfolio(self, user: User, portfolio_id: int | str) -> Portfolio:
+        return portfolio_get_with_totals(user=user, portfolio_id=portfolio_id)
+
+    def totals(self) -> StoredTotals:
+        now = timezone.now()
+        stored = stored_totals(self.portfolio, priced=self.priced, now=now)
+        if stored is not None:
+            return stored
+        counters = totals_counters(self.portfolio)  # read before the data below
+        valuation = portfolio_valuation(
+            self.portfolio, prices=SPOT if self.priced else None, enqueue=True, now=now
+        )
+        valuation.waits.raise_not_ready()
+        settled = valuation.settled
+        if counters is None or settled is None or (self.priced and settled.converted is None):
+            rows = valuation.totals if self.priced else valuation.balances
+            return StoredTotals(total_rows_data(rows), valuation.unpriced)
+        return self._store(settled, counters, now)
+
+    def _store(self, settled: Settled, counters: TotalsCounters, now: datetime) -> StoredTotals:
+        converted = settled.converted.rows if settled.converted else []
+        titles = currency_titles(row.currency for row in settled.balances + converted)
+        balances = total_rows_data(settled.balances, titles)
+        converted_data = total_rows_data(converted, titles) if settled.converted else None
+        unpriced = settled.converted.unpriced if settled.converted else []
+        portfolio_totals_store(
+            portfolio_id=self.portfolio.pk,
+            counters=counters,
+            balances=balances,
+            balances_until=settled.balances_until,
+            converted=converted_data,
+            unpriced=unpriced,
+            converted_until=settled.converted_until,
+        )
+        rows = converted_data if converted_data is not None else balances
+        return StoredTotals(at_moment(rows, now), unpriced)
+
+
+class PortfolioBalancesView(TotalsView):
     @extend_schema(
         responses=TotalRowSerializer(many=True),
         summary="Current balances summed over addresses, accounts and offsets (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        valuation = portfolio_valuation(self.portfolio, prices=None, enqueue=True)
-        valuation.waits.raise_not_ready()
-        return Response(total_rows_data(valuation.balances))
+        return Response(self.totals().rows)
 
 
-class PortfolioConvertedView(PortfolioScopedView):
+class PortfolioConvertedView(TotalsView):
     envelope_extra = {"unpriced": serializers.ListField(child=serializers.CharField())}
+    priced = True
 
     @extend_schema(
         responses=TotalRowSerializer(many=True),
@@ -68,11 +129,8 @@ class PortfolioConvertedView(PortfolioScopedView):
         "listed in the envelope's `unpriced` (async)",
     )
     def get(self, request: AuthenticatedRequest, portfolio_id: int) -> Response:
-        valuation = portfolio_valuation(self.portfolio, prices=SPOT, enqueue=True)
-        valuation.waits.raise_not_ready()
-        return Response(
-            Envelope(total_rows_data(valuation.totals), {"unpriced": valuation.unpriced})
-        )
+        totals = self.totals()
+        return Response(Envelope(totals.rows, {"unpriced": totals.unpriced}))
 
 
 class PortfolioRefreshView(PortfolioScopedView):

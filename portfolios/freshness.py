@@ -37,6 +37,19 @@ class Holdings:
     # and how many of them were never fetched (the answer waits for those).
     due: list[tuple[str, int]] = field(default_factory=list)
     first_fetches: int = 0
+    # The earliest moment a fetched item turns stale or its backoff ends (None: none will).
+    changes_at: datetime | None = None
+
+    def expires(self, at: datetime) -> None:
+        """A source's part of the answer changes by time alone at ``at``."""
+        self.changes_at = min(at, self.changes_at or at)
+
+    @property
+    def settled(self) -> bool:
+        """Nothing to enqueue or wait for: every item fetched, none stale or due."""
+        return not (
+            self.never_fetched or self.stale or self.retrying or self.due or self.first_fetches
+        )
 
 
 def portfolio_holdings(portfolio: Portfolio, *, now: datetime | None = None) -> Holdings:
@@ -93,8 +106,7 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
     from prices.tasks import prices_spot_enqueue
 
     now = now or timezone.now()
-    keys = {PRICE_ATTEMPT_KEY.format(code=code) for code in unpriced}
-    untried = bool(keys) and len(cache.get_many(keys)) < len(keys)
+    untried = untried_prices(sorted(unpriced))
     oldest = min(fetched_at.values()) if fetched_at else None
     stale = oldest is not None and oldest < now - timedelta(seconds=SPOT_REFRESH_SECONDS * 2)
     if stale:
@@ -105,6 +117,34 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
         prices_spot_enqueue()
     if untried:
         raise NotReady(try_again_at=now + timedelta(seconds=FIRST_PRICE_FETCH_SECONDS))
+
+
+def prices_settled_until(
+    fetched_at: dict, *, now: datetime | None = None
+) -> tuple[bool, datetime | None]:
+    """``ensure_prices``' rule read the other way, for prices it did not wait for: (settled, until)
+    where settled says that it enqueued nothing, and ``until`` when its answer would change by
+    time alone (the oldest price turning stale, or a stale one's recent attempt growing old;
+    None: never). An asset's first attempt is kept in the cache, not here: whoever serves a
+    stored answer checks it (``untried_prices``)."""
+    now = now or timezone.now()
+    if not fetched_at:
+        return True, None
+    interval = timedelta(seconds=SPOT_REFRESH_SECONDS)
+    stale_at = min(fetched_at.values()) + 2 * interval
+    if now <= stale_at:
+        return True, stale_at
+    attempt = (cache.get(LAST_ATTEMPT_KEY) or {}).get("at")
+    if attempt and datetime.fromisoformat(attempt) >= now - interval:
+        return True, datetime.fromisoformat(attempt) + interval
+    return False, None
+
+
+def untried_prices(unpriced: list[str]) -> bool:
+    """Was a spot price of one of ``unpriced`` never attempted (``ensure_prices`` waits for it)?
+    One cache read, none when nothing is unpriced."""
+    keys = {PRICE_ATTEMPT_KEY.format(code=code) for code in unpriced}
+    return bool(keys) and len(cache.get_many(keys)) < len(keys)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,11 @@ class Portfolio(TimeStampedModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
     last_rebalanced_at = models.DateTimeField(null=True, blank=True)
 
+    # Raised by the database (triggers, ``portfolios.triggers``) in the same transaction as any
+    # change to what the totals are read from; never lowered (a save of a stale instance keeps
+    # the stored value). A stored answer (``PortfolioTotals``) holds while it is unchanged.
+    totals_generation = models.BigIntegerField(default=0, db_default=0, editable=False)
+
     balances_last_updated = models.DateTimeField(null=True, blank=True)
     histories_last_updated = models.DateTimeField(null=True, blank=True)
     converted_balances_last_updated = models.DateTimeField(null=True, blank=True)
@@ -120,3 +125,41 @@ class PortfolioTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.portfolio_id}:{self.currency_id}={self.fraction}"
+
+
+class PortfolioTotals(models.Model):
+    """A portfolio's totals as the API last answered them in the steady state (everything
+    fetched and fresh, prices tried), stored to be answered again with one query.
+
+    Served only while the counters they were computed from (``snapshot_generation``: the
+    portfolio's ``totals_generation``; ``snapshot_epoch``: the ``TotalsEpoch``) are unchanged
+    and their ``*_until`` moment has not passed (docs/architecture.md "Stored totals"). A
+    portfolio without a row has nothing stored yet."""
+
+    portfolio = models.OneToOneField(
+        Portfolio, on_delete=models.CASCADE, primary_key=True, related_name="totals_state"
+    )
+    snapshot_generation = models.BigIntegerField()
+    snapshot_epoch = models.BigIntegerField()
+    # JSON text of the rows as the API renders them (key order kept), ``balance_at`` null where
+    # the figure is "now" (a reporting currency nothing holds): filled in per request.
+    balances = models.TextField()
+    balances_until = models.DateTimeField(null=True, blank=True)  # null: no end by time
+    converted = models.TextField(blank=True, default="")  # empty: not stored
+    unpriced = models.TextField(blank=True, default="")  # a JSON list
+    converted_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"totals of {self.portfolio_id} @{self.snapshot_generation}"
+
+
+class TotalsEpoch(models.Model):
+    """One row (id 1): raised by triggers whenever a spot price is stored or a currency's
+    title changes, which change every portfolio's totals at once."""
+
+    ID = 1
+
+    value = models.BigIntegerField(default=0, db_default=0)
+
+    def __str__(self) -> str:
+        return f"totals epoch {self.value}"

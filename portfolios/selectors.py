@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
-from django.db.models import Count, Model, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Count, Model, Prefetch, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from core.exceptions import NotFound
-from portfolios.freshness import Holdings, Waits, fetches_due, portfolio_holdings
-from portfolios.models import Portfolio, PortfolioCurrency, PortfolioTarget
+from core.timefmt import format_datetime
+from portfolios.freshness import (
+    Holdings,
+    Waits,
+    fetches_due,
+    portfolio_holdings,
+    prices_settled_until,
+    untried_prices,
+)
+from portfolios.models import (
+    Portfolio,
+    PortfolioCurrency,
+    PortfolioTarget,
+    PortfolioTotals,
+    TotalsEpoch,
+)
 from portfolios.targets import Analytics, Position, portfolio_analytics
 from portfolios.totals import (
     ConvertedRows,
@@ -78,6 +93,92 @@ def portfolio_get(*, user: User, portfolio_id: int | str) -> Portfolio:
     if portfolio is None:
         raise NotFound("no such portfolio")
     return portfolio
+
+
+def portfolio_get_with_totals(*, user: User, portfolio_id: int | str) -> Portfolio:
+    """``portfolio_get`` with the portfolio's stored totals (``totals_state``) and the current
+    ``TotalsEpoch`` (``totals_epoch``) read in the same query: the one lookup a steady-state
+    totals request makes (``stored_totals``)."""
+    try:
+        pk = int(portfolio_id)
+    except (TypeError, ValueError):
+        raise NotFound("no such portfolio")
+    epoch = TotalsEpoch.objects.filter(pk=TotalsEpoch.ID).values("value")[:1]
+    portfolio = (
+        Portfolio.objects.filter(user=user, pk=pk)
+        .select_related("totals_state")
+        .annotate(totals_epoch=Subquery(epoch))
+        .first()
+    )
+    if portfolio is None:
+        raise NotFound("no such portfolio")
+    return portfolio
+
+
+@dataclass(frozen=True)
+class TotalsCounters:
+    """The counters a totals computation starts from, read with the portfolio before any of
+    its data: what a snapshot computed from that data is stored under."""
+
+    generation: int
+    epoch: int
+
+
+def totals_counters(portfolio: Portfolio) -> TotalsCounters | None:
+    """Of a portfolio from ``portfolio_get_with_totals``; None when the epoch's row is missing
+    (then nothing is stored: a price stored meanwhile could not have been counted)."""
+    epoch = getattr(portfolio, "totals_epoch", None)
+    if epoch is None:
+        return None
+    return TotalsCounters(portfolio.totals_generation, epoch)
+
+
+def _totals_state(portfolio: Portfolio) -> PortfolioTotals | None:
+    try:
+        return portfolio.totals_state
+    except PortfolioTotals.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class StoredTotals:
+    """Rows as the API renders them, and for converted totals the unpriced currencies."""
+
+    rows: list[dict]
+    unpriced: list[str]
+
+
+def stored_totals(portfolio: Portfolio, *, priced: bool, now: datetime) -> StoredTotals | None:
+    """The stored balances (``priced`` False) or converted totals of a portfolio from
+    ``portfolio_get_with_totals``, when they still hold: computed from the current counters, not
+    past their ``*_until`` moment, and (converted) every unpriced currency's price attempted
+    (else ``ensure_prices`` would wait for it). No query; one cache read when something is
+    unpriced. None: compute them (``portfolio_valuation``)."""
+    state = _totals_state(portfolio)
+    counters = totals_counters(portfolio)
+    if state is None or counters is None:
+        return None
+    if (state.snapshot_generation, state.snapshot_epoch) != (counters.generation, counters.epoch):
+        return None
+    text, until, unpriced = state.balances, state.balances_until, []
+    if priced:
+        if not state.converted:
+            return None
+        text, until, unpriced = state.converted, state.converted_until, json.loads(state.unpriced)
+        if untried_prices(unpriced):
+            return None
+    if until is not None and now >= until:
+        return None
+    return StoredTotals(at_moment(json.loads(text), now), unpriced)
+
+
+def at_moment(rows: list[dict], now: datetime) -> list[dict]:
+    """Stored rows with the figures that are "now" (``balance_at`` None) at ``now``."""
+    moment = format_datetime(now)
+    for row in rows:
+        if row["balance_at"] is None:
+            row["balance_at"] = moment
+    return rows
 
 
 def portfolio_get_detailed(*, user: User, portfolio_id: int | str) -> Portfolio:
@@ -161,6 +262,19 @@ PriceBasis = Literal["spot", "last_known"]
 
 
 @dataclass(frozen=True)
+class Settled:
+    """A valuation that enqueued nothing and waits for nothing (everything fetched and fresh,
+    prices tried), in the form the stored totals keep (``portfolios.models.PortfolioTotals``):
+    rows as ``sum_balances`` and ``convert_totals`` make them but with ``balance_at`` None where
+    it is "now", and when each answer changes by time alone (None: never)."""
+
+    balances: list[TotalRow]
+    balances_until: datetime | None
+    converted: ConvertedRows | None = None  # only for spot prices
+    converted_until: datetime | None = None
+
+
+@dataclass(frozen=True)
 class PortfolioValuation:
     """A portfolio's holdings and values at one moment, what the API's totals and the
     dashboard both render.
@@ -180,6 +294,7 @@ class PortfolioValuation:
     rows: list[HoldingValue]
     waits: Waits
     prices_at: datetime | None = None
+    settled: Settled | None = None
 
     @property
     def main(self) -> str | None:
@@ -252,10 +367,14 @@ def portfolio_valuation(
     balances = sum_balances(holdings.parts, reporting, now=now)
     if prices is None:
         waits = Waits()
+        settled = None
         if enqueue:
             waits = fetches_due(holdings, spot_unpriced=None, spot={}, fetched_at={}, now=now)
+            if holdings.settled and waits.try_again_at is None:
+                timeless = sum_balances(holdings.parts, reporting, now=None)
+                settled = Settled(timeless, holdings.changes_at)
         rows = value_holdings(balances, holdings.parts, None, spot={}, rates={}, estimate_times={})
-        return PortfolioValuation(reporting, holdings, balances, None, rows, waits)
+        return PortfolioValuation(reporting, holdings, balances, None, rows, waits, settled=settled)
     codes = {row.currency for row in balances} | holdings.fetching_codes
     spot, spot_times, fetched_at = spot_rates(codes)
     converted = spot_converted = convert_totals(balances, reporting, spot, spot_times, now=now)
@@ -279,6 +398,9 @@ def portfolio_valuation(
     rows = value_holdings(
         balances, holdings.parts, main, spot=spot, rates=rates, estimate_times=estimate_times
     )
+    settled = None
+    if enqueue and prices == SPOT and holdings.settled and waits.try_again_at is None:
+        settled = _settled(holdings, spot, spot_times, fetched_at, now=now)
     return PortfolioValuation(
         reporting,
         holdings,
@@ -287,7 +409,32 @@ def portfolio_valuation(
         rows,
         waits,
         prices_at=min(spot_times.values()) if spot_times else None,
+        settled=settled,
     )
+
+
+def _settled(
+    holdings: Holdings,
+    spot: dict[tuple[str, str], Decimal],
+    spot_times: dict[tuple[str, str], datetime],
+    fetched_at: dict[tuple[str, str], datetime],
+    *,
+    now: datetime,
+) -> Settled | None:
+    """The stored form of a spot valuation that enqueued nothing (see ``Settled``); None when
+    the prices were due for a refresh."""
+    prices_settled, prices_until = prices_settled_until(fetched_at, now=now)
+    if not prices_settled:
+        return None
+    timeless = sum_balances(holdings.parts, holdings.reporting, now=None)
+    balances_until = holdings.changes_at
+    if any(row.balance_at is None for row in timeless if row.balance != 0):
+        # A held currency without a time (never the case for fetched data): its converted
+        # row's age would depend on the moment it is served; not stored.
+        return Settled(timeless, balances_until)
+    converted = convert_totals(timeless, holdings.reporting, spot, spot_times, now=None)
+    until = min((t for t in (balances_until, prices_until) if t is not None), default=None)
+    return Settled(timeless, balances_until, converted, until)
 
 
 def portfolio_targets(portfolio: Portfolio) -> dict[str, Decimal]:

@@ -22,6 +22,18 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Watched:
+    """A table a source's ``current`` reads: ``model`` ("app.Model") has a ``portfolio``
+    foreign key, or reaches one through its foreign key ``through`` (e.g. an address's
+    balances through ``address``). Every insert, update or delete of its rows raises the
+    portfolio's totals generation (``portfolios.triggers``): the stored totals of that portfolio
+    are recomputed on the next request."""
+
+    model: str
+    through: str = ""
+
+
+@dataclass(frozen=True)
 class HoldingsSource:
     """What portfolios reads from one source app."""
 
@@ -34,6 +46,8 @@ class HoldingsSource:
     held_since: Callable[[int], Iterable[tuple[str, datetime | None]]]
     # The portfolio's earliest movement in this source, or None.
     first_moment: Callable[[Portfolio], datetime | None]
+    # Every table ``current`` reads: their changes invalidate the stored totals.
+    watches: tuple[Watched, ...]
 
 
 @dataclass(frozen=True)

@@ -70,10 +70,12 @@ def _oldest(times: Iterable[datetime | None]) -> datetime | None:
 
 
 def sum_balances(
-    parts: Iterable[SourceBalance], reporting: Iterable[str], *, now: datetime
+    parts: Iterable[SourceBalance], reporting: Iterable[str], *, now: datetime | None
 ) -> list[TotalRow]:
     """One row per currency that is held (by any source) or is a reporting currency, sorted by
-    code. ``source`` is the one source when a single one contributed, else ``calculated``."""
+    code. ``source`` is the one source when a single one contributed, else ``calculated``.
+    A row with no time of its own is as old as the oldest part, else ``now`` (None: left None,
+    the form the stored totals keep, filled in when served)."""
     totals: dict[str, Decimal] = {}
     times: dict[str, list[datetime | None]] = {}
     sources: dict[str, set[str]] = {}
@@ -114,11 +116,12 @@ def convert_totals(
     rates: Mapping[tuple[str, str], Decimal],
     rate_times: Mapping[tuple[str, str], datetime],
     *,
-    now: datetime,
+    now: datetime | None,
 ) -> ConvertedRows:
     """The whole portfolio valued in each reporting currency (rows sorted by code). Holdings
     with no price path to a reporting currency are left out of that total and listed in
-    ``unpriced``."""
+    ``unpriced``. With no time from the balances or rates a row is ``now`` (see
+    ``sum_balances``)."""
     held = [row for row in totals if row.balance != 0]
     unpriced: set[str] = set()
     rows = []
