@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 from psycopg import sql
 
+from currencies.models import Currency
 from ledger.models import LedgerEntry
 from prices.models import Price
 
@@ -76,6 +77,28 @@ def reserve_entry_ids(count: int) -> list[int] | None:
             (table, column, count),
         )
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def missing_currencies(ids: Iterable[int]) -> set[int]:
+    """Which of the currency ids are not (or no longer) in the currency table. Ledger rows
+    keep no database constraint on their currencies (``LedgerEntry``): the statement import
+    checks a batch's currencies with this one query instead of PostgreSQL checking each row.
+    On PostgreSQL the ones found are held (``FOR KEY SHARE``, what a constraint's check takes)
+    until the transaction ends, so they cannot be deleted under an import in progress."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    if copy_supported():
+        table = connection.ops.quote_name(Currency._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE id = ANY(%s) FOR KEY SHARE",  # noqa: S608
+                (sorted(wanted),),
+            )
+            found = {pk for (pk,) in cursor.fetchall()}
+    else:
+        found = set(Currency.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    return wanted - found
 
 
 def existing_external_ids(wallet_id: int, external_ids: list[str]) -> dict[str, bool]:
