@@ -5,7 +5,9 @@ whatever the batch holds: one for the external ids already in the wallet (those 
 duplicates and are left exactly as they are, including rows the user modified), at most three
 for currency codes not seen before in this import (plus an insert per code new to the table:
 ``currencies.services.currencies_for_statement``), one insert of observed prices, one query per
-(asset, fiat) pair whose value must come from the price store, and the bulk insert. Memory is
+(asset, fiat) pair whose value must come from the price store, one that the import's currencies
+still exist (ledger rows have no database constraint on them: PostgreSQL would check each row)
+and the bulk insert. Memory is
 bounded by the batch, the assets and the transaction types, never by the file.
 
 Values and the exactness of figures: see ``ingest.figures``.
@@ -24,6 +26,7 @@ from decimal import Decimal, localcontext
 from django.db import IntegrityError, connection, transaction
 from psycopg.errors import UniqueViolation
 
+from core.exceptions import ValidationFailed
 from core.models import char_max_length
 from currencies.models import Currency
 from currencies.services import currencies_for_statement
@@ -32,6 +35,7 @@ from ingest.bulk import (
     copy_supported,
     existing_external_ids,
     insert_entries,
+    missing_currencies,
     reserve_entry_ids,
 )
 from ingest.coinbase import StatementRejected, StatementRow
@@ -63,6 +67,9 @@ _ID = ENTRY_COLUMNS.index("id")
 _PAIR = ENTRY_COLUMNS.index("pair_id")
 _KIND = ENTRY_COLUMNS.index("kind")
 _PAIR_KEY = ENTRY_COLUMNS.index("pair_key")
+_LINE = ENTRY_COLUMNS.index("line")
+_ASSET = ENTRY_COLUMNS.index("asset_id")
+_VALUE_CURRENCY = ENTRY_COLUMNS.index("value_currency_id")
 
 
 @dataclass
@@ -183,6 +190,7 @@ class EntryWriter:
     def _store(self, values: list[list]) -> None:
         """Insert the rows with their pair links: on PostgreSQL ids are taken from the sequence
         first, so links within the batch go in with the rows; elsewhere they are set after."""
+        self._check_currencies(values)
         ids = reserve_entry_ids(len(values))
         if ids is not None:
             for row, pk in zip(values, ids, strict=True):
@@ -273,6 +281,23 @@ class EntryWriter:
         found = currencies_for_statement(codes=wanted, user=self.owner, source=STATEMENT_SOURCE)
         ids.update(found.ids)
         self.tally.new_currencies.extend(found.new)
+
+    def _check_currencies(self, values: list[list]) -> None:
+        """Refuse the import if a currency it resolved is gone (one query per batch: ledger
+        rows have no database constraint on their currencies, see ``LedgerEntry``)."""
+        missing = missing_currencies(self._ids.values())
+        if not missing:
+            return
+        codes = {pk: code for code, pk in self._ids.items()}
+        gone = min(missing, key=lambda pk: codes[pk])
+        line = next(
+            (row[_LINE] for row in values if gone in (row[_ASSET], row[_VALUE_CURRENCY])), None
+        )
+        reason = (
+            f"currency '{codes[gone].upper()}' no longer exists (it was removed while this file "
+            "was being imported); nothing was imported"
+        )
+        raise StatementRejected(line, reason) if line is not None else ValidationFailed(reason)
 
     def _fallback_id(self) -> int | None:
         code = self.fallback_fiat

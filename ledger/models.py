@@ -85,13 +85,30 @@ class LedgerEntry(TimeStampedModel):
 
     # No single-column indexes on portfolio, wallet and created_at: the composite indexes below
     # (and the unique (wallet, external_id)) start with portfolio and wallet, and nothing reads
-    # entries by creation time. Each index is paid on every row a statement import inserts.
+    # entries by creation time. Nor on the currencies (asset, value_currency, fee_asset): rows
+    # are read by asset within a portfolio (ledger_portfolio_asset), never across portfolios;
+    # only deleting a currency (the admin) looks them up, and may scan. Each index is paid on
+    # every row a statement import inserts.
+    #
+    # Foreign keys without a database constraint (``db_constraint=False``): PostgreSQL checks a
+    # constraint with a query per row and per key, which was most of an import's time (issue
+    # 14). The wallet's constraint stays: every way of deleting entries' parents (a portfolio,
+    # its user, an address or account) goes through the wallet, so no row outlives its wallet
+    # even when a delete races an import. The others are guaranteed by their writers:
+    # ``portfolio`` is always the wallet's portfolio (the writers set it from the wallet);
+    # currencies are checked once per batch by the statement import (``ingest.bulk.
+    # check_currencies``, which also holds them until commit) and come from the currency
+    # table's own rows elsewhere; ``source_import`` and ``pair`` are rows of the same
+    # transaction and wallet; ``source_address_txn`` comes from the address sync that created
+    # it. Deletes still cascade, protect and set null: Django does that itself (the
+    # ``on_delete`` below), through the services, the API and the admin alike.
     created_at = models.DateTimeField(auto_now_add=True)
     portfolio = models.ForeignKey(
         "portfolios.Portfolio",
         on_delete=models.CASCADE,
         related_name="ledger_entries",
         db_index=False,
+        db_constraint=False,
     )
     wallet = models.ForeignKey(
         Wallet, on_delete=models.CASCADE, related_name="entries", db_index=False
@@ -101,15 +118,33 @@ class LedgerEntry(TimeStampedModel):
     income_type = models.CharField(
         max_length=20, choices=[(k.value, k.value) for k in IncomeType], blank=True, default=""
     )
-    asset = models.ForeignKey("currencies.Currency", on_delete=models.PROTECT, related_name="+")
+    asset = models.ForeignKey(
+        "currencies.Currency",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     quantity = AmountField()
     value = AmountField(null=True, blank=True)
     value_currency = models.ForeignKey(
-        "currencies.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "currencies.Currency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     value_source = models.CharField(max_length=20, choices=VALUE_SOURCES, default=VALUE_MISSING)
     fee_asset = models.ForeignKey(
-        "currencies.Currency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "currencies.Currency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     fee_amount = AmountField(null=True, blank=True)
     fee_value = AmountField(null=True, blank=True)
@@ -118,11 +153,21 @@ class LedgerEntry(TimeStampedModel):
         max_length=200, blank=True, default="", help_text="chain transaction id, when known"
     )
     pair = models.OneToOneField(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
     )
     pair_key = models.CharField(max_length=200, blank=True, default="")
     source_import = models.ForeignKey(
-        Import, on_delete=models.CASCADE, null=True, blank=True, related_name="entries"
+        Import,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="entries",
+        db_constraint=False,
     )
     source_address_txn = models.ForeignKey(
         "addresses.AddressTransaction",
@@ -130,6 +175,7 @@ class LedgerEntry(TimeStampedModel):
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,
     )
     tx_type = models.CharField(
         max_length=60, blank=True, default="", help_text="the source's own name of the type"

@@ -31,7 +31,12 @@ class Price(models.Model):
     DAILY = "daily"
     OBSERVED = "observed"
 
-    base = models.ForeignKey("currencies.Currency", on_delete=models.CASCADE, related_name="+")
+    # No index of its own on base, nor on (base, quote, at): the unique (base, quote, at,
+    # source) starts with them and serves every read by pair and time; each index is paid on
+    # every price a statement import observes (issue 14).
+    base = models.ForeignKey(
+        "currencies.Currency", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     quote = models.ForeignKey("currencies.Currency", on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField()
     price = AmountField()
@@ -46,7 +51,6 @@ class Price(models.Model):
                 fields=["base", "quote", "at", "source"], name="price_unique_point"
             ),
         ]
-        indexes = [models.Index(fields=["base", "quote", "at"], name="price_pair_time")]
 
     def __str__(self) -> str:
         return f"1 {self.base_id} = {self.price} {self.quote_id} at {self.at:%Y-%m-%d}"

@@ -315,3 +315,26 @@ def test_a_failing_transfer_match_still_rebuilds_the_cost_basis_and_is_raised(
         services.after_import(portfolio)
 
     assert CostBasisBuild.objects.get(portfolio=portfolio).status == "ok"
+
+
+DIPS = V4_HEAD + (
+    "s1,2024-03-01 10:00:00 UTC,Sell,BTC,-0.5,USD,$60000,$30000,$29900,$100,Sold 0.5 BTC\n"
+    "b1,2024-03-01 11:00:00 UTC,Buy,BTC,1,USD,$60000,$60000,$60100,$100,Bought 1 BTC\n"
+    "s2,2024-03-01 13:00:00 UTC,Sell,BTC,-1.2,USD,$60000,$72000,$71900,$100,Sold 1.2 BTC\n"
+    "s3,2024-03-01 14:00:00 UTC,Sell,ETH,-1,USD,$3000,$3000,$3000,$0,Sold 1 ETH\n"
+    "b2,2024-03-01 14:00:00 UTC,Buy,ETH,1,USD,$3000,$3000,$3000,$0,Bought 1 ETH\n"
+)
+
+
+def test_missing_acquisition_is_the_deepest_dip_from_the_first_row_below_zero(api, portfolio):
+    """BTC goes to -0.5 (line 5), back up to 0.5, then down to -0.7: the shortfall is the
+    deepest, 0.7, and the row is the first below zero. ETH's sale and buy share a second: the
+    buy counts first, so ETH never goes below zero. (PostgreSQL computes this in SQL, SQLite
+    in Python: the same answer on both.)"""
+    result = ok(upload(api, portfolio, DIPS), 201)
+
+    [missing] = result["missing_acquisitions"]
+    assert (missing["currency"], missing["shortfall"], missing["line"]) == (BTC, "0.7", 5)
+    assert missing["since"] == "2024-03-01T10:00:00+00:00"
+    assert missing["entry_id"] == LedgerEntry.objects.get(external_id="s1").pk
+    assert holdings(portfolio) == {"btc": D("-0.7"), "eth": D("0")}
