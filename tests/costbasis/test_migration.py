@@ -15,17 +15,17 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from costbasis.models import CostBasisBuild, CostBasisSettings, Disposal, DisposalLot, Lot
+from tests.migrations import every_other_app_before
 
 AT = datetime(2024, 3, 1, 12, tzinfo=UTC)
 
 
 def _targets(*, moved: bool) -> list[tuple[str, str]]:
     """Every app at its latest migration, ledger and costbasis before or after the move."""
-    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    graph = MigrationExecutor(connection).loader.graph
     if moved:  # every app at its latest, later ledger migrations (after the move) included
-        return leaves
-    others = [node for node in leaves if node[0] not in ("ledger", "costbasis")]
-    return [*others, ("ledger", "0003_costbasis")]
+        return graph.leaf_nodes()
+    return every_other_app_before(graph, [("ledger", "0003_costbasis")])
 
 
 def _migrate(targets: list[tuple[str, str]]):

@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrations import every_other_app_before
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 MIGRATION = ("currencies", "0003_listed_or_known_to_its_importers")
@@ -15,20 +17,8 @@ MIGRATION = ("currencies", "0003_listed_or_known_to_its_importers")
 def migrate(*, before: bool):
     """Every app at its latest migration, currencies just before 0003 or at it."""
     executor = MigrationExecutor(connection)
-    graph = executor.loader.graph
-    targets = []
-    for leaf in graph.leaf_nodes():
-        if leaf[0] == "currencies":
-            continue
-        # Before: each app at its latest migration that does not need 0003 (later apps'
-        # migrations, e.g. a portfolio's target currencies, point at it).
-        node = leaf
-        while before and node is not None and MIGRATION in graph.forwards_plan(node):
-            same_app = [p.key for p in graph.node_map[node].parents if p.key[0] == node[0]]
-            node = same_app[0] if same_app else None
-        if node is not None:
-            targets.append(node)
-    targets.append(("currencies", "0002_load_currencies") if before else MIGRATION)
+    ours = ("currencies", "0002_load_currencies") if before else MIGRATION
+    targets = every_other_app_before(executor.loader.graph, [ours])
     executor.migrate(targets)
     executor.loader.build_graph()
     return executor.loader.project_state(targets).apps

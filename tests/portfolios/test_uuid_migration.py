@@ -7,6 +7,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tests.migrations import every_other_app_before
+
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 BEFORE = [
@@ -18,9 +20,7 @@ AFTER = [("portfolios", "0004_targets_and_analytics"), ("users", "0003_user_uuid
 
 def migrate(targets_of_ours):
     executor = MigrationExecutor(connection)
-    graph = executor.loader.graph
-    targets = [n for n in graph.leaf_nodes() if n[0] not in ("portfolios", "users")]
-    targets += targets_of_ours
+    targets = every_other_app_before(executor.loader.graph, targets_of_ours)
     executor.migrate(targets)
     executor.loader.build_graph()
     return executor.loader.project_state(targets).apps
