@@ -393,9 +393,9 @@ def _link_pairs(wallet: Wallet, keys: set[str]) -> None:
     if not keys:
         return
     legs: dict[str, list[tuple[int, int | None]]] = {}
-    for key, pk, pair_id in LedgerEntry.objects.filter(
-        wallet=wallet, pair_key__in=list(keys)
-    ).values_list("pair_key", "pk", "pair_id"):
+    rows = LedgerEntry.objects.filter(wallet=wallet, pair_key__in=list(keys))
+    rows = rows.exclude(pair_key="")  # the partial index ledger_wallet_pair_key
+    for key, pk, pair_id in rows.values_list("pair_key", "pk", "pair_id"):
         legs.setdefault(key, []).append((pk, pair_id))
     for found in legs.values():
         if len(found) == 2 and found[0][1] is None and found[1][1] is None:

@@ -14,6 +14,12 @@ it into a fresh portfolio of a scratch database:
   whole stack runs (middleware, OAuth2 token, DRF, Django's upload handlers spooling the file
   to a temporary file) and nothing on the client side holds the body in memory.
 
+The sizes run in order, each through the command first and then the API, into one database:
+the statement of a smaller size is the start of a larger one, so the first run of each size
+stores the prices its file shows (a first import), and the API run of that size finds them
+stored (a re-import: PostgreSQL only checks them against the unique index). Compare command
+and API figures with that in mind.
+
 The work an import enqueues for after its commit (transfer matching, cost-basis rebuild: the
 other modules' hooks) is switched off: it runs on a worker, after the answer.
 

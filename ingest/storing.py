@@ -246,6 +246,7 @@ class EntryWriter:
                     pair_key__in=keys[start : start + BATCH_SIZE],
                 )
                 .exclude(source_import=self.imp)
+                .exclude(pair_key="")  # the partial index ledger_wallet_pair_key
                 .values_list("pair_key", "id", "kind")
             )
             for key, pk, kind in partners:

@@ -17,6 +17,7 @@ from ingest.services import statement_import
 from ingest.storing import BATCH_SIZE
 from ledger.models import Import, LedgerEntry, Wallet, WalletHolding
 from portfolios.services import portfolio_create
+from prices.models import Price
 from tests.conftest import client_for
 from tests.ingest.conftest import V4_HEAD, counts, ok, upload
 
@@ -170,3 +171,20 @@ def test_the_same_statement_in_two_batches_is_stored_whole(alice):
     assert outcome.imp.rows_added == BATCH_SIZE + 10
     holding = WalletHolding.objects.get(wallet__portfolio=portfolio, asset__code="btc")
     assert holding.quantity == Decimal("2.010")
+
+
+def test_deleting_a_currency_removes_its_prices(api, bob, two_portfolios):
+    """Prices keep no database constraint on their currencies either: once nothing uses BTC
+    (both imports undone through the API), deleting it removes the prices the statements
+    brought (Django's cascade), and ETH's stay."""
+    for portfolio, client in zip(two_portfolios, (api, client_for(bob)), strict=True):
+        imp = Import.objects.get(portfolio=portfolio)
+        ok(client.delete(f"/api/portfolios/{portfolio.pk}/imports/{imp.pk}"))
+    assert Price.objects.filter(base__code="btc").count() == 1  # one per (pair, time)
+    eth_prices = Price.objects.filter(base__code="eth").count()
+    assert eth_prices == 2
+
+    Currency.objects.get(code="btc").delete()
+
+    assert not Price.objects.filter(base__code="btc").exists()
+    assert Price.objects.filter(base__code="eth").count() == eth_prices
