@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
@@ -197,7 +197,7 @@ def trigger_sql(connection: BaseDatabaseWrapper) -> list[str]:
 
 
 def install(using: str = "default", **kwargs) -> None:
-    """Create (or replace) the triggers and the epoch's row. Skipped while a watched table does
+    """Create the triggers (dropping those there were) and the epoch's row. Skipped while a watched table does
     not exist yet (a partial migrate)."""
     from portfolios.models import Portfolio, TotalsEpoch
 
@@ -211,10 +211,14 @@ def install(using: str = "default", **kwargs) -> None:
     }
     if not needed <= existing:
         return
-    with connection.cursor() as cursor:
-        for sql in trigger_sql(connection):
-            cursor.execute(sql)
-    TotalsEpoch.objects.using(using).get_or_create(pk=TotalsEpoch.ID)
+    # Exactly today's set (one a former version made and this one no longer does is dropped),
+    # in one transaction: a writer never finds the tables without their triggers.
+    with transaction.atomic(using=using):
+        uninstall(using)
+        with connection.cursor() as cursor:
+            for sql in trigger_sql(connection):
+                cursor.execute(sql)
+        TotalsEpoch.objects.using(using).get_or_create(pk=TotalsEpoch.ID)
 
 
 def uninstall(using: str = "default") -> None:
