@@ -15,33 +15,27 @@ The counter lives on the portfolio's row, the row the services already lock befo
 parts (``portfolio_lock``) and a sync touches after them: one more lock on it adds no new order
 in which two writers could wait on each other.
 
+On PostgreSQL the portfolio triggers run once per statement over its transition tables (a bulk
+insert of thousands of rows raises each portfolio once, not once per row: repeated updates of one
+row in one transaction grow quadratically); SQLite has row triggers only.
+
 Installed after every ``migrate`` (``PortfoliosConfig.ready`` connects ``install``): idempotent,
 so a table a later migration rebuilds (SQLite rebuilds tables to alter them) gets its triggers
 back. PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model
 
 from portfolios.sources import Watched, holdings_sources
 
-
-@dataclass(frozen=True)
-class _Trigger:
-    name: str
-    table: str
-    # SQL statements per event, each given the row as "NEW" or "OLD".
-    on_insert: str
-    on_update: str
-    on_delete: str
-    # Updates count only when this column changed (else any update does).
-    changed: str = ""
+Quote = Callable[[str], str]
 
 
 def watched_tables() -> list[Watched]:
@@ -50,140 +44,160 @@ def watched_tables() -> list[Watched]:
     return own + [w for source in holdings_sources() for w in source.watches]
 
 
-def _portfolio_of(watched: Watched, row: str, q) -> str:
-    """SQL naming the portfolio id of ``row`` (NEW or OLD) of the watched table."""
+def _column(model: type[Model], name: str) -> str:
+    column = getattr(model._meta.get_field(name), "column", None)
+    assert isinstance(column, str), (model, name)
+    return column
+
+
+def _portfolio_of(watched: Watched, row: str, q: Quote) -> str:
+    """SQL naming the portfolio id of ``row`` (NEW, OLD, or a transition table's alias)."""
     model = apps.get_model(watched.model)
     if not watched.through:
-        return f"{row}.{q(model._meta.get_field('portfolio').column)}"
-    fk = model._meta.get_field(watched.through)
-    parent = fk.related_model
+        return f"{row}.{q(_column(model, 'portfolio'))}"
+    parent = model._meta.get_field(watched.through).related_model
     assert isinstance(parent, type) and issubclass(parent, Model), watched
-    assert parent._meta.pk is not None
     return (
-        f"(SELECT {q(parent._meta.get_field('portfolio').column)} "  # type: ignore[union-attr]  # noqa: S608
-        f"FROM {q(parent._meta.db_table)} "
-        f"WHERE {q(parent._meta.pk.column)} = {row}.{q(fk.column)})"
+        f"(SELECT {q(_column(parent, 'portfolio'))} FROM {q(parent._meta.db_table)} "  # noqa: S608
+        f"WHERE {q(_column(parent, 'id'))} = {row}.{q(_column(model, watched.through))})"
     )
 
 
-def _triggers(q) -> Iterator[_Trigger]:
-    from portfolios.models import Portfolio, TotalsEpoch
+@dataclass(frozen=True)
+class _Names:
+    """The tables and columns every trigger writes, quoted."""
 
-    portfolios = q(Portfolio._meta.db_table)
-    generation = q("totals_generation")
+    portfolios: str
+    generation: str
+    id: str
+    epoch: str
 
-    def bump(where: str) -> str:
-        return f"UPDATE {portfolios} SET {generation} = {generation} + 1 WHERE {q('id')} {where}"  # noqa: S608
+    @classmethod
+    def of(cls, q: Quote) -> _Names:
+        from portfolios.models import Portfolio, TotalsEpoch
 
-    for watched in watched_tables():
-        model = apps.get_model(watched.model)
-        new, old = _portfolio_of(watched, "NEW", q), _portfolio_of(watched, "OLD", q)
-        yield _Trigger(
-            name=f"totals_{model._meta.db_table}",
-            table=q(model._meta.db_table),
-            on_insert=bump(f"= {new}"),
-            on_update=bump(f"IN ({new}, {old})"),
-            on_delete=bump(f"= {old}"),
+        return cls(
+            q(Portfolio._meta.db_table),
+            q("totals_generation"),
+            q("id"),
+            q(TotalsEpoch._meta.db_table),
         )
-    epoch = (
-        f"UPDATE {q(TotalsEpoch._meta.db_table)} SET {q('value')} = {q('value')} + 1 "  # noqa: S608
-        f"WHERE {q('id')} = {TotalsEpoch.ID}"
-    )
-    spot = apps.get_model("prices.SpotPrice")._meta.db_table
-    yield _Trigger(f"totals_{spot}", q(spot), epoch, epoch, epoch)
-    currency = apps.get_model("currencies.Currency")._meta.db_table
-    yield _Trigger(f"totals_{currency}", q(currency), "", epoch, "", changed=q("title"))
+
+    def bump(self, where: str) -> str:
+        return f"UPDATE {self.portfolios} SET {self.generation} = {self.generation} + 1 WHERE {self.id} {where}"  # noqa: S608
+
+    def bump_epoch(self) -> str:
+        from portfolios.models import TotalsEpoch
+
+        return f"UPDATE {self.epoch} SET value = value + 1 WHERE {self.id} = {TotalsEpoch.ID}"  # noqa: S608
 
 
-def _never_lowered(q) -> dict[str, list[str]]:
-    """Per vendor: keep ``totals_generation`` when an update would lower it."""
-    from portfolios.models import Portfolio
-
-    table, generation = q(Portfolio._meta.db_table), q("totals_generation")
-    name = "totals_generation_kept"
-    return {
-        "postgresql": [
-            f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            f"BEGIN IF NEW.{generation} < OLD.{generation} THEN "
-            f"NEW.{generation} := OLD.{generation}; END IF; RETURN NEW; END $$",
-            f"CREATE OR REPLACE TRIGGER {name} BEFORE UPDATE OF {generation} ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {name}_fn()",
-        ],
-        # SQLite cannot change NEW: it writes the old value back (triggers do not recurse).
-        "sqlite": [
-            f"DROP TRIGGER IF EXISTS {name}",
-            f"CREATE TRIGGER {name} AFTER UPDATE OF {generation} ON {table} FOR EACH ROW "  # noqa: S608
-            f"WHEN NEW.{generation} < OLD.{generation} BEGIN "
-            f"UPDATE {table} SET {generation} = OLD.{generation} WHERE {q('id')} = NEW.{q('id')}; "
-            "END",
-        ],
-    }
+def _table(label: str) -> str:
+    return apps.get_model(label)._meta.db_table
 
 
-def _postgresql(trigger: _Trigger) -> list[str]:
-    function = f"{trigger.name}_fn"
-    branches = []
-    for op, statement in (
-        ("INSERT", trigger.on_insert),
-        ("UPDATE", trigger.on_update),
-        ("DELETE", trigger.on_delete),
-    ):
-        if statement:
-            condition = f"TG_OP = '{op}'"
-            if op == "UPDATE" and trigger.changed:
-                condition += f" AND OLD.{trigger.changed} IS DISTINCT FROM NEW.{trigger.changed}"
-            branches.append(f"IF {condition} THEN {statement}; END IF;")
-    events = " OR ".join(
-        op
-        for op, statement in (
-            ("INSERT", trigger.on_insert),
-            ("UPDATE", trigger.on_update),
-            ("DELETE", trigger.on_delete),
-        )
-        if statement
-    )
-    return [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN {' '.join(branches)} RETURN NULL; END $$",
-        f"CREATE OR REPLACE TRIGGER {trigger.name} AFTER {events} ON {trigger.table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+def _postgresql(q: Quote) -> list[str]:
+    n = _Names.of(q)
+    sql = [
+        # Never lowered.
+        "CREATE OR REPLACE FUNCTION totals_generation_kept_fn() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $$ BEGIN IF NEW.{n.generation} < OLD.{n.generation} THEN "
+        f"NEW.{n.generation} := OLD.{n.generation}; END IF; RETURN NEW; END $$",
+        f"CREATE OR REPLACE TRIGGER totals_generation_kept BEFORE UPDATE OF {n.generation} "
+        f"ON {n.portfolios} FOR EACH ROW EXECUTE FUNCTION totals_generation_kept_fn()",
     ]
 
+    def trigger(name: str, table: str, timing: str, body: str) -> list[str]:
+        return [
+            f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN {body}; RETURN NULL; END $$",
+            f"CREATE OR REPLACE TRIGGER {name} {timing.format(table=q(table))} "
+            f"EXECUTE FUNCTION {name}_fn()",
+        ]
 
-def _sqlite(trigger: _Trigger) -> list[str]:
-    statements = []
-    for suffix, op, statement in (
-        ("ins", "INSERT", trigger.on_insert),
-        ("upd", "UPDATE", trigger.on_update),
-        ("del", "DELETE", trigger.on_delete),
-    ):
-        name = f"{trigger.name}_{suffix}"
-        statements.append(f"DROP TRIGGER IF EXISTS {name}")
-        if not statement:
-            continue
-        event, when = op, ""
-        if op == "UPDATE" and trigger.changed:
-            event = f"UPDATE OF {trigger.changed}"
-            when = f" WHEN OLD.{trigger.changed} IS NOT NEW.{trigger.changed}"
-        statements.append(
-            f"CREATE TRIGGER {name} AFTER {event} ON {trigger.table} FOR EACH ROW{when} "
-            f"BEGIN {statement}; END"
-        )
-    return statements
+    for watched in watched_tables():
+        table = _table(watched.model)
+        new = f"SELECT {_portfolio_of(watched, 'n', q)} FROM new_rows n"  # noqa: S608
+        old = f"SELECT {_portfolio_of(watched, 'o', q)} FROM old_rows o"  # noqa: S608
+        for suffix, timing, rows in (
+            ("ins", "AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows", new),
+            ("del", "AFTER DELETE ON {table} REFERENCING OLD TABLE AS old_rows", old),
+            (
+                "upd",
+                "AFTER UPDATE ON {table} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+                f"{new} UNION {old}",
+            ),
+        ):
+            sql += trigger(
+                f"totals_{table}_{suffix}",
+                table,
+                timing + " FOR EACH STATEMENT",
+                n.bump(f"IN ({rows})"),
+            )
+    sql += trigger(
+        f"totals_{_table('prices.SpotPrice')}",
+        _table("prices.SpotPrice"),
+        "AFTER INSERT OR UPDATE OR DELETE ON {table} FOR EACH STATEMENT",
+        n.bump_epoch(),
+    )
+    title = q("title")
+    sql += trigger(
+        f"totals_{_table('currencies.Currency')}",
+        _table("currencies.Currency"),
+        f"AFTER UPDATE OF {title} ON {{table}} FOR EACH ROW "
+        f"WHEN (OLD.{title} IS DISTINCT FROM NEW.{title})",
+        n.bump_epoch(),
+    )
+    return sql
+
+
+def _sqlite(q: Quote) -> list[str]:
+    n = _Names.of(q)
+    sql: list[str] = []
+
+    def trigger(name: str, event: str, body: str) -> None:
+        sql.append(f"DROP TRIGGER IF EXISTS {name}")
+        sql.append(f"CREATE TRIGGER {name} {event} BEGIN {body}; END")
+
+    # Never lowered: SQLite cannot change NEW, it writes the old value back (no recursion).
+    trigger(
+        "totals_generation_kept",
+        f"AFTER UPDATE OF {n.generation} ON {n.portfolios} FOR EACH ROW "
+        f"WHEN NEW.{n.generation} < OLD.{n.generation}",
+        f"UPDATE {n.portfolios} SET {n.generation} = OLD.{n.generation} "  # noqa: S608
+        f"WHERE {n.id} = NEW.{n.id}",
+    )
+    for watched in watched_tables():
+        table = _table(watched.model)
+        new, old = _portfolio_of(watched, "NEW", q), _portfolio_of(watched, "OLD", q)
+        on = f"ON {q(table)} FOR EACH ROW"
+        trigger(f"totals_{table}_ins", f"AFTER INSERT {on}", n.bump(f"= {new}"))
+        trigger(f"totals_{table}_upd", f"AFTER UPDATE {on}", n.bump(f"IN ({new}, {old})"))
+        trigger(f"totals_{table}_del", f"AFTER DELETE {on}", n.bump(f"= {old}"))
+    spot = _table("prices.SpotPrice")
+    for op in ("INSERT", "UPDATE", "DELETE"):
+        trigger(f"totals_{spot}_{op[:3].lower()}", f"AFTER {op} ON {q(spot)}", n.bump_epoch())
+    title = q("title")
+    currency = _table("currencies.Currency")
+    trigger(
+        f"totals_{currency}_upd",
+        f"AFTER UPDATE OF {title} ON {q(currency)} FOR EACH ROW "
+        f"WHEN OLD.{title} IS NOT NEW.{title}",
+        n.bump_epoch(),
+    )
+    return sql
 
 
 def trigger_sql(connection: BaseDatabaseWrapper) -> list[str]:
     """The statements that (re)create every trigger on ``connection``'s database."""
-    q = connection.ops.quote_name
     render = {"postgresql": _postgresql, "sqlite": _sqlite}.get(connection.vendor)
     if render is None:
         raise NotImplementedError(f"no totals triggers for {connection.vendor}")
-    kept = _never_lowered(q)[connection.vendor]
-    return kept + [sql for trigger in _triggers(q) for sql in render(trigger)]
+    return render(connection.ops.quote_name)
 
 
 def install(using: str = "default", **kwargs) -> None:
-    """Create (or replace) the triggers and the epoch's row. Skipped while a watched table does
+    """Create the triggers (dropping those there were) and the epoch's row. Skipped while a watched table does
     not exist yet (a partial migrate)."""
     from portfolios.models import Portfolio, TotalsEpoch
 
@@ -197,10 +211,14 @@ def install(using: str = "default", **kwargs) -> None:
     }
     if not needed <= existing:
         return
-    with connection.cursor() as cursor:
-        for sql in trigger_sql(connection):
-            cursor.execute(sql)
-    TotalsEpoch.objects.using(using).get_or_create(pk=TotalsEpoch.ID)
+    # Exactly today's set (one a former version made and this one no longer does is dropped),
+    # in one transaction: a writer never finds the tables without their triggers.
+    with transaction.atomic(using=using):
+        uninstall(using)
+        with connection.cursor() as cursor:
+            for sql in trigger_sql(connection):
+                cursor.execute(sql)
+        TotalsEpoch.objects.using(using).get_or_create(pk=TotalsEpoch.ID)
 
 
 def uninstall(using: str = "default") -> None:
