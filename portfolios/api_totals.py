@@ -30,15 +30,12 @@ from currencies.selectors import currency_titles
 from portfolios.api_base import PortfolioScopedView
 from portfolios.history_selectors import MAX_DAYS, portfolio_value_history
 from portfolios.models import Portfolio
-from portfolios.selectors import (
-    SPOT,
-    Settled,
+from portfolios.selectors import SPOT, Settled, portfolio_valuation, reporting_currencies
+from portfolios.selectors_totals import (
     StoredTotals,
     TotalsCounters,
     at_moment,
     portfolio_get_with_totals,
-    portfolio_valuation,
-    reporting_currencies,
     stored_totals,
     totals_counters,
 )

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import F
 
 from portfolios.models import Portfolio, PortfolioTotals
-from portfolios.selectors import TotalsCounters
+from portfolios.selectors_totals import TotalsCounters
 
 
 def portfolio_totals_invalidate(*, portfolio_id: int) -> None:

@@ -18,7 +18,8 @@ from addresses.models import Address, AddressFetchState
 from currencies.models import Currency
 from portfolios.api_totals import total_rows_data
 from portfolios.models import Portfolio
-from portfolios.selectors import portfolio_get_with_totals, portfolio_valuation, totals_counters
+from portfolios.selectors import portfolio_valuation
+from portfolios.selectors_totals import portfolio_get_with_totals, totals_counters
 from portfolios.services_totals import portfolio_totals_store
 from prices.services import prices_refresh_spot
 from tests.conftest import client_for
