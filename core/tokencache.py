@@ -214,26 +214,24 @@ def _on_access_token_change(sender, instance, **kwargs) -> None:
         _forget_now_and_on_commit(token_checksum)
 
 
-def _on_application_save(sender, instance, created=False, **kwargs) -> None:
-    if created or not enabled():
+def _forget_tokens_of(**owner: int) -> None:
+    """Drop the entries of every token of one application or one user, now and at commit."""
+    if not enabled():
         return
     model = get_access_token_model()
-    checksums = list(
-        model.objects.filter(application_id=instance.pk).values_list("token_checksum", flat=True)
-    )
+    checksums = list(model.objects.filter(**owner).values_list("token_checksum", flat=True))
     forget_many(checksums)
     transaction.on_commit(lambda: forget_many(checksums))
+
+
+def _on_application_save(sender, instance, created=False, **kwargs) -> None:
+    if not created:
+        _forget_tokens_of(application_id=instance.pk)
 
 
 def _on_user_save(sender, instance, created=False, **kwargs) -> None:
-    if created or not enabled():
-        return
-    model = get_access_token_model()
-    checksums = list(
-        model.objects.filter(user_id=instance.pk).values_list("token_checksum", flat=True)
-    )
-    forget_many(checksums)
-    transaction.on_commit(lambda: forget_many(checksums))
+    if not created:
+        _forget_tokens_of(user_id=instance.pk)
 
 
 def connect_signals() -> None:
