@@ -107,13 +107,8 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
 
     now = now or timezone.now()
     untried = untried_prices(sorted(unpriced))
-    oldest = min(fetched_at.values()) if fetched_at else None
-    stale = oldest is not None and oldest < now - timedelta(seconds=SPOT_REFRESH_SECONDS * 2)
-    if stale:
-        attempt = (cache.get(LAST_ATTEMPT_KEY) or {}).get("at")
-        recent = now - timedelta(seconds=SPOT_REFRESH_SECONDS)
-        stale = not attempt or datetime.fromisoformat(attempt) < recent
-    if untried or stale:
+    settled, _ = prices_settled_until(fetched_at, now=now)
+    if untried or not settled:
         prices_spot_enqueue()
     if untried:
         raise NotReady(try_again_at=now + timedelta(seconds=FIRST_PRICE_FETCH_SECONDS))
@@ -122,10 +117,10 @@ def ensure_prices(unpriced: set[str], fetched_at: dict, *, now: datetime | None 
 def prices_settled_until(
     fetched_at: dict, *, now: datetime | None = None
 ) -> tuple[bool, datetime | None]:
-    """``ensure_prices``' rule read the other way, for prices it did not wait for: (settled, until)
-    where settled says that it enqueued nothing, and ``until`` when its answer would change by
-    time alone (the oldest price turning stale, or a stale one's recent attempt growing old;
-    None: never). An asset's first attempt is kept in the cache, not here: whoever serves a
+    """The staleness rule of ``ensure_prices`` (which enqueues a refresh when not settled), also
+    read by a stored answer: (settled, until) where settled says that nothing is to be enqueued,
+    and ``until`` when the answer would change by time alone (the oldest price turning stale,
+    or a stale one's recent attempt growing old; None: never). An asset's first attempt is kept in the cache, not here: whoever serves a
     stored answer checks it (``untried_prices``)."""
     now = now or timezone.now()
     if not fetched_at:
